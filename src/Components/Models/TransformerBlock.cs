@@ -1,0 +1,145 @@
+using Pipelines.Components.Compute;
+using Pipelines.Components.Kernels;
+using Pipelines.Components.Tensors;
+
+namespace Pipelines.Components.Models;
+
+/// <summary>
+/// One pre-LN transformer block: <c>r = x + Proj(Attention(LN1(x)))</c>, <c>y = r + Out(GELU(Fc(LN2(r))))</c>.
+/// Holds its activations and the gradients flowing through them, which layer diagnostics read.
+/// </summary>
+/// <remarks>Legend: B = batch, T = tokens, C = channels, H = heads, N = B*T rows.</remarks>
+public sealed class TransformerBlock
+{
+    private readonly TransformerConfig config;
+    private readonly ParameterArena arena;
+    private readonly Func<ParameterSlice, bool> requiresGradient;
+    private int batchSize;
+    private int tokenCount;
+    private int rows;
+
+    // Activations (first `rows` rows are live), shapes per row.
+    private float[] firstNormOutput = [];   // [N, C]
+    private float[] firstNormMean = [];     // [N]
+    private float[] firstNormDeviation = []; // [N] reciprocal standard deviation
+    private float[] qkv = [];               // [N, 3C]
+    private float[] attentionOutput = [];   // [N, C]
+    private float[] probabilities = [];     // [B, H, T, T]
+    private float[] residual = [];          // [N, C] x + proj(attention)
+    private float[] secondNormOutput = [];  // [N, C]
+    private float[] secondNormMean = [];    // [N]
+    private float[] secondNormDeviation = []; // [N]
+    private float[] expanded = [];          // [N, 4C] fc output
+    private float[] activated = [];         // [N, 4C] GELU output
+
+    // Gradients of the activations above.
+    private float[] residualGradient = [];       // [N, C]
+    private float[] activatedGradient = [];      // [N, 4C]
+    private float[] expandedGradient = [];       // [N, 4C]
+    private float[] secondNormGradient = [];     // [N, C]
+    private float[] attentionOutputGradient = []; // [N, C]
+    private float[] qkvGradient = [];            // [N, 3C]
+    private float[] firstNormGradient = [];      // [N, C]
+
+    internal TransformerBlock(int layer, TransformerConfig config, ParameterArena arena, TransformerBlockParameters parameters, Func<ParameterSlice, bool> requiresGradient)
+    {
+        Layer = layer;
+        this.config = config;
+        this.arena = arena;
+        Parameters = parameters;
+        this.requiresGradient = requiresGradient;
+    }
+
+    /// <summary>Index of the block, 0 nearest the embeddings.</summary>
+    public int Layer { get; }
+
+    /// <summary>The block's parameter slices.</summary>
+    public TransformerBlockParameters Parameters { get; }
+
+    /// <summary>Attention probabilities of the last forward pass, [B, H, T, T]; masked entries are 0.</summary>
+    public ReadOnlySpan<float> AttentionProbabilities => probabilities.AsSpan(0, batchSize * config.HeadCount * tokenCount * tokenCount);
+
+    /// <summary>The input of the fused qkv projection (LN1 output) of the last forward pass, [N, C].</summary>
+    public ReadOnlySpan<float> QkvInput => firstNormOutput.AsSpan(0, rows * config.Channels);
+
+    /// <summary>The gradient at the qkv projection's output from the last backward pass, [N, 3C].</summary>
+    public ReadOnlySpan<float> QkvOutputGradient => qkvGradient.AsSpan(0, rows * 3 * config.Channels);
+
+    internal void EnsureCapacity(int newBatchSize, int newTokenCount)
+    {
+        batchSize = newBatchSize;
+        tokenCount = newTokenCount;
+        rows = newBatchSize * newTokenCount;
+        var channels = config.Channels;
+        var hidden = config.HiddenChannels;
+        ActivationBuffer.Grow(ref firstNormOutput, rows * channels);
+        ActivationBuffer.Grow(ref firstNormMean, rows);
+        ActivationBuffer.Grow(ref firstNormDeviation, rows);
+        ActivationBuffer.Grow(ref qkv, rows * 3 * channels);
+        ActivationBuffer.Grow(ref attentionOutput, rows * channels);
+        ActivationBuffer.Grow(ref probabilities, newBatchSize * config.HeadCount * newTokenCount * newTokenCount);
+        ActivationBuffer.Grow(ref residual, rows * channels);
+        ActivationBuffer.Grow(ref secondNormOutput, rows * channels);
+        ActivationBuffer.Grow(ref secondNormMean, rows);
+        ActivationBuffer.Grow(ref secondNormDeviation, rows);
+        ActivationBuffer.Grow(ref expanded, rows * hidden);
+        ActivationBuffer.Grow(ref activated, rows * hidden);
+        ActivationBuffer.Grow(ref residualGradient, rows * channels);
+        ActivationBuffer.Grow(ref activatedGradient, rows * hidden);
+        ActivationBuffer.Grow(ref expandedGradient, rows * hidden);
+        ActivationBuffer.Grow(ref secondNormGradient, rows * channels);
+        ActivationBuffer.Grow(ref attentionOutputGradient, rows * channels);
+        ActivationBuffer.Grow(ref qkvGradient, rows * 3 * channels);
+        ActivationBuffer.Grow(ref firstNormGradient, rows * channels);
+    }
+
+    /// <summary>Runs the block: <paramref name="input"/> [N, C] to <paramref name="output"/> [N, C].</summary>
+    internal void Forward(ReadOnlySpan<float> input, ReadOnlySpan<byte> keyMask, bool causal, Span<float> output, Parallelism parallelism)
+    {
+        var (channels, hidden) = (config.Channels, config.HiddenChannels);
+        var p = Parameters;
+        LayerNorm.Forward(input, Values(p.FirstNormScale), Values(p.FirstNormShift), Live(firstNormOutput, channels), Live(firstNormMean, 1), Live(firstNormDeviation, 1), rows, channels, parallelism);
+        Linear.Forward(Live(firstNormOutput, channels), Values(p.QkvWeight), Values(p.QkvBias), Live(qkv, 3 * channels), rows, channels, 3 * channels, parallelism);
+        Attention.Forward(Live(qkv, 3 * channels), keyMask, Live(attentionOutput, channels), probabilities.AsSpan(0, batchSize * config.HeadCount * tokenCount * tokenCount), batchSize, tokenCount, channels, config.HeadCount, causal, parallelism);
+        Linear.Forward(Live(attentionOutput, channels), Values(p.ProjectionWeight), Values(p.ProjectionBias), Live(residual, channels), rows, channels, channels, parallelism);
+        Residual.Forward(input, Live(residual, channels), Live(residual, channels), rows * channels, parallelism);
+        LayerNorm.Forward(Live(residual, channels), Values(p.SecondNormScale), Values(p.SecondNormShift), Live(secondNormOutput, channels), Live(secondNormMean, 1), Live(secondNormDeviation, 1), rows, channels, parallelism);
+        Linear.Forward(Live(secondNormOutput, channels), Values(p.ExpandWeight), Values(p.ExpandBias), Live(expanded, hidden), rows, channels, hidden, parallelism);
+        Gelu.Forward(Live(expanded, hidden), Live(activated, hidden), rows * hidden, parallelism);
+        Linear.Forward(Live(activated, hidden), Values(p.ContractWeight), Values(p.ContractBias), output, rows, hidden, channels, parallelism);
+        Residual.Forward(Live(residual, channels), output, output, rows * channels, parallelism);
+    }
+
+    /// <summary>
+    /// Back-propagates <paramref name="outputGradient"/> [N, C] through the block: accumulates parameter
+    /// gradients into the arena and <em>overwrites</em> <paramref name="inputGradient"/> [N, C].
+    /// </summary>
+    internal void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, Parallelism parallelism)
+    {
+        var (channels, hidden) = (config.Channels, config.HiddenChannels);
+        var p = Parameters;
+        outputGradient.CopyTo(Live(residualGradient, channels));
+        Linear.Backward(outputGradient, Live(activated, hidden), Values(p.ContractWeight), Zeroed(activatedGradient, hidden), Gradients(p.ContractWeight), Gradients(p.ContractBias), rows, hidden, channels, parallelism);
+        Gelu.Backward(Live(activatedGradient, hidden), Live(expanded, hidden), Zeroed(expandedGradient, hidden), rows * hidden, parallelism);
+        Linear.Backward(Live(expandedGradient, hidden), Live(secondNormOutput, channels), Values(p.ExpandWeight), Zeroed(secondNormGradient, channels), Gradients(p.ExpandWeight), Gradients(p.ExpandBias), rows, channels, hidden, parallelism);
+        LayerNorm.Backward(Live(secondNormGradient, channels), Live(residual, channels), Values(p.SecondNormScale), Live(secondNormMean, 1), Live(secondNormDeviation, 1), Live(residualGradient, channels), Gradients(p.SecondNormScale), Gradients(p.SecondNormShift), rows, channels, parallelism);
+        Live(residualGradient, channels).CopyTo(inputGradient);
+        Linear.Backward(Live(residualGradient, channels), Live(attentionOutput, channels), Values(p.ProjectionWeight), Zeroed(attentionOutputGradient, channels), Gradients(p.ProjectionWeight), Gradients(p.ProjectionBias), rows, channels, channels, parallelism);
+        Attention.Backward(Live(attentionOutputGradient, channels), Live(qkv, 3 * channels), probabilities.AsSpan(0, batchSize * config.HeadCount * tokenCount * tokenCount), Zeroed(qkvGradient, 3 * channels), batchSize, tokenCount, channels, config.HeadCount, parallelism);
+        Linear.Backward(Live(qkvGradient, 3 * channels), Live(firstNormOutput, channels), Values(p.QkvWeight), Zeroed(firstNormGradient, channels), Gradients(p.QkvWeight), Gradients(p.QkvBias), rows, channels, 3 * channels, parallelism);
+        LayerNorm.Backward(Live(firstNormGradient, channels), input, Values(p.FirstNormScale), Live(firstNormMean, 1), Live(firstNormDeviation, 1), inputGradient, Gradients(p.FirstNormScale), Gradients(p.FirstNormShift), rows, channels, parallelism);
+    }
+
+    private ReadOnlySpan<float> Values(ParameterSlice slice) => arena.ValuesOf(slice);
+
+    private Span<float> Gradients(ParameterSlice slice) => requiresGradient(slice) ? arena.GradientsOf(slice) : Span<float>.Empty;
+
+    private Span<float> Live(float[] buffer, int width) => buffer.AsSpan(0, rows * width);
+
+    private Span<float> Zeroed(float[] buffer, int width)
+    {
+        var span = Live(buffer, width);
+        span.Clear();
+        return span;
+    }
+}
