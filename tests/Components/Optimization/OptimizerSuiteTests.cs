@@ -124,6 +124,24 @@ public sealed class OptimizerSuiteTests
         Assert.IsTrue(left.Arena.Values.ToArray().All(float.IsFinite));
     }
 
+    [TestMethod]
+    [DynamicData(nameof(Names))]
+    public void StepsAllocateNothingInSteadyState(string name)
+    {
+        var item = OptimizerCases.Named(name);
+        var problem = new TestProblems.Parabola();
+        var transform = new Chain(item.Make(new LinearDecay(0.01, 100)), new Freeze(slice => slice.Name == "frozen"));
+        var optimizer = new GradientTransformOptimizer(transform, problem.Arena);
+        problem.Evaluate();
+        for (var step = 0; step < 3; step++) optimizer.Step(problem.Arena);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var step = 0; step < 10; step++) optimizer.Step(problem.Arena);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.AreEqual(0L, allocated, $"{name}: bytes allocated by 10 steps");
+    }
+
     /// <summary>Noisy gradients whose noise depends only on the step index, so a resumed run sees the same ones.</summary>
     private static void RunNoisy(GradientTransformOptimizer optimizer, TestProblems.Parabola problem, int firstStep, int steps)
     {
