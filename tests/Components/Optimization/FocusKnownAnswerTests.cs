@@ -73,7 +73,7 @@ public sealed class FocusKnownAnswerTests
         gradients[5] = 0;
         values.CopyTo(arena.ValuesOf(weight));
         gradients.CopyTo(arena.GradientsOf(weight));
-        var optimizer = new GradientTransformOptimizer(Optimizers.Focus(new FocusOptions(0.01) { Beta2 = 0.999, Gamma = 0.7, Placement = placement }), arena);
+        var optimizer = new GradientTransformOptimizer(Optimizers.Focus(new FocusOptions(0.01) { Beta2 = 0.99, Gamma = 0.7, Placement = placement }), arena);
 
         optimizer.Step(arena);
 
