@@ -29,17 +29,3 @@ public interface IGradientTransform
 /// <param name="Step">The update about to be applied, counting from 1.</param>
 /// <param name="Parameters">The parameter slices this transform acts on.</param>
 public readonly record struct UpdateContext(long Step, IReadOnlyList<ParameterSlice> Parameters);
-
-/// <summary>A transform's state: explicit, held by the caller, written to and read from checkpoints.</summary>
-public abstract class TransformState
-{
-    /// <summary>States of nested transforms (for chains and masks), in a fixed order.</summary>
-    public virtual IReadOnlyList<TransformState> Children => [];
-
-    /// <summary>Writes this state (children included) to a checkpoint.</summary>
-    public abstract void Write(BinaryWriter writer);
-
-    /// <summary>Reads a state written by <see cref="Write"/> into this instance.</summary>
-    /// <exception cref="InvalidDataException">The stored state does not fit this one.</exception>
-    public abstract void Read(BinaryReader reader);
-}

@@ -1,0 +1,39 @@
+using System.Numerics.Tensors;
+using Pipelines.Components.Tensors;
+
+namespace Pipelines.Components.Optimization;
+
+/// <summary>Adds <c>weightDecay * theta</c> to the updates: decoupled weight decay, once a learning rate follows.</summary>
+/// <remarks>
+/// Loshchilov &amp; Hutter, arXiv 1711.05101; as optax's <c>add_decayed_weights</c>. <c>u &lt;- u + wd*theta</c>, so that
+/// after <see cref="ScaleByLearningRate"/> the step is <c>-lr*(u + wd*theta)</c>. Apply it to matrices only by
+/// wrapping it in <see cref="Masked"/>, as the aliases do.
+/// </remarks>
+public sealed class AddDecayedWeights : IGradientTransform
+{
+    /// <summary>Creates the transform.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="weightDecay"/> is negative, NaN or infinite.</exception>
+    public AddDecayedWeights(double weightDecay) => WeightDecay = OptionGuard.NonNegative(weightDecay, nameof(weightDecay));
+
+    /// <summary>The decay coefficient.</summary>
+    public double WeightDecay { get; }
+
+    /// <inheritdoc />
+    public TransformState Init(ParameterArena arena) => new EmptyState(nameof(AddDecayedWeights));
+
+    /// <inheritdoc />
+    public void Update(Span<float> updates, ReadOnlySpan<float> parameters, TransformState state, in UpdateContext context)
+    {
+        TransformGuard.StateAs<EmptyState>(state, nameof(AddDecayedWeights));
+        TransformGuard.CheckBuffers(updates, parameters, context);
+        if (WeightDecay == 0) return;
+        var weightDecay = (float)WeightDecay;
+        var slices = context.Parameters;
+        for (var index = 0; index < slices.Count; index++)
+        {
+            var range = slices[index].Range;
+            var update = updates[range];
+            TensorPrimitives.MultiplyAdd(parameters[range], weightDecay, update, update);
+        }
+    }
+}

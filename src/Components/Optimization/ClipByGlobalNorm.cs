@@ -1,0 +1,86 @@
+using System.Numerics.Tensors;
+using Pipelines.Components.Tensors;
+
+namespace Pipelines.Components.Optimization;
+
+/// <summary>Scales the updates down so that their global L2 norm is at most a maximum.</summary>
+/// <remarks>
+/// <c>n = sqrt(sum over the context's slices of u^2)</c>; if <c>n &gt; maxNorm</c>, <c>u &lt;- u * maxNorm / n</c>
+/// (as PyTorch's <c>clip_grad_norm_</c> and optax's <c>clip_by_global_norm</c>). The squares are summed per slice
+/// in float and across slices in double. The pre-clip norm is recorded in <see cref="ClipByGlobalNormState.LastNorm"/>
+/// so training can report it. A non-finite norm (a NaN or infinite gradient) is recorded and the updates are left
+/// as they are: clipping cannot repair them, and the caller sees the norm and decides (usually: skip the step).
+/// </remarks>
+public sealed class ClipByGlobalNorm : IGradientTransform
+{
+    /// <summary>Creates the transform.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxNorm"/> is not finite and positive.</exception>
+    public ClipByGlobalNorm(double maxNorm) => MaxNorm = OptionGuard.Positive(maxNorm, nameof(maxNorm));
+
+    /// <summary>The largest global norm let through.</summary>
+    public double MaxNorm { get; }
+
+    /// <inheritdoc />
+    public TransformState Init(ParameterArena arena) => new ClipByGlobalNormState(MaxNorm);
+
+    /// <inheritdoc />
+    public void Update(Span<float> updates, ReadOnlySpan<float> parameters, TransformState state, in UpdateContext context)
+    {
+        var clipState = TransformGuard.StateAs<ClipByGlobalNormState>(state, nameof(ClipByGlobalNorm));
+        TransformGuard.CheckBuffers(updates, parameters, context);
+        var slices = context.Parameters;
+        double sumOfSquares = 0;
+        for (var index = 0; index < slices.Count; index++)
+            sumOfSquares += TensorPrimitives.SumOfSquares<float>(updates[slices[index].Range]);
+
+        var norm = Math.Sqrt(sumOfSquares);
+        clipState.LastNorm = norm;
+        clipState.LastScale = 1;
+        if (!double.IsFinite(norm) || norm <= MaxNorm) return;
+
+        var scale = (float)(MaxNorm / norm);
+        clipState.LastScale = scale;
+        for (var index = 0; index < slices.Count; index++)
+        {
+            var slice = updates[slices[index].Range];
+            TensorPrimitives.Multiply(slice, scale, slice);
+        }
+    }
+}
+
+/// <summary>The state of <see cref="ClipByGlobalNorm"/>: the last pre-clip norm, for reports.</summary>
+public sealed class ClipByGlobalNormState : TransformState
+{
+    internal ClipByGlobalNormState(double maxNorm) => MaxNorm = maxNorm;
+
+    /// <inheritdoc />
+    public override string Kind => nameof(ClipByGlobalNorm);
+
+    /// <summary>The clipping threshold (a hyperparameter; not stored in checkpoints).</summary>
+    public double MaxNorm { get; }
+
+    /// <summary>The global norm of the updates before clipping, at the last step (NaN before the first).</summary>
+    public double LastNorm { get; internal set; } = double.NaN;
+
+    /// <summary>The factor the updates were multiplied by at the last step (1 when not clipped).</summary>
+    public double LastScale { get; internal set; } = 1;
+
+    /// <summary>Whether the last step was clipped.</summary>
+    public bool WasClipped => LastScale < 1;
+
+    /// <inheritdoc />
+    public override void Write(BinaryWriter writer)
+    {
+        WriteKind(writer);
+        writer.Write(LastNorm);
+        writer.Write(LastScale);
+    }
+
+    /// <inheritdoc />
+    public override void Read(BinaryReader reader)
+    {
+        ReadKind(reader);
+        LastNorm = reader.ReadDouble();
+        LastScale = reader.ReadDouble();
+    }
+}

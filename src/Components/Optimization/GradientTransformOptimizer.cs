@@ -1,0 +1,137 @@
+using System.Numerics.Tensors;
+using Pipelines.Components.Tensors;
+
+namespace Pipelines.Components.Optimization;
+
+/// <summary>Runs a <see cref="IGradientTransform"/> (usually an alias of <see cref="Optimizers"/>) as an <see cref="IOptimizer"/>.</summary>
+/// <remarks>
+/// Holds the transform's state, the step count and one update buffer reused every step (no allocation in steady
+/// state). A step copies the gradients into the buffer, lets the transform rewrite it, and adds it to the values.
+/// Read hyperparameters and diagnostics from the state, e.g.
+/// <c>optimizer.State.Find&lt;ClipByGlobalNormState&gt;()?.LastNorm</c>.
+/// </remarks>
+public sealed class GradientTransformOptimizer : IOptimizer
+{
+    private const string Magic = "Pipelines.GradientTransformOptimizer";
+    private const int FormatVersion = 1;
+
+    private readonly ParameterArena arena;
+    private readonly float[] updates;
+
+    /// <summary>Creates the optimizer and the transform's initial state for <paramref name="arena"/>.</summary>
+    public GradientTransformOptimizer(IGradientTransform transform, ParameterArena arena)
+    {
+        Transform = OptionGuard.NotNull(transform, nameof(transform));
+        this.arena = OptionGuard.NotNull(arena, nameof(arena));
+        updates = new float[arena.BufferLength];
+        State = transform.Init(arena);
+    }
+
+    /// <summary>The transform.</summary>
+    public IGradientTransform Transform { get; }
+
+    /// <summary>The transform's state (replaced by <see cref="LoadState"/>).</summary>
+    public TransformState State { get; private set; }
+
+    /// <inheritdoc />
+    public long StepCount { get; private set; }
+
+    /// <inheritdoc />
+    /// <remarks>The schedule of the first <see cref="ILearningRateState"/> in the state tree at the next step; 0 if the chain has none.</remarks>
+    public double CurrentLearningRate => State.Find<ILearningRateState>()?.LearningRate.ValueAt(StepCount) ?? 0;
+
+    /// <summary>The updates of the last step (the deltas that were added to the values), laid out like the arena.</summary>
+    public ReadOnlySpan<float> LastUpdates => updates;
+
+    /// <inheritdoc />
+    /// <exception cref="ArgumentException"><paramref name="arena"/> is not the arena this optimizer was made for.</exception>
+    public void Step(ParameterArena arena)
+    {
+        ArgumentNullException.ThrowIfNull(arena);
+        if (!ReferenceEquals(arena, this.arena))
+            throw new ArgumentException("This optimizer was made for another arena; its state is laid out for that one.", nameof(arena));
+        arena.Gradients.CopyTo(updates);
+        Transform.Update(updates, arena.Values, State, new UpdateContext(StepCount + 1, arena.Parameters));
+        var values = arena.Values;
+        var parameters = arena.Parameters;
+        for (var index = 0; index < parameters.Count; index++)
+        {
+            var range = parameters[index].Range;
+            TensorPrimitives.Add(values[range], updates.AsSpan(range), values[range]);
+        }
+
+        StepCount++;
+    }
+
+    /// <inheritdoc />
+    /// <remarks>Format: a header, the arena's layout (names and shapes), the step count, then the state tree.</remarks>
+    public void SaveState(BinaryWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.Write(Magic);
+        writer.Write(FormatVersion);
+        writer.Write(arena.Parameters.Count);
+        foreach (var parameter in arena.Parameters)
+        {
+            writer.Write(parameter.Name);
+            writer.Write(parameter.Shape.Count);
+            foreach (var dimension in parameter.Shape) writer.Write(dimension);
+        }
+
+        writer.Write(StepCount);
+        State.Write(writer);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Reads into a fresh state and swaps it in only when everything fits, so a failed load leaves the optimizer
+    /// as it was. Hyperparameters come from this optimizer's transform, not from the checkpoint.
+    /// </remarks>
+    public void LoadState(BinaryReader reader)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        try
+        {
+            if (reader.ReadString() != Magic) throw new InvalidDataException("This is not a gradient-transform optimizer checkpoint.");
+            var version = reader.ReadInt32();
+            if (version != FormatVersion) throw new InvalidDataException($"Checkpoint format {version} is not the supported format {FormatVersion}.");
+            ReadLayout(reader);
+            var stepCount = reader.ReadInt64();
+            if (stepCount < 0) throw new InvalidDataException($"The checkpoint's step count {stepCount} is negative.");
+            var state = Transform.Init(arena);
+            try
+            {
+                state.Read(reader);
+            }
+            catch (InvalidDataException error)
+            {
+                throw new InvalidDataException($"The optimizer state does not fit this chain: {error.Message}", error);
+            }
+
+            State = state;
+            StepCount = stepCount;
+        }
+        catch (EndOfStreamException error)
+        {
+            throw new InvalidDataException("The checkpoint ends before the optimizer state does.", error);
+        }
+    }
+
+    private void ReadLayout(BinaryReader reader)
+    {
+        var count = reader.ReadInt32();
+        if (count != arena.Parameters.Count)
+            throw new InvalidDataException($"The checkpoint was made for an arena of {count} parameters; this one has {arena.Parameters.Count}.");
+        foreach (var parameter in arena.Parameters)
+        {
+            var name = reader.ReadString();
+            var rank = reader.ReadInt32();
+            if (rank is < 1 or > 64) throw new InvalidDataException($"Parameter '{name}' has rank {rank} in the checkpoint.");
+            var shape = new int[rank];
+            for (var axis = 0; axis < rank; axis++) shape[axis] = reader.ReadInt32();
+            if (name != parameter.Name || !shape.SequenceEqual(parameter.Shape))
+                throw new InvalidDataException(
+                    $"Parameter {parameter.Index} is '{name}' [{string.Join(", ", shape)}] in the checkpoint but '{parameter.Name}' [{string.Join(", ", parameter.Shape)}] in this arena.");
+        }
+    }
+}

@@ -1,0 +1,52 @@
+using System.Numerics.Tensors;
+using Pipelines.Components.Tensors;
+
+namespace Pipelines.Components.Optimization;
+
+/// <summary>Heavy-ball momentum, as PyTorch's SGD (dampening 0): the update becomes the trace of past updates.</summary>
+/// <remarks>
+/// As optax's <c>trace</c>. <c>b = decay*b + u</c>; then <c>u &lt;- b</c>, or with Nesterov <c>u &lt;- u + decay*b</c>
+/// (Sutskever et al. 2013, in PyTorch's form). The trace starts at 0, so step 1 gives <c>b = u</c>.
+/// </remarks>
+public sealed class TraceMomentum : IGradientTransform
+{
+    /// <summary>Creates the transform.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="decay"/> is outside [0, 1).</exception>
+    public TraceMomentum(double decay, bool nesterov = false)
+    {
+        Decay = OptionGuard.DecayRate(decay, nameof(decay));
+        Nesterov = nesterov;
+    }
+
+    /// <summary>The momentum coefficient.</summary>
+    public double Decay { get; }
+
+    /// <summary>Whether to look ahead (Nesterov momentum).</summary>
+    public bool Nesterov { get; }
+
+    /// <inheritdoc />
+    public TransformState Init(ParameterArena arena)
+    {
+        ArgumentNullException.ThrowIfNull(arena);
+        return new MomentumState(nameof(TraceMomentum), Decay, arena.BufferLength);
+    }
+
+    /// <inheritdoc />
+    public void Update(Span<float> updates, ReadOnlySpan<float> parameters, TransformState state, in UpdateContext context)
+    {
+        var momentumState = TransformGuard.StateAs<MomentumState>(state, nameof(TraceMomentum));
+        TransformGuard.CheckBuffers(updates, parameters, context);
+        TransformGuard.CheckStateLength(momentumState.Momentum.Length, updates.Length, nameof(TraceMomentum));
+        var decay = (float)Decay;
+        var slices = context.Parameters;
+        for (var index = 0; index < slices.Count; index++)
+        {
+            var range = slices[index].Range;
+            var update = updates[range];
+            var trace = momentumState.Momentum.AsSpan(range);
+            TensorPrimitives.MultiplyAdd(trace, decay, update, trace);
+            if (Nesterov) TensorPrimitives.MultiplyAdd(trace, decay, update, update);
+            else trace.CopyTo(update);
+        }
+    }
+}
