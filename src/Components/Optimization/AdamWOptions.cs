@@ -15,7 +15,7 @@ public sealed record AdamWOptions
 
     /// <summary>Options with a constant learning rate.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="learningRate"/> is negative, NaN or infinite.</exception>
-    public AdamWOptions(double learningRate) : this(new ConstantLearningRate(learningRate, nameof(LearningRate)))
+    public AdamWOptions(double learningRate) : this(new ConstantSchedule(OptionGuard.NonNegative(learningRate, nameof(LearningRate))))
     {
     }
 

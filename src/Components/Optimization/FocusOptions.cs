@@ -16,7 +16,7 @@ public sealed record FocusOptions
 
     /// <summary>Options with a constant learning rate (the reference code's default is 1e-2).</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="learningRate"/> is negative, NaN or infinite.</exception>
-    public FocusOptions(double learningRate) : this(new ConstantLearningRate(learningRate, nameof(LearningRate)))
+    public FocusOptions(double learningRate) : this(new ConstantSchedule(OptionGuard.NonNegative(learningRate, nameof(LearningRate))))
     {
     }
 

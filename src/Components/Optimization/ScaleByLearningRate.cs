@@ -16,7 +16,7 @@ public sealed class ScaleByLearningRate : IGradientTransform
 
     /// <summary>Scales by a constant rate.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="learningRate"/> is negative, NaN or infinite.</exception>
-    public ScaleByLearningRate(double learningRate) : this(new ConstantLearningRate(learningRate, nameof(learningRate)))
+    public ScaleByLearningRate(double learningRate) : this(new ConstantSchedule(OptionGuard.NonNegative(learningRate, nameof(learningRate))))
     {
     }
 

@@ -11,7 +11,7 @@ public sealed record SgdOptions
 
     /// <summary>Options with a constant learning rate.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="learningRate"/> is negative, NaN or infinite.</exception>
-    public SgdOptions(double learningRate) : this(new ConstantLearningRate(learningRate, nameof(LearningRate)))
+    public SgdOptions(double learningRate) : this(new ConstantSchedule(OptionGuard.NonNegative(learningRate, nameof(LearningRate))))
     {
     }
 

@@ -15,7 +15,7 @@ public sealed record SignumOptions
 
     /// <summary>Options with a constant learning rate.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="learningRate"/> is negative, NaN or infinite.</exception>
-    public SignumOptions(double learningRate) : this(new ConstantLearningRate(learningRate, nameof(LearningRate)))
+    public SignumOptions(double learningRate) : this(new ConstantSchedule(OptionGuard.NonNegative(learningRate, nameof(LearningRate))))
     {
     }
 
