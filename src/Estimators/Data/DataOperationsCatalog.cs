@@ -21,18 +21,25 @@ public sealed class DataOperationsCatalog : PipelineCatalog
         where TRow : class
     {
         ArgumentNullException.ThrowIfNull(data);
-        var rows = data.ToList();
+        return Load(data.ToList(), columnTypes: null);
+    }
+
+    /// <summary>Loads <paramref name="rows"/>, with the column types of <paramref name="columnTypes"/> (by column name) where given.</summary>
+    private static InMemoryDataView Load<TRow>(List<TRow> rows, IReadOnlyDictionary<string, DataViewType>? columnTypes)
+        where TRow : class
+    {
         var nullIndex = rows.IndexOf(null!);
-        if (nullIndex >= 0) throw new ArgumentException($"Element {nullIndex} of the data is null.", nameof(data));
+        if (nullIndex >= 0) throw new ArgumentException($"Element {nullIndex} of the data is null.", "data");
         var builder = new InMemoryDataView.Builder();
-        foreach (var binding in MemberBinding<TRow>.For(member => member.CanRead)) binding.AddColumn(builder, rows);
+        foreach (var binding in MemberBinding<TRow>.For(member => member.CanRead))
+            binding.AddColumn(builder, rows, columnTypes?.GetValueOrDefault(binding.Member.ColumnName));
         return builder.ToDataView();
     }
 
     /// <summary>
     /// Loads a delimited text file (TSV by default) through CsvHelper into an in-memory view. Each column member of
     /// <typeparamref name="TRow"/> needs a <see cref="LoadColumnAttribute"/> naming its field(s); an array member
-    /// reads its fields as a fixed-size vector.
+    /// reads its fields as a vector whose fixed size is the number of fields.
     /// </summary>
     /// <param name="path">The file.</param>
     /// <param name="separatorChar">The field separator.</param>
@@ -46,7 +53,8 @@ public sealed class DataOperationsCatalog : PipelineCatalog
         where TRow : class, new()
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        return LoadFromEnumerable(TextFileLoader.Read<TRow>(path, separatorChar, hasHeader, allowQuoting, trimWhitespace));
+        var (rows, columnTypes) = TextFileLoader.Read<TRow>(path, separatorChar, hasHeader, allowQuoting, trimWhitespace);
+        return Load(rows, columnTypes);
     }
 
     /// <summary>

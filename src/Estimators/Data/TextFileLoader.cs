@@ -7,10 +7,13 @@ namespace Pipelines.Data;
 /// <summary>Reads a delimited text file into objects of a data class whose members carry <see cref="LoadColumnAttribute"/>.</summary>
 internal static class TextFileLoader
 {
-    public static List<TRow> Read<TRow>(string path, char separatorChar, bool hasHeader, bool allowQuoting, bool trimWhitespace)
+    /// <summary>The rows of the file, and the column type of each array member: a vector of as many items as it reads fields.</summary>
+    public static (List<TRow> Rows, Dictionary<string, DataViewType> ColumnTypes) Read<TRow>(string path, char separatorChar, bool hasHeader, bool allowQuoting, bool trimWhitespace)
         where TRow : class, new()
     {
         var fields = MemberBinding<TRow>.For(member => member.CanWrite).Select(binding => new FieldReader<TRow>(binding)).ToArray();
+        var columnTypes = new Dictionary<string, DataViewType>(StringComparer.Ordinal);
+        foreach (var field in fields.Where(field => field.VectorType is not null)) columnTypes[field.ColumnName] = field.VectorType!;
         var options = new CsvReaderOptions
         {
             Separator = separatorChar,
@@ -29,7 +32,7 @@ internal static class TextFileLoader
             rows.Add(row);
         }
 
-        return rows;
+        return (rows, columnTypes);
     }
 
     /// <summary>Parses the field(s) of one member and sets it.</summary>
@@ -53,7 +56,20 @@ internal static class TextFileLoader
             if (!isArray && fieldIndexes.Count != 1)
                 throw new InvalidOperationException($"Member {memberName} is a scalar but its [LoadColumn] names {fieldIndexes.Count} fields; use an array.");
             set = binding.CreateSetter();
+            ColumnName = member.ColumnName;
+            if (member.ColumnType is VectorDataViewType vector)
+            {
+                if (vector.IsKnownSize && vector.Size != fieldIndexes.Count)
+                    throw new InvalidOperationException($"Member {memberName} is a vector of {vector.Size} items but its [LoadColumn] names {fieldIndexes.Count} fields.");
+                VectorType = new VectorDataViewType(vector.ItemType, vector.IsKnownSize ? [.. vector.Dimensions] : [fieldIndexes.Count]);
+            }
         }
+
+        /// <summary>The column the member fills.</summary>
+        public string ColumnName { get; }
+
+        /// <summary>For an array member, its vector type, of fixed size.</summary>
+        public VectorDataViewType? VectorType { get; }
 
         public void Read(CsvReader reader, TRow row, string path)
         {

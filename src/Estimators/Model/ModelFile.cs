@@ -46,9 +46,12 @@ internal static class ModelFile
         manifestStream.Write(JsonSerializer.SerializeToUtf8Bytes(manifest, ModelReaderWriterExtensions.JsonOptions));
     }
 
+    // loaders: the kind table; tests pass their own, everything else uses ModelKinds.Loaders.
     public static ITransformer Read(Stream stream, string source, PipelineContext context,
-        IReadOnlyDictionary<string, CustomMappingFactory> customMappings, out DataViewSchema? inputSchema)
+        IReadOnlyDictionary<string, CustomMappingFactory> customMappings, out DataViewSchema? inputSchema,
+        IReadOnlyDictionary<string, Func<IModelReader, ITransformer>>? loaders = null)
     {
+        loaders ??= ModelKinds.Loaders;
         ZipArchive archive;
         try
         {
@@ -68,7 +71,7 @@ internal static class ModelFile
             {
                 var node = transformerNodes[index] ?? throw new InvalidDataException($"{source}: transformer {index} of {ManifestEntryName} is null.");
                 var kind = Guard(source, () => ModelJson.RequiredString(node, "kind"));
-                if (!ModelKinds.Loaders.TryGetValue(kind, out var load))
+                if (!loaders.TryGetValue(kind, out var load))
                     throw new InvalidDataException($"{source}: transformer {index} is of unknown kind '{kind}'.");
                 var reader = new EntryReader(archive, source, $"transformers/{index}/", node, context, customMappings);
                 try

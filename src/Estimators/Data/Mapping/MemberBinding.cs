@@ -12,8 +12,8 @@ internal abstract class MemberBinding<TRow>
     /// <summary>The member.</summary>
     public DataClassMember Member { get; }
 
-    /// <summary>Adds the member's values over <paramref name="rows"/> as a column of <paramref name="builder"/>.</summary>
-    public abstract void AddColumn(InMemoryDataView.Builder builder, IReadOnlyList<TRow> rows);
+    /// <summary>Adds the member's values over <paramref name="rows"/> as a column of <paramref name="builder"/>, of the member's type or <paramref name="columnType"/>.</summary>
+    public abstract void AddColumn(InMemoryDataView.Builder builder, IReadOnlyList<TRow> rows, DataViewType? columnType = null);
 
     /// <summary>A <c>ValueGetter&lt;TRaw&gt;</c> reading the member of the row <paramref name="currentRow"/> returns.</summary>
     public abstract Delegate CreateGetter(Func<TRow> currentRow, string columnName);
@@ -55,12 +55,12 @@ internal sealed class MemberBinding<TRow, TMember, TRaw> : MemberBinding<TRow>
         fromRaw = (Func<TRaw, TMember>)RawConversions.FromRaw(typeof(TMember));
     }
 
-    public override void AddColumn(InMemoryDataView.Builder builder, IReadOnlyList<TRow> rows)
+    public override void AddColumn(InMemoryDataView.Builder builder, IReadOnlyList<TRow> rows, DataViewType? columnType = null)
     {
         var read = Readable();
         var values = new TRaw[rows.Count];
         for (var index = 0; index < values.Length; index++) values[index] = toRaw(read(rows[index]));
-        builder.AddColumn(Member.ColumnName, Member.ColumnType, values);
+        builder.AddColumn(Member.ColumnName, columnType ?? Member.ColumnType, values);
     }
 
     public override Delegate CreateGetter(Func<TRow> currentRow, string columnName)
