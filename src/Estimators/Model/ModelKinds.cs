@@ -14,5 +14,7 @@ internal static class ModelKinds
         {
             [CopyColumnsTransformer.KindName] = CopyColumnsTransformer.Load,
             [CustomMappingKind.Name] = CustomMappingKind.Load,
+            [Text.BytePairEncodingTransformer.KindName] = Text.BytePairEncodingTransformer.Load,
+            [Pretraining.CausalLanguageModelTransformer.KindName] = Pretraining.CausalLanguageModelTransformer.Load,
         }.ToFrozenDictionary(StringComparer.Ordinal);
 }
