@@ -36,7 +36,7 @@ public sealed class ApplyMaskTransform : IGradientTransform
     public TransformState Init(ParameterArena arena)
     {
         Mask.RequireLayoutOf(arena, nameof(arena));
-        return new EmptyState();
+        return new EmptyState(nameof(ApplyMaskTransform)); // the mask lives in the pruner's checkpoint
     }
 
     /// <inheritdoc />
@@ -58,35 +58,23 @@ public sealed class ApplyMaskTransform : IGradientTransform
 
     /// <summary>
     /// Zeroes the pruned entries of every buffer of <paramref name="state"/> and its descendants that implements
-    /// <see cref="IParameterShapedState"/>.
+    /// <see cref="IParameterBufferState"/>.
     /// </summary>
     /// <returns>How many buffers were masked (0 means the state exposes none: check your optimizer).</returns>
     public int MaskState(TransformState state)
     {
         ArgumentNullException.ThrowIfNull(state);
         var masked = 0;
-        if (state is IParameterShapedState shaped)
+        if (state is IParameterBufferState shaped)
         {
-            foreach (var stateBuffer in shaped.ParameterShapedBuffers)
+            foreach (var stateBuffer in shaped.Buffers)
             {
-                Mask.ApplyTo(stateBuffer.Span);
+                Mask.ApplyTo(stateBuffer);
                 masked++;
             }
         }
 
         foreach (var child in state.Children) masked += MaskState(child);
         return masked;
-    }
-
-    /// <summary>The transform keeps nothing between steps: the mask lives in the pruner's checkpoint.</summary>
-    private sealed class EmptyState : TransformState
-    {
-        public override void Write(BinaryWriter writer)
-        {
-        }
-
-        public override void Read(BinaryReader reader)
-        {
-        }
     }
 }

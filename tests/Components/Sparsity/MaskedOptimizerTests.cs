@@ -87,7 +87,7 @@ public sealed class MaskedOptimizerTests
         }
 
         var stateEntries = 0;
-        foreach (var buffer in ((IParameterShapedState)adamState).ParameterShapedBuffers) stateEntries += CountPrunedNonZero(pruner.Mask, buffer.Span);
+        foreach (var buffer in ((IParameterBufferState)adamState).Buffers) stateEntries += CountPrunedNonZero(pruner.Mask, buffer);
         return (nonZeroPruned, stateEntries, pruner.Mask.PrunableSparsity, keptMoved);
     }
 
@@ -124,11 +124,11 @@ public sealed class MaskedOptimizerTests
             }
         }
 
-        private sealed class State(int length) : TransformState, IParameterShapedState
+        private sealed class State(int length) : TransformState, IParameterBufferState
         {
             public (float[] First, float[] Second) Moments { get; } = (new float[length], new float[length]);
 
-            public IReadOnlyList<Memory<float>> ParameterShapedBuffers => [Moments.First, Moments.Second];
+            public IReadOnlyList<float[]> Buffers => [Moments.First, Moments.Second];
 
             public override void Write(BinaryWriter writer) => throw new NotSupportedException();
 
