@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -78,25 +79,16 @@ public static class Gelu
             }
         }
 
-        if (Vector256.IsHardwareAccelerated)
+        if (Vector.IsHardwareAccelerated)
         {
-            for (; index + (nuint)Vector256<float>.Count <= count; index += (nuint)Vector256<float>.Count)
+            for (; index + (nuint)Vector<float>.Count <= count; index += (nuint)Vector<float>.Count)
             {
-                var value = Vector256.LoadUnsafe(ref x, index);
-                var negativeTwiceInner = value * (Vector256.Create(-2f * Beta) + Vector256.Create(-2f * Beta * Kappa) * value * value);
-                (value / (Vector256<float>.One + Vector256.Exp(negativeTwiceInner))).StoreUnsafe(ref y, index);
+                var value = Vector.LoadUnsafe(ref x, index);
+                var negativeTwiceInner = value * (new Vector<float>(-2f * Beta) + new Vector<float>(-2f * Beta * Kappa) * value * value);
+                (value / (Vector<float>.One + Vector.Exp(negativeTwiceInner))).StoreUnsafe(ref y, index);
             }
         }
 
-        if (Vector128.IsHardwareAccelerated)
-        {
-            for (; index + (nuint)Vector128<float>.Count <= count; index += (nuint)Vector128<float>.Count)
-            {
-                var value = Vector128.LoadUnsafe(ref x, index);
-                var negativeTwiceInner = value * (Vector128.Create(-2f * Beta) + Vector128.Create(-2f * Beta * Kappa) * value * value);
-                (value / (Vector128<float>.One + Vector128.Exp(negativeTwiceInner))).StoreUnsafe(ref y, index);
-            }
-        }
 
         for (; index < count; index++)
         {
@@ -124,31 +116,19 @@ public static class Gelu
             }
         }
 
-        if (Vector256.IsHardwareAccelerated)
+        if (Vector.IsHardwareAccelerated)
         {
-            for (; index + (nuint)Vector256<float>.Count <= count; index += (nuint)Vector256<float>.Count)
+            for (; index + (nuint)Vector<float>.Count <= count; index += (nuint)Vector<float>.Count)
             {
-                var value = Vector256.LoadUnsafe(ref x, index);
+                var value = Vector.LoadUnsafe(ref x, index);
                 var square = value * value;
-                var exponential = Vector256.Exp(Vector256.Min(value * (Vector256.Create(-2f * Beta) + Vector256.Create(-2f * Beta * Kappa) * square), Vector256.Create(MaximumExponent)));
-                var sigmoid = Vector256<float>.One / (Vector256<float>.One + exponential);
-                var slope = sigmoid + Vector256.Create(2f * Beta) * value * (exponential * sigmoid) * sigmoid * (Vector256<float>.One + Vector256.Create(3f * Kappa) * square);
-                (Vector256.LoadUnsafe(ref dx, index) + Vector256.LoadUnsafe(ref dy, index) * slope).StoreUnsafe(ref dx, index);
+                var exponential = Vector.Exp(Vector.Min(value * (new Vector<float>(-2f * Beta) + new Vector<float>(-2f * Beta * Kappa) * square), new Vector<float>(MaximumExponent)));
+                var sigmoid = Vector<float>.One / (Vector<float>.One + exponential);
+                var slope = sigmoid + new Vector<float>(2f * Beta) * value * (exponential * sigmoid) * sigmoid * (Vector<float>.One + new Vector<float>(3f * Kappa) * square);
+                (Vector.LoadUnsafe(ref dx, index) + Vector.LoadUnsafe(ref dy, index) * slope).StoreUnsafe(ref dx, index);
             }
         }
 
-        if (Vector128.IsHardwareAccelerated)
-        {
-            for (; index + (nuint)Vector128<float>.Count <= count; index += (nuint)Vector128<float>.Count)
-            {
-                var value = Vector128.LoadUnsafe(ref x, index);
-                var square = value * value;
-                var exponential = Vector128.Exp(Vector128.Min(value * (Vector128.Create(-2f * Beta) + Vector128.Create(-2f * Beta * Kappa) * square), Vector128.Create(MaximumExponent)));
-                var sigmoid = Vector128<float>.One / (Vector128<float>.One + exponential);
-                var slope = sigmoid + Vector128.Create(2f * Beta) * value * (exponential * sigmoid) * sigmoid * (Vector128<float>.One + Vector128.Create(3f * Kappa) * square);
-                (Vector128.LoadUnsafe(ref dx, index) + Vector128.LoadUnsafe(ref dy, index) * slope).StoreUnsafe(ref dx, index);
-            }
-        }
 
         for (; index < count; index++)
         {

@@ -1,5 +1,9 @@
 using System.Buffers;
+using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using Pipelines.Components.Compute;
 
 namespace Pipelines.Components.Kernels;
@@ -83,28 +87,18 @@ public static class LayerNorm
                     reciprocalAddress = reciprocalPointer, inputGradientAddress = inputGradientPointer, partialsAddress = partialsPointer;
                 parallelism.For(blockCount, (firstBlock, endBlock) =>
                 {
-                    var scratch = ArrayPool<float>.Shared.Rent(2 * channels);
-                    try
+                    for (var block = firstBlock; block < endBlock; block++)
                     {
-                        for (var block = firstBlock; block < endBlock; block++)
-                        {
-                            var start = (int)((long)rows * block / blockCount);
-                            var end = (int)((long)rows * (block + 1) / blockCount);
-                            var scalePartial = partialsAddress == null ? default : new Span<float>(partialsAddress + block * 2 * channels, channels);
-                            var shiftPartial = partialsAddress == null ? default : new Span<float>(partialsAddress + (block * 2 + 1) * channels, channels);
-                            scalePartial.Clear();
-                            shiftPartial.Clear();
-                            BackwardRows(
-                                new ReadOnlySpan<float>(outputGradientAddress, length), new ReadOnlySpan<float>(inputAddress, length), new ReadOnlySpan<float>(scaleAddress, channels),
-                                new ReadOnlySpan<float>(meanAddress, rows), new ReadOnlySpan<float>(reciprocalAddress, rows),
-                                hasInputGradient ? new Span<float>(inputGradientAddress, length) : default,
-                                hasScaleGradient ? scalePartial : default, hasShiftGradient ? shiftPartial : default,
-                                scratch.AsSpan(0, 2 * channels), channels, start, end);
-                        }
-                    }
-                    finally
-                    {
-                        ArrayPool<float>.Shared.Return(scratch);
+                        var start = (int)((long)rows * block / blockCount);
+                        var end = (int)((long)rows * (block + 1) / blockCount);
+                        var scalePartial = partialsAddress == null ? default : new Span<float>(partialsAddress + block * 2 * channels, channels);
+                        var shiftPartial = partialsAddress == null ? default : new Span<float>(partialsAddress + (block * 2 + 1) * channels, channels);
+                        scalePartial.Clear();
+                        shiftPartial.Clear();
+                        BackwardRows(
+                            new ReadOnlySpan<float>(outputGradientAddress, length), new ReadOnlySpan<float>(inputAddress, length), new ReadOnlySpan<float>(scaleAddress, channels),
+                            new ReadOnlySpan<float>(meanAddress, rows), new ReadOnlySpan<float>(reciprocalAddress, rows),
+                            hasInputGradient ? new Span<float>(inputGradientAddress, length) : default, scalePartial, shiftPartial, channels, start, end);
                     }
                 }, Math.Max(1, MinimumChunkElements / Math.Max(1, rows / blockCount * channels)));
             }
@@ -122,42 +116,232 @@ public static class LayerNorm
         for (var row = start; row < end; row++)
         {
             var x = input.Slice(row * channels, channels);
-            var y = output.Slice(row * channels, channels);
             var rowMean = TensorPrimitives.Sum(x) / channels;
-            TensorPrimitives.Subtract(x, rowMean, y);
-            var variance = TensorPrimitives.SumOfSquares(y) / channels;
-            var reciprocal = 1f / MathF.Sqrt(variance + Epsilon);
-            TensorPrimitives.Multiply(y, reciprocal, y);
-            TensorPrimitives.MultiplyAdd(y, scale, shift, y);
+            var reciprocal = 1f / MathF.Sqrt(SumOfSquaredDeviations(x, rowMean) / channels + Epsilon);
+            NormalizeRow(x, scale, shift, output.Slice(row * channels, channels), rowMean, reciprocal);
             mean[row] = rowMean;
             reciprocalStandardDeviation[row] = reciprocal;
         }
     }
 
     private static void BackwardRows(ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> input, ReadOnlySpan<float> scale, ReadOnlySpan<float> mean, ReadOnlySpan<float> reciprocalStandardDeviation,
-        Span<float> inputGradient, Span<float> scalePartial, Span<float> shiftPartial, Span<float> scratch, int channels, int start, int end)
+        Span<float> inputGradient, Span<float> scalePartial, Span<float> shiftPartial, int channels, int start, int end)
     {
-        var normalized = scratch[..channels];
-        var scaledGradient = scratch.Slice(channels, channels);
         for (var row = start; row < end; row++)
         {
             var dy = outputGradient.Slice(row * channels, channels);
             var x = input.Slice(row * channels, channels);
+            var rowMean = mean[row];
             var reciprocal = reciprocalStandardDeviation[row];
-            TensorPrimitives.Subtract(x, mean[row], normalized);
-            TensorPrimitives.Multiply(normalized, reciprocal, normalized);
-            if (!scalePartial.IsEmpty) TensorPrimitives.MultiplyAdd(dy, normalized, scalePartial, scalePartial);
-            if (!shiftPartial.IsEmpty) TensorPrimitives.Add(shiftPartial, dy, shiftPartial);
+            if (!scalePartial.IsEmpty) AccumulateColumnSums(dy, x, rowMean, reciprocal, scalePartial, shiftPartial);
             if (inputGradient.IsEmpty) continue;
+            var (scaledGradientSum, projectionSum) = GradientSums(dy, x, scale, rowMean, reciprocal);
+            AccumulateInputGradient(dy, x, scale, rowMean, reciprocal, scaledGradientSum / channels, projectionSum / channels, inputGradient.Slice(row * channels, channels));
+        }
+    }
 
-            TensorPrimitives.Multiply(dy, scale, scaledGradient);
-            var scaledGradientMean = TensorPrimitives.Sum(scaledGradient) / channels;
-            var projectionMean = TensorPrimitives.Dot(scaledGradient, normalized) / channels;
-            // dx += r·(g − mean(g) − n·mean(g·n))
-            TensorPrimitives.Subtract(scaledGradient, scaledGradientMean, scaledGradient);
-            TensorPrimitives.MultiplyAdd(normalized, -projectionMean, scaledGradient, scaledGradient);
-            var dx = inputGradient.Slice(row * channels, channels);
-            TensorPrimitives.MultiplyAdd(scaledGradient, reciprocal, dx, dx);
+    // The row kernels below fuse what would be several TensorPrimitives passes into one loop each; a row of
+    // C = 256 floats stays in L1, so the passes, not the arithmetic, set the cost. Each has a 512-bit tier,
+    // a Vector<float> tier (256 or 128 bits) and a scalar tail, with the reference's order of operations.
+
+    // Σ (x − μ)²
+    private static float SumOfSquaredDeviations(ReadOnlySpan<float> x, float mean)
+    {
+        ref var source = ref MemoryMarshal.GetReference(x);
+        nuint length = (nuint)x.Length, index = 0;
+        var total = 0f;
+        if (Vector512.IsHardwareAccelerated && length >= (nuint)Vector512<float>.Count)
+        {
+            var center = Vector512.Create(mean);
+            var accumulator = Vector512<float>.Zero;
+            for (; index + (nuint)Vector512<float>.Count <= length; index += (nuint)Vector512<float>.Count)
+            {
+                var deviation = Vector512.LoadUnsafe(ref source, index) - center;
+                accumulator += deviation * deviation;
+            }
+
+            total += Vector512.Sum(accumulator);
+        }
+
+        if (Vector.IsHardwareAccelerated && length - index >= (nuint)Vector<float>.Count)
+        {
+            var center = new Vector<float>(mean);
+            var accumulator = Vector<float>.Zero;
+            for (; index + (nuint)Vector<float>.Count <= length; index += (nuint)Vector<float>.Count)
+            {
+                var deviation = Vector.LoadUnsafe(ref source, index) - center;
+                accumulator += deviation * deviation;
+            }
+
+            total += Vector.Sum(accumulator);
+        }
+
+        for (; index < length; index++)
+        {
+            var deviation = Unsafe.Add(ref source, index) - mean;
+            total += deviation * deviation;
+        }
+
+        return total;
+    }
+
+    // y = (x − μ)·r·scale + shift
+    private static void NormalizeRow(ReadOnlySpan<float> x, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift, Span<float> y, float mean, float reciprocal)
+    {
+        ref var source = ref MemoryMarshal.GetReference(x);
+        ref var gamma = ref MemoryMarshal.GetReference(scale);
+        ref var beta = ref MemoryMarshal.GetReference(shift);
+        ref var destination = ref MemoryMarshal.GetReference(y);
+        nuint length = (nuint)x.Length, index = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var (center, factor) = (Vector512.Create(mean), Vector512.Create(reciprocal));
+            for (; index + (nuint)Vector512<float>.Count <= length; index += (nuint)Vector512<float>.Count)
+            {
+                var normalized = (Vector512.LoadUnsafe(ref source, index) - center) * factor;
+                (normalized * Vector512.LoadUnsafe(ref gamma, index) + Vector512.LoadUnsafe(ref beta, index)).StoreUnsafe(ref destination, index);
+            }
+        }
+
+        if (Vector.IsHardwareAccelerated)
+        {
+            var (center, factor) = (new Vector<float>(mean), new Vector<float>(reciprocal));
+            for (; index + (nuint)Vector<float>.Count <= length; index += (nuint)Vector<float>.Count)
+            {
+                var normalized = (Vector.LoadUnsafe(ref source, index) - center) * factor;
+                (normalized * Vector.LoadUnsafe(ref gamma, index) + Vector.LoadUnsafe(ref beta, index)).StoreUnsafe(ref destination, index);
+            }
+        }
+
+        for (; index < length; index++)
+            Unsafe.Add(ref destination, index) = (Unsafe.Add(ref source, index) - mean) * reciprocal * Unsafe.Add(ref gamma, index) + Unsafe.Add(ref beta, index);
+    }
+
+    // scalePartial += dy·n, shiftPartial += dy, with n = (x − μ)·r
+    private static void AccumulateColumnSums(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, float mean, float reciprocal, Span<float> scalePartial, Span<float> shiftPartial)
+    {
+        ref var incoming = ref MemoryMarshal.GetReference(dy);
+        ref var source = ref MemoryMarshal.GetReference(x);
+        ref var scaleSum = ref MemoryMarshal.GetReference(scalePartial);
+        ref var shiftSum = ref MemoryMarshal.GetReference(shiftPartial);
+        nuint length = (nuint)x.Length, index = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var (center, factor) = (Vector512.Create(mean), Vector512.Create(reciprocal));
+            for (; index + (nuint)Vector512<float>.Count <= length; index += (nuint)Vector512<float>.Count)
+            {
+                var gradient = Vector512.LoadUnsafe(ref incoming, index);
+                var normalized = (Vector512.LoadUnsafe(ref source, index) - center) * factor;
+                (Vector512.LoadUnsafe(ref scaleSum, index) + gradient * normalized).StoreUnsafe(ref scaleSum, index);
+                (Vector512.LoadUnsafe(ref shiftSum, index) + gradient).StoreUnsafe(ref shiftSum, index);
+            }
+        }
+
+        if (Vector.IsHardwareAccelerated)
+        {
+            var (center, factor) = (new Vector<float>(mean), new Vector<float>(reciprocal));
+            for (; index + (nuint)Vector<float>.Count <= length; index += (nuint)Vector<float>.Count)
+            {
+                var gradient = Vector.LoadUnsafe(ref incoming, index);
+                var normalized = (Vector.LoadUnsafe(ref source, index) - center) * factor;
+                (Vector.LoadUnsafe(ref scaleSum, index) + gradient * normalized).StoreUnsafe(ref scaleSum, index);
+                (Vector.LoadUnsafe(ref shiftSum, index) + gradient).StoreUnsafe(ref shiftSum, index);
+            }
+        }
+
+        for (; index < length; index++)
+        {
+            var gradient = Unsafe.Add(ref incoming, index);
+            Unsafe.Add(ref scaleSum, index) += gradient * ((Unsafe.Add(ref source, index) - mean) * reciprocal);
+            Unsafe.Add(ref shiftSum, index) += gradient;
+        }
+    }
+
+    // (Σ g, Σ g·n) with g = dy·scale, n = (x − μ)·r
+    private static (float ScaledGradientSum, float ProjectionSum) GradientSums(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, ReadOnlySpan<float> scale, float mean, float reciprocal)
+    {
+        ref var incoming = ref MemoryMarshal.GetReference(dy);
+        ref var source = ref MemoryMarshal.GetReference(x);
+        ref var gamma = ref MemoryMarshal.GetReference(scale);
+        nuint length = (nuint)x.Length, index = 0;
+        float scaledGradientSum = 0f, projectionSum = 0f;
+        if (Vector512.IsHardwareAccelerated && length >= (nuint)Vector512<float>.Count)
+        {
+            var (center, factor) = (Vector512.Create(mean), Vector512.Create(reciprocal));
+            var (gradientAccumulator, projectionAccumulator) = (Vector512<float>.Zero, Vector512<float>.Zero);
+            for (; index + (nuint)Vector512<float>.Count <= length; index += (nuint)Vector512<float>.Count)
+            {
+                var scaled = Vector512.LoadUnsafe(ref incoming, index) * Vector512.LoadUnsafe(ref gamma, index);
+                gradientAccumulator += scaled;
+                projectionAccumulator += scaled * ((Vector512.LoadUnsafe(ref source, index) - center) * factor);
+            }
+
+            scaledGradientSum += Vector512.Sum(gradientAccumulator);
+            projectionSum += Vector512.Sum(projectionAccumulator);
+        }
+
+        if (Vector.IsHardwareAccelerated && length - index >= (nuint)Vector<float>.Count)
+        {
+            var (center, factor) = (new Vector<float>(mean), new Vector<float>(reciprocal));
+            var (gradientAccumulator, projectionAccumulator) = (Vector<float>.Zero, Vector<float>.Zero);
+            for (; index + (nuint)Vector<float>.Count <= length; index += (nuint)Vector<float>.Count)
+            {
+                var scaled = Vector.LoadUnsafe(ref incoming, index) * Vector.LoadUnsafe(ref gamma, index);
+                gradientAccumulator += scaled;
+                projectionAccumulator += scaled * ((Vector.LoadUnsafe(ref source, index) - center) * factor);
+            }
+
+            scaledGradientSum += Vector.Sum(gradientAccumulator);
+            projectionSum += Vector.Sum(projectionAccumulator);
+        }
+
+        for (; index < length; index++)
+        {
+            var scaled = Unsafe.Add(ref incoming, index) * Unsafe.Add(ref gamma, index);
+            scaledGradientSum += scaled;
+            projectionSum += scaled * ((Unsafe.Add(ref source, index) - mean) * reciprocal);
+        }
+
+        return (scaledGradientSum, projectionSum);
+    }
+
+    // dx += (dy·scale − mean(g) − n·mean(g·n))·r
+    private static void AccumulateInputGradient(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, ReadOnlySpan<float> scale, float mean, float reciprocal, float scaledGradientMean, float projectionMean, Span<float> dx)
+    {
+        ref var incoming = ref MemoryMarshal.GetReference(dy);
+        ref var source = ref MemoryMarshal.GetReference(x);
+        ref var gamma = ref MemoryMarshal.GetReference(scale);
+        ref var destination = ref MemoryMarshal.GetReference(dx);
+        nuint length = (nuint)x.Length, index = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var (center, factor) = (Vector512.Create(mean), Vector512.Create(reciprocal));
+            var (gradientMean, projection) = (Vector512.Create(scaledGradientMean), Vector512.Create(projectionMean));
+            for (; index + (nuint)Vector512<float>.Count <= length; index += (nuint)Vector512<float>.Count)
+            {
+                var normalized = (Vector512.LoadUnsafe(ref source, index) - center) * factor;
+                var scaled = Vector512.LoadUnsafe(ref incoming, index) * Vector512.LoadUnsafe(ref gamma, index);
+                (Vector512.LoadUnsafe(ref destination, index) + (scaled - gradientMean - normalized * projection) * factor).StoreUnsafe(ref destination, index);
+            }
+        }
+
+        if (Vector.IsHardwareAccelerated)
+        {
+            var (center, factor) = (new Vector<float>(mean), new Vector<float>(reciprocal));
+            var (gradientMean, projection) = (new Vector<float>(scaledGradientMean), new Vector<float>(projectionMean));
+            for (; index + (nuint)Vector<float>.Count <= length; index += (nuint)Vector<float>.Count)
+            {
+                var normalized = (Vector.LoadUnsafe(ref source, index) - center) * factor;
+                var scaled = Vector.LoadUnsafe(ref incoming, index) * Vector.LoadUnsafe(ref gamma, index);
+                (Vector.LoadUnsafe(ref destination, index) + (scaled - gradientMean - normalized * projection) * factor).StoreUnsafe(ref destination, index);
+            }
+        }
+
+        for (; index < length; index++)
+        {
+            var normalized = (Unsafe.Add(ref source, index) - mean) * reciprocal;
+            var scaled = Unsafe.Add(ref incoming, index) * Unsafe.Add(ref gamma, index);
+            Unsafe.Add(ref destination, index) += (scaled - scaledGradientMean - normalized * projectionMean) * reciprocal;
         }
     }
 

@@ -73,6 +73,8 @@ public sealed class LayerNormTests
     [DataRow(3, 7, 1)]
     [DataRow(3, 7, 2)]
     [DataRow(33, 33, 2)]
+    [DataRow(9, 25, 1)]
+    [DataRow(40, 24, 2)]
     [DataRow(5003, 7, 1)]
     [DataRow(5003, 7, 2)]
     [DataRow(1001, 257, 2)]
