@@ -101,31 +101,14 @@ public static class Embedding
                     {
                         if (tokenGradientLength > 0)
                         {
-                            var sorted = new ReadOnlySpan<int>(orderAddress, rows);
-                            var ids = new ReadOnlySpan<int>(tokensAddress, rows);
-                            var destination = new Span<float>(tokenGradientAddress, tokenGradientLength);
-                            var (first, end) = (PartStart(ids, sorted, part, partCount), PartStart(ids, sorted, part + 1, partCount));
-                            for (var index = first; index < end; index++)
-                            {
-                                var row = sorted[index];
-                                var tableRow = destination.Slice(ids[row] * channels, channels);
-                                TensorPrimitives.Add(tableRow, incoming.Slice(row * channels, channels), tableRow);
-                            }
+                            AccumulateTokenPart(new ReadOnlySpan<int>(tokensAddress, rows), new ReadOnlySpan<int>(orderAddress, rows), incoming,
+                                new Span<float>(tokenGradientAddress, tokenGradientLength), channels, part, partCount);
                         }
 
                         if (positionGradientLength > 0)
                         {
-                            var destination = new Span<float>(positionGradientAddress, positionGradientLength);
-                            var firstPosition = (int)((long)tokenCount * part / partCount);
-                            var endPosition = (int)((long)tokenCount * (part + 1) / partCount);
-                            for (var batch = 0; batch < batchSize; batch++)
-                            {
-                                for (var position = firstPosition; position < endPosition; position++)
-                                {
-                                    var tableRow = destination.Slice(position * channels, channels);
-                                    TensorPrimitives.Add(tableRow, incoming.Slice((batch * tokenCount + position) * channels, channels), tableRow);
-                                }
-                            }
+                            AccumulatePositionPart(incoming, new Span<float>(positionGradientAddress, positionGradientLength),
+                                batchSize, tokenCount, channels, part, partCount);
                         }
                     }
                 });
@@ -158,8 +141,35 @@ public static class Embedding
         }
     }
 
+    // Adds the rows of one part of the sorted order (whole token ids) into the token-table gradient.
+    private static void AccumulateTokenPart(ReadOnlySpan<int> tokens, ReadOnlySpan<int> sorted, ReadOnlySpan<float> outputGradient, Span<float> tokenTableGradient, int channels, int part, int partCount)
+    {
+        var end = PartStart(tokens, sorted, part + 1, partCount);
+        for (var index = PartStart(tokens, sorted, part, partCount); index < end; index++)
+        {
+            var row = sorted[index];
+            var tableRow = tokenTableGradient.Slice(tokens[row] * channels, channels);
+            TensorPrimitives.Add(tableRow, outputGradient.Slice(row * channels, channels), tableRow);
+        }
+    }
+
+    // Adds every sequence's rows for one contiguous range of positions into the position-table gradient.
+    private static void AccumulatePositionPart(ReadOnlySpan<float> outputGradient, Span<float> positionTableGradient, int batchSize, int tokenCount, int channels, int part, int partCount)
+    {
+        var firstPosition = (int)((long)tokenCount * part / partCount);
+        var endPosition = (int)((long)tokenCount * (part + 1) / partCount);
+        for (var batch = 0; batch < batchSize; batch++)
+        {
+            for (var position = firstPosition; position < endPosition; position++)
+            {
+                var tableRow = positionTableGradient.Slice(position * channels, channels);
+                TensorPrimitives.Add(tableRow, outputGradient.Slice((batch * tokenCount + position) * channels, channels), tableRow);
+            }
+        }
+    }
+
     // Writes into order[0, rows) the row indices sorted by token id, ascending row order within an id.
-    private static void GroupRowsByToken(ReadOnlySpan<int> tokens, int vocabularySize, int[] counts, int[] order)
+    internal static void GroupRowsByToken(ReadOnlySpan<int> tokens, int vocabularySize, int[] counts, int[] order)
     {
         var starts = counts.AsSpan(0, vocabularySize + 1);
         starts.Clear();
@@ -170,7 +180,7 @@ public static class Embedding
 
     // The first sorted index of a part: about rows·part/parts, moved forward to the start of the next token id
     // so that one id's rows never straddle two parts.
-    private static int PartStart(ReadOnlySpan<int> tokens, ReadOnlySpan<int> sorted, int part, int partCount)
+    internal static int PartStart(ReadOnlySpan<int> tokens, ReadOnlySpan<int> sorted, int part, int partCount)
     {
         var index = (int)((long)sorted.Length * part / partCount);
         if (index == 0 || index == sorted.Length) return index;

@@ -82,6 +82,38 @@ public sealed class EmbeddingTests
     }
 
     [TestMethod]
+    [DataRow(2)]
+    [DataRow(3)]
+    [DataRow(7)]
+    public void ThreadPartsNeverSplitATokenId(int partCount)
+    {
+        // A token id split across two parts would be summed by two threads at once: a race, and another order.
+        const int vocabularySize = 50;
+        var random = new Random(partCount);
+        var tokens = Enumerable.Range(0, 999).Select(_ => random.Next(4) > 0 ? random.Next(3) : random.Next(vocabularySize)).ToArray();
+        var counts = new int[vocabularySize + 1];
+        var order = new int[tokens.Length];
+        Embedding.GroupRowsByToken(tokens, vocabularySize, counts, order);
+        for (var index = 1; index < order.Length; index++)
+        {
+            var (previous, current) = (tokens[order[index - 1]], tokens[order[index]]);
+            Assert.IsTrue(previous < current || (previous == current && order[index - 1] < order[index]), $"order[{index}]");
+        }
+
+        var covered = 0;
+        for (var part = 0; part < partCount; part++)
+        {
+            var (start, end) = (Embedding.PartStart(tokens, order, part, partCount), Embedding.PartStart(tokens, order, part + 1, partCount));
+            Assert.AreEqual(covered, start, $"part {part} starts where part {part - 1} ended");
+            Assert.IsTrue(end >= start, $"part {part} is not reversed");
+            if (start > 0 && start < order.Length) Assert.AreNotEqual(tokens[order[start - 1]], tokens[order[start]], $"part {part} starts inside an id");
+            covered = end;
+        }
+
+        Assert.AreEqual(order.Length, covered);
+    }
+
+    [TestMethod]
     public void BackwardAccumulatesAndSkipsEmptyGradients()
     {
         float[] outputGradient = [1f, 2f, 3f, 4f, 5f, 6f]; // B = 1, T = 3, C = 2
