@@ -4,7 +4,9 @@ using Pipelines.Benchmarks;
 //   gemm    square C = A·B GFLOP/s for n = 256, 512, 1024 with 1 and 2 threads
 //   linear  Linear forward/backward GFLOP/s on the training benchmark's shapes
 //   train   (to be added) end-to-end training throughput
+// Every benchmark takes --threads t... and --repetitions r; --cpu times with process CPU time (tuning aid).
 var command = args.Length > 0 ? args[0] : "";
+Timing.UseCpuTime = args.Contains("--cpu");
 var options = args.Skip(1).ToArray();
 switch (command)
 {

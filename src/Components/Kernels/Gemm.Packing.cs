@@ -18,6 +18,8 @@ public static partial class Gemm
             var target = destination + (long)panel * depth;
             if (problem.TransposeA)
                 PackCopy(problem.A + (long)depth0 * problem.LeadingA + row0 + panel, problem.LeadingA, depth, panelRows, target, width);
+            else if (problem.Kernel == MicroKernel.Vector512)
+                PackTranspose512(problem.A + (long)(row0 + panel) * problem.LeadingA + depth0, problem.LeadingA, depth, panelRows, target, width);
             else
                 PackTranspose(problem.A + (long)(row0 + panel) * problem.LeadingA + depth0, problem.LeadingA, depth, panelRows, target, width);
         }
@@ -34,7 +36,9 @@ public static partial class Gemm
         {
             var panelColumns = Math.Min(width, columns - panel);
             var target = destination + (long)panel * depth;
-            if (problem.TransposeB)
+            if (problem.TransposeB && problem.Kernel == MicroKernel.Vector512)
+                PackTranspose512(problem.B + (long)(column0 + panel) * problem.LeadingB + depth0, problem.LeadingB, depth, panelColumns, target, width);
+            else if (problem.TransposeB)
                 PackTranspose(problem.B + (long)(column0 + panel) * problem.LeadingB + depth0, problem.LeadingB, depth, panelColumns, target, width);
             else
                 PackCopy(problem.B + (long)depth0 * problem.LeadingB + column0 + panel, problem.LeadingB, depth, panelColumns, target, width);
@@ -50,6 +54,17 @@ public static partial class Gemm
             {
                 Vector512.Store(Vector512.Load(source), destination);
                 Vector512.Store(Vector512.Load(source + 16), destination + 16);
+            }
+
+            return;
+        }
+
+        if (count == width && width == 12)
+        {
+            for (var d = 0; d < depth; d++, source += leading, destination += 12)
+            {
+                Vector256.Store(Vector256.Load(source), destination);
+                Vector128.Store(Vector128.Load(source + 8), destination + 8);
             }
 
             return;
