@@ -3,7 +3,7 @@ using Pipelines.Benchmarks;
 // Dispatcher: the first argument names the benchmark, the rest are its options.
 //   gemm    square C = A·B GFLOP/s for n = 256, 512, 1024 with 1 and 2 threads
 //   linear  Linear forward/backward GFLOP/s on the training benchmark's shapes
-//   train   (to be added) end-to-end training throughput
+//   train   end-to-end GPT training throughput on the reference configuration (--profile: where the time goes)
 // Every benchmark takes --threads t... and --repetitions r; --cpu times with process CPU time (tuning aid).
 var command = args.Length > 0 ? args[0] : "";
 Timing.UseCpuTime = args.Contains("--cpu");
@@ -16,7 +16,9 @@ switch (command)
     case "linear":
         LinearBenchmark.Run(options);
         break;
-    // case "train": TrainBenchmark.Run(options); break;
+    case "train":
+        TrainingBenchmark.Run(options);
+        break;
     default:
         Console.Error.WriteLine("usage: Pipelines.Benchmarks <gemm|linear|train> [options]");
         Environment.ExitCode = 2;
