@@ -25,16 +25,26 @@ internal sealed class LanguageModelScorer
     private readonly float[] weights;
     private readonly ConcurrentBag<GptModel> idle = [];
 
+    /// <exception cref="ArgumentException"><paramref name="weights"/> is not laid out for a GPT of <paramref name="config"/>.</exception>
     public LanguageModelScorer(TransformerConfig config, float[] weights, Parallelism parallelism)
     {
         Config = config;
         this.weights = weights;
         Parallelism = parallelism;
+        var first = new GptModel(config, parallelism);
+        if (first.Parameters.BufferLength != weights.Length)
+            throw new ArgumentException($"{weights.Length} weights do not fit a GPT of this shape ({first.Parameters.BufferLength}).", nameof(weights));
+        weights.CopyTo(first.Parameters.Values);
+        ParameterCount = first.Parameters.ParameterCount;
+        idle.Add(first);
     }
 
     public TransformerConfig Config { get; }
 
     public Parallelism Parallelism { get; }
+
+    /// <summary>Number of weights (without the arena's alignment padding).</summary>
+    public long ParameterCount { get; }
 
     /// <summary>The parameter values, laid out as the arena of a <see cref="GptModel"/> of <see cref="Config"/>.</summary>
     public ReadOnlySpan<float> Weights => weights;

@@ -5,6 +5,7 @@ using Pipelines.Components.Optimization;
 using Pipelines.Components.Text;
 using Pipelines.Components.Training;
 using Pipelines.Data;
+using Pipelines.Model;
 using Pipelines.Text;
 
 namespace Pipelines.Pretraining;
@@ -131,33 +132,99 @@ public sealed partial class CausalLanguageModelEstimator : IEstimator<CausalLang
             $"The tokenizer has no special token '{CausalLanguageModelOptions.EndOfTextToken}': add it to the tokenizer's special tokens or set {nameof(CausalLanguageModelOptions.EndOfTextTokenId)}.",
             nameof(CausalLanguageModelOptions.EndOfTextTokenId));
     }
+}
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Pre-training a GPT of {ParameterCount} parameters (vocabulary {VocabularySize}) on {TokenCount} tokens in {RowCount} rows: {Steps} steps of {BatchSize} x {SequenceLength} tokens")]
-    private static partial void LogStart(ILogger logger, long parameterCount, int vocabularySize, long tokenCount, long rowCount, long steps, int batchSize, int sequenceLength);
+/// <summary>
+/// A pre-trained GPT: <see cref="Transform"/> adds each row's next-token <c>Loss</c> and <c>Perplexity</c>;
+/// <see cref="Generate"/> continues a prompt; <see cref="Evaluate(IDataView)"/> measures a whole data set.
+/// </summary>
+/// <remarks>
+/// A row is scored as a document: <c>eot t0 t1 ...</c> predicts every token of the row, so <c>Loss = Σ −ln p(tᵢ | t&lt;ᵢ) / n</c>
+/// in nats and <c>Perplexity = exp(Loss)</c>. Rows longer than the context are scored in windows of the context length
+/// that do not overlap (each window restarts the context). An empty row has a missing (NaN) loss and perplexity.
+/// Immutable and thread-safe: each concurrent caller runs its own copy of the engine model. Results depend only on
+/// the weights and <see cref="ThreadCount"/>, which is saved with the model.
+/// </remarks>
+public sealed partial class CausalLanguageModelTransformer : ITransformer, ICanSaveModel
+{
+    private readonly LanguageModelScorer scorer;
+    private readonly LanguageModelColumns columns;
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Step {Step}: validation loss {ValidationLoss:F4}")]
-    private static partial void LogEvaluation(ILogger logger, long step, double validationLoss);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Pre-training ended after {Steps} steps: training loss {TrainingLoss:F4}, validation loss {ValidationLoss}")]
-    private static partial void LogEnd(ILogger logger, long steps, double trainingLoss, double? validationLoss);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Pre-training diverged at step {Step}: {Tensor} is {Value}")]
-    private static partial void LogDiverged(ILogger logger, long step, string tensor, double value);
-
-    /// <summary>Forwards progress to the caller and logs each new validation loss.</summary>
-    private sealed class LoggingProgress(ILogger logger, IProgress<TrainingProgress>? inner) : IProgress<TrainingProgress>
+    internal CausalLanguageModelTransformer(TransformerConfig config, float[] weights, int endOfTextTokenId, LanguageModelColumns columns, int threadCount,
+        IReadOnlyList<StepMetrics> history, PretrainingSummary training)
     {
-        private double? lastValidation;
-
-        public void Report(TrainingProgress value)
-        {
-            if (value.ValidationLoss is { } validation && !Equals(validation, lastValidation))
-            {
-                lastValidation = validation;
-                LogEvaluation(logger, value.Step, validation);
-            }
-
-            inner?.Report(value);
-        }
+        if ((uint)endOfTextTokenId >= (uint)config.VocabularySize)
+            throw new ArgumentOutOfRangeException(nameof(endOfTextTokenId), endOfTextTokenId, $"The end-of-text id must be inside the vocabulary [0, {config.VocabularySize}).");
+        scorer = new LanguageModelScorer(config, weights, new Parallelism(threadCount));
+        EndOfTextTokenId = endOfTextTokenId;
+        this.columns = columns;
+        TrainingHistory = [.. history];
+        Training = training;
     }
+
+    /// <summary>The model's shape.</summary>
+    public TransformerConfig Config => scorer.Config;
+
+    /// <summary>Number of weights.</summary>
+    public long ParameterCount => scorer.ParameterCount;
+
+    /// <summary>The id placed before every row (document), in training and in scoring.</summary>
+    public int EndOfTextTokenId { get; }
+
+    /// <summary>The column of token ids read.</summary>
+    public string TokensColumnName => columns.Tokens;
+
+    /// <summary>The column of per-row losses added.</summary>
+    public string LossColumnName => columns.Loss;
+
+    /// <summary>The column of per-row perplexities added.</summary>
+    public string PerplexityColumnName => columns.Perplexity;
+
+    /// <summary>Threads the model runs on.</summary>
+    public int ThreadCount => scorer.Parallelism.ThreadCount;
+
+    /// <summary>Every step of the training run: training loss, learning rate and, where measured, validation loss.</summary>
+    public IReadOnlyList<StepMetrics> TrainingHistory { get; }
+
+    /// <summary>How the model was trained.</summary>
+    public PretrainingSummary Training { get; }
+
+    /// <inheritdoc/>
+    public bool IsRowToRowMapper => true;
+
+    /// <inheritdoc/>
+    public string Kind => KindName;
+
+    /// <summary>A new engine model holding the trained weights (the caller owns it; training it leaves this transformer unchanged).</summary>
+    public GptModel CreateModel() => scorer.CreateModel();
+
+    /// <summary>Continues <paramref name="promptTokens"/> by <paramref name="count"/> sampled tokens.</summary>
+    /// <param name="promptTokens">The prompt; empty starts a new document (the end-of-text id is the prompt).</param>
+    /// <param name="count">Tokens to generate.</param>
+    /// <param name="options">Temperature, top-k and seed (default <see cref="GenerationOptions"/>); the same seed gives the same tokens.</param>
+    /// <param name="cancellationToken">Stops before the next token.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A prompt id is outside the vocabulary, <paramref name="count"/> is negative, or an option is out of range.</exception>
+    public int[] Generate(ReadOnlySpan<int> promptTokens, int count, GenerationOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        var prompt = promptTokens.IsEmpty ? [EndOfTextTokenId] : promptTokens;
+        return scorer.Generate(prompt, count, options ?? new GenerationOptions(), cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
+    {
+        ArgumentNullException.ThrowIfNull(inputSchema);
+        return RowMappedDataView.CreateSchema(inputSchema, new Mapper(this, inputSchema).OutputColumns);
+    }
+
+    /// <inheritdoc/>
+    public IDataView Transform(IDataView input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        return new RowMappedDataView(input, new Mapper(this, input.Schema));
+    }
+
+    /// <summary>The weights, laid out as the arena of a <see cref="GptModel"/> of <see cref="Config"/>.</summary>
+    internal ReadOnlySpan<float> Weights => scorer.Weights;
 }
