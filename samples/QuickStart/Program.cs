@@ -7,11 +7,11 @@ using Pipelines.Pretraining;
 using QuickStart;
 using Spectre.Console;
 
-var steps = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 600;
+var steps = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 1000;
 using var cancellation = new CancellationTokenSource();
 Console.CancelKeyPress += (_, keyPress) =>
 {
-    keyPress.Cancel = true;
+    keyPress.Cancel = !cancellation.IsCancellationRequested; // a second Ctrl+C ends the process at once
     cancellation.Cancel();
 };
 
@@ -30,10 +30,12 @@ try
 
     var options = new CausalLanguageModelOptions
     {
-        Model = new TransformerConfig(layerCount: 4, headCount: 4, channels: 128, contextLength: 128),
+        // Measured on the shipped corpus: at this budget 2 layers beat 4 (more tokens per second), and a peak rate of
+        // 1e-3 beat 5e-4, 2e-3, 5e-3 and 1e-2.
+        Model = new TransformerConfig(layerCount: 2, headCount: 4, channels: 128, contextLength: 128),
         BatchSize = 8,
         Steps = steps,
-        LearningRate = 2e-3,
+        LearningRate = 1e-3,
         EvaluationInterval = 100,
         EvaluationBatches = 4,
     };

@@ -55,6 +55,8 @@ public sealed partial class CausalLanguageModelEstimator : IEstimator<CausalLang
     /// <exception cref="ArgumentException">No end-of-text id is known, or the data is shorter than one sequence.</exception>
     /// <exception cref="TrainingDivergedException">The loss or the gradients became non-finite (the step is named).</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    /// <exception cref="FileNotFoundException"><see cref="CausalLanguageModelOptions.ResumeFrom"/> names no file.</exception>
+    /// <exception cref="InvalidDataException">The checkpoint to resume from does not fit this model and optimizer.</exception>
     public CausalLanguageModelTransformer Fit(IDataView train, IDataView? validation, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(train);

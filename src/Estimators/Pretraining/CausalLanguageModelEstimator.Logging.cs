@@ -25,7 +25,7 @@ public sealed partial class CausalLanguageModelEstimator
 
         public void Report(TrainingProgress value)
         {
-            if (value.ValidationLoss is { } validation && !Equals(validation, lastValidation))
+            if (value.ValidationLoss is { } validation && validation != lastValidation)
             {
                 lastValidation = validation;
                 LogEvaluation(logger, value.Step, validation);

@@ -22,10 +22,10 @@ public sealed record BytePairEncodingOptions
     }
 
     /// <summary>The column of token ids (a variable-size vector of <see cref="Data.NumberDataViewType.Int32"/>).</summary>
-    public string OutputColumnName { get => field; init => field = ColumnName(value, nameof(OutputColumnName)); }
+    public string OutputColumnName { get; init => field = ColumnName(value, nameof(OutputColumnName)); }
 
     /// <summary>The text column the tokenizer learns from and encodes.</summary>
-    public string InputColumnName { get => field; init => field = ColumnName(value, nameof(InputColumnName)); }
+    public string InputColumnName { get; init => field = ColumnName(value, nameof(InputColumnName)); }
 
     /// <summary>Target vocabulary: 256 byte tokens, the learned merges and the special tokens (default 2,048).</summary>
     /// <remarks>Training stops earlier, with a smaller vocabulary, when no pair occurs <see cref="MinimumPairFrequency"/> times.</remarks>

@@ -162,6 +162,45 @@ public sealed class CausalLanguageModelTrainingTests
         StringAssert.Contains(error.Message, $"step {error.Step}");
     }
 
+    [TestMethod]
+    public void RunIsLoggedThroughTheContextsLoggerFactory()
+    {
+        var logger = new RecordingLogger();
+        var context = new PipelineContext(1, new RecordingLoggerFactory(logger));
+        var train = PretrainingFixtures.Tokenizer.Transform(PretrainingFixtures.Training(context));
+        var validation = PretrainingFixtures.Tokenizer.Transform(PretrainingFixtures.Validation(context));
+
+        context.Pretraining.CausalLanguageModel(PretrainingFixtures.TinyOptions() with { Steps = 4, EvaluationInterval = 2 }).Fit(train, validation);
+
+        var messages = logger.Messages.ToArray();
+        Assert.HasCount(4, messages, string.Join(Environment.NewLine, messages));
+        StringAssert.StartsWith(messages[0], "Pre-training a GPT of");
+        StringAssert.StartsWith(messages[1], "Step 2: validation loss");
+        StringAssert.StartsWith(messages[2], "Step 4: validation loss");
+        StringAssert.StartsWith(messages[3], "Pre-training ended after 4 steps");
+    }
+
+    private sealed class RecordingLogger : Microsoft.Extensions.Logging.ILogger
+    {
+        public System.Collections.Concurrent.ConcurrentQueue<string> Messages { get; } = new();
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            Messages.Enqueue(formatter(state, exception));
+    }
+
+    private sealed class RecordingLoggerFactory(RecordingLogger logger) : Microsoft.Extensions.Logging.ILoggerFactory
+    {
+        public void AddProvider(Microsoft.Extensions.Logging.ILoggerProvider provider) { }
+
+        public Microsoft.Extensions.Logging.ILogger CreateLogger(string categoryName) => logger;
+
+        public void Dispose() { }
+    }
+
     /// <summary>The same model before any update: the GPT-2 initialisation of the same seed.</summary>
     private static CausalLanguageModelTransformer Untrained(CausalLanguageModelTransformer model)
     {
