@@ -12,7 +12,7 @@ internal static class TrainingDisplay
         if (!AnsiConsole.Profile.Capabilities.Interactive) return train(new PlainProgress(totalSteps));
         return AnsiConsole.Progress()
             .AutoClear(false)
-            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn { Width = 10 }, new RemainingTimeColumn())
             .Start(context =>
             {
                 var task = context.AddTask("starting", maxValue: totalSteps);
@@ -25,8 +25,8 @@ internal static class TrainingDisplay
     }
 
     private static string Describe(TrainingProgress report) =>
-        $"step {report.Step,5}/{report.TotalSteps}  loss {report.Loss:F3}  lr {report.LearningRate:0.0e+0}  {report.TokensPerSecond,6:F0} tok/s  " +
-        (report.ValidationLoss is { } validation ? $"val {validation:F3}" : "val  -   ");
+        $"step {report.Step}/{report.TotalSteps} loss {report.Loss:F3} val {(report.ValidationLoss is { } validation ? validation.ToString("F3") : "  -  ")} " +
+        $"lr {report.LearningRate:0.0e+0} {report.TokensPerSecond:F0} tok/s";
 
     /// <summary>Calls back on the training thread, so the display always shows the latest step.</summary>
     private sealed class SynchronousProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
