@@ -149,6 +149,20 @@ public sealed class CausalLanguageModelTrainingTests
         CollectionAssert.AreEqual(
             Bits(PretrainingFixtures.ReadSingles(chain.Transform(validation), "Perplexity")),
             Bits(PretrainingFixtures.ReadSingles(loaded.Transform(validation), "Perplexity")));
+
+        using var engine = context.Model.CreatePredictionEngine<DocumentRow, ScoreRow>(loaded);
+        var document = new DocumentRow { Text = "The jury said it did find that many of the city's" };
+        var prediction = engine.Predict(document);
+        var expected = PretrainingFixtures.ReadSingles(chain.Transform(context.Data.LoadFromEnumerable([document])), "Loss")[0];
+        Assert.AreEqual(BitConverter.SingleToInt32Bits(expected), BitConverter.SingleToInt32Bits(prediction.Loss), "one example at a time scores as the batch does");
+        Assert.AreEqual(MathF.Exp(prediction.Loss), prediction.Perplexity, 1e-3f * prediction.Perplexity);
+    }
+
+    public sealed class ScoreRow
+    {
+        public float Loss { get; set; }
+
+        public float Perplexity { get; set; }
     }
 
     [TestMethod]
