@@ -118,7 +118,7 @@ public sealed class EncoderClassifier : ITransformerModel
     {
         ModelInputValidation.CheckBatch(Config, inputTokens, newBatchSize, newTokenCount);
         var rows = newBatchSize * newTokenCount;
-        if (!inputKeyMask.IsEmpty) ModelInputValidation.CheckLength(inputKeyMask.Length, rows, nameof(inputKeyMask));
+        if (!inputKeyMask.IsEmpty) KernelGuard.RequireLength(inputKeyMask.Length, rows, nameof(inputKeyMask));
         hasLabels = !inputLabels.IsEmpty;
         if (hasLabels) ModelInputValidation.CheckTargets(inputLabels, newBatchSize, ClassCount, nameof(inputLabels));
         EnsureCapacity(newBatchSize, newTokenCount);
@@ -153,7 +153,7 @@ public sealed class EncoderClassifier : ITransformerModel
     public void Backward(ReadOnlySpan<float> exampleLossGradients)
     {
         if (!hasLabels) throw new InvalidOperationException("Backward needs a forward pass with labels first.");
-        ModelInputValidation.CheckLength(exampleLossGradients.Length, batchSize, nameof(exampleLossGradients));
+        KernelGuard.RequireLength(exampleLossGradients.Length, batchSize, nameof(exampleLossGradients));
         var rows = batchSize * tokenCount;
         var channels = Config.Channels;
         var logitsGradientSpan = logitsGradient.AsSpan(0, batchSize * ClassCount);

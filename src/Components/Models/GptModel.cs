@@ -127,7 +127,7 @@ public sealed class GptModel : ICausalLanguageModel
     {
         if (!hasTargets) throw new InvalidOperationException("Backward needs a forward pass with targets first.");
         var rows = batchSize * tokenCount;
-        ModelInputValidation.CheckLength(positionLossGradients.Length, rows, nameof(positionLossGradients));
+        KernelGuard.RequireLength(positionLossGradients.Length, rows, nameof(positionLossGradients));
         var (channels, vocabulary) = (Config.Channels, Config.VocabularySize);
         var logitsGradientSpan = logitsGradient.AsSpan(0, rows * vocabulary);
         logitsGradientSpan.Clear();
