@@ -1,1 +1,26 @@
-Console.WriteLine("Not written yet.");
+using Pipelines.Benchmarks;
+
+// Dispatcher: the first argument names the benchmark, the rest are its options.
+//   gemm    square C = A·B GFLOP/s for n = 256, 512, 1024 with 1 and 2 threads
+//   linear  Linear forward/backward GFLOP/s on the training benchmark's shapes
+//   train   end-to-end GPT training throughput on the reference configuration (--profile: where the time goes)
+// Every benchmark takes --threads t... and --repetitions r; --cpu times with process CPU time (tuning aid).
+var command = args.Length > 0 ? args[0] : "";
+Timing.UseCpuTime = args.Contains("--cpu");
+var options = args.Skip(1).ToArray();
+switch (command)
+{
+    case "gemm":
+        GemmBenchmark.Run(options);
+        break;
+    case "linear":
+        LinearBenchmark.Run(options);
+        break;
+    case "train":
+        TrainingBenchmark.Run(options);
+        break;
+    default:
+        Console.Error.WriteLine("usage: Pipelines.Benchmarks <gemm|linear|train> [options]");
+        Environment.ExitCode = 2;
+        break;
+}
