@@ -19,11 +19,17 @@ public sealed class ClassifierTrainer
     private readonly EncoderClassifier model;
     private readonly IOptimizer optimizer;
     private readonly ClassifierTrainerOptions options;
+    private readonly IReadOnlyList<ITrainingHook> hooks;
 
     /// <summary>Creates a trainer; the options are validated against the model's context.</summary>
+    /// <param name="model">The classifier to train.</param>
+    /// <param name="optimizer">The optimizer (its state is checkpointed with the weights).</param>
+    /// <param name="options">Batch shape, length, evaluation and checkpoints.</param>
+    /// <param name="hooks">Code that takes part in every step (pruning, privacy, diagnostics), called in this order; their states are checkpointed.</param>
     /// <exception cref="ArgumentOutOfRangeException">An option does not fit the model (see <see cref="ClassifierTrainerOptions.Validate"/>).</exception>
-    public ClassifierTrainer(EncoderClassifier model, IOptimizer optimizer, ClassifierTrainerOptions options)
+    public ClassifierTrainer(EncoderClassifier model, IOptimizer optimizer, ClassifierTrainerOptions options, IReadOnlyList<ITrainingHook>? hooks = null)
     {
+        this.hooks = hooks ?? [];
         this.model = model ?? throw new ArgumentNullException(nameof(model));
         this.optimizer = optimizer ?? throw new ArgumentNullException(nameof(optimizer));
         this.options = options ?? throw new ArgumentNullException(nameof(options));
@@ -48,7 +54,7 @@ public sealed class ClassifierTrainer
         var exampleIndices = new int[options.BatchSize];
         var history = new List<StepMetrics>();
         long step = 0;
-        if (resumeFrom is not null) (step, history) = TrainingCheckpoint.Read(resumeFrom, model.Parameters, optimizer);
+        if (resumeFrom is not null) (step, history) = TrainingCheckpoint.Read(resumeFrom, model.Parameters, optimizer, hooks);
 
         var startStep = step;
         long tokensSeen = 0;
@@ -59,7 +65,7 @@ public sealed class ClassifierTrainer
         {
             if (cancellationToken.IsCancellationRequested)
             {
-                if (options.CheckpointInterval > 0) TrainingCheckpoint.Write(options.CheckpointPath!, step, model.Parameters, optimizer, history);
+                if (options.CheckpointInterval > 0) TrainingCheckpoint.Write(options.CheckpointPath!, step, model.Parameters, optimizer, history, hooks);
                 cancellationToken.ThrowIfCancellationRequested();
             }
 
@@ -79,7 +85,7 @@ public sealed class ClassifierTrainer
 
             history.Add(new StepMetrics(step, loss, learningRate, validationLoss));
             if (options.CheckpointInterval > 0 && step % options.CheckpointInterval == 0)
-                TrainingCheckpoint.Write(options.CheckpointPath!, step, model.Parameters, optimizer, history);
+                TrainingCheckpoint.Write(options.CheckpointPath!, step, model.Parameters, optimizer, history, hooks);
             var seconds = Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
             progress?.Report(new TrainingProgress(step, options.Steps, (double)step * options.BatchSize / training.Count, loss, learningRate,
                 tokensSeen / seconds, clock.Elapsed, latestValidationLoss));
@@ -152,7 +158,7 @@ public sealed class ClassifierTrainer
         var loss = model.Forward(batch.Tokens, batch.KeyMask, batch.Labels, batch.BatchSize, batch.TokenCount);
         TrainingGuard.CheckLoss(step, loss);
         model.Backward();
-        TrainingGuard.CheckedUpdate(step, model.Parameters, optimizer);
+        TrainingGuard.CheckedUpdate(step, model.Parameters, optimizer, hooks);
         return loss;
     }
 }

@@ -13,12 +13,17 @@ internal static class TrainingGuard
         if (!double.IsFinite(loss)) throw new TrainingDivergedException(step, "loss", loss);
     }
 
-    /// <summary>Checks that the gradients are finite, then lets <paramref name="optimizer"/> update <paramref name="arena"/>.</summary>
+    /// <summary>
+    /// Checks that the gradients are finite, then runs the hooks' <see cref="ITrainingHook.AfterBackward"/>, the
+    /// optimizer's update and the hooks' <see cref="ITrainingHook.AfterUpdate"/>, in the order the hooks are given.
+    /// </summary>
     /// <exception cref="TrainingDivergedException">A gradient is NaN or infinite (their sum of squares is not finite).</exception>
-    public static void CheckedUpdate(long step, ParameterArena arena, IOptimizer optimizer)
+    public static void CheckedUpdate(long step, ParameterArena arena, IOptimizer optimizer, IReadOnlyList<ITrainingHook> hooks)
     {
         var gradientSquares = TensorPrimitives.SumOfSquares(arena.Gradients);
         if (!float.IsFinite(gradientSquares)) throw new TrainingDivergedException(step, "gradients", gradientSquares);
+        foreach (var hook in hooks) hook.AfterBackward(step, arena);
         optimizer.Step(arena);
+        foreach (var hook in hooks) hook.AfterUpdate(step, arena, optimizer);
     }
 }

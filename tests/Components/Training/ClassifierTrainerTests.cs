@@ -245,6 +245,62 @@ public sealed class ClassifierTrainerTests
         CollectionAssert.AreEqual(before, model.Parameters.Values.ToArray(), "a failed load changes nothing");
     }
 
+    [TestMethod]
+    public void HooksRunAroundEveryUpdateAndTheirStateTravelsWithTheCheckpoint()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"classifier-hook-{Guid.NewGuid():N}.ckpt");
+        try
+        {
+            var options = new ClassifierTrainerOptions { BatchSize = 4, MaximumSequenceLength = 8, Steps = 4, CheckpointInterval = 2, CheckpointPath = path };
+            var (model, optimizer) = NewRun();
+            var hook = new RecordingHook();
+            new ClassifierTrainer(model, optimizer, options with { Steps = 2 }, [hook]).Train(MarkerTask(10, seed: 1), null);
+            CollectionAssert.AreEqual(new[] { "backward 0 at 0", "update 0 at 1", "backward 1 at 1", "update 1 at 2" }, hook.Calls);
+
+            var (resumedModel, resumedOptimizer) = NewRun();
+            var resumedHook = new RecordingHook();
+            new ClassifierTrainer(resumedModel, resumedOptimizer, options, [resumedHook]).Train(MarkerTask(10, seed: 1), null, resumeFrom: path);
+
+            Assert.AreEqual(4, resumedHook.Updates, "2 restored from the checkpoint + 2 made");
+            Assert.AreEqual("backward 2 at 2", resumedHook.Calls[0]);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    /// <summary>Records the calls it gets (with the optimizer's step count) and counts updates, which it checkpoints.</summary>
+    private sealed class RecordingHook : ITrainingHook
+    {
+        private long optimizerSteps;
+
+        public List<string> Calls { get; } = [];
+
+        public int Updates { get; private set; }
+
+        public void AfterBackward(long step, Tensors.ParameterArena arena) => Calls.Add($"backward {step} at {optimizerSteps}");
+
+        public void AfterUpdate(long step, Tensors.ParameterArena arena, IOptimizer optimizer)
+        {
+            optimizerSteps = optimizer.StepCount;
+            Updates++;
+            Calls.Add($"update {step} at {optimizerSteps}");
+        }
+
+        public void SaveState(BinaryWriter writer)
+        {
+            writer.Write(Updates);
+            writer.Write(optimizerSteps);
+        }
+
+        public void LoadState(BinaryReader reader)
+        {
+            Updates = reader.ReadInt32();
+            optimizerSteps = reader.ReadInt64();
+        }
+    }
+
     /// <summary>Reports on the training thread (<see cref="Progress{T}"/> would post to the thread pool).</summary>
     private sealed class SynchronousProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
     {
