@@ -52,11 +52,11 @@ internal sealed class ClassLabels
     /// <exception cref="InvalidDataException">The names do not fit the type, repeat, or are fewer than two.</exception>
     public static ClassLabels Restore(DataViewType labelType, IReadOnlyList<string> names)
     {
-        var expected = labelType is TextDataViewType ? null : Create(labelType, "Label", []).Names;
-        if (names.Count < 2 || names.Distinct(StringComparer.Ordinal).Count() != names.Count || (expected is not null && !expected.SequenceEqual(names)))
-            throw new InvalidDataException($"The saved classes [{string.Join(", ", names)}] do not fit a label of type {labelType}.");
         if (labelType is not (TextDataViewType or BooleanDataViewType or KeyDataViewType))
             throw new InvalidDataException($"A label of type {labelType} is not supported.");
+        var expected = labelType is TextDataViewType || names.Count < 2 ? null : Create(labelType, "Label", []).Names;
+        if (names.Count < 2 || names.Distinct(StringComparer.Ordinal).Count() != names.Count || (expected is not null && !expected.SequenceEqual(names)))
+            throw new InvalidDataException($"The saved classes [{string.Join(", ", names)}] do not fit a label of type {labelType}.");
         return new ClassLabels(labelType, names);
     }
 
