@@ -19,7 +19,7 @@ using Spectre.Console;
 const int VocabularySize = 2048;
 const int MaximumSequenceLength = 256;
 const string TokenizerContract = "SpamFineTune.BytePairTokens";
-var epochs = args.Length > 0 ? double.Parse(args[0], CultureInfo.InvariantCulture) : 6;
+var epochs = args.Length > 0 ? double.Parse(args[0], CultureInfo.InvariantCulture) : 3;
 var clock = Stopwatch.StartNew();
 
 var dataDirectory = FindSpamData();
