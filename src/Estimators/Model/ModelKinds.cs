@@ -14,5 +14,6 @@ internal static class ModelKinds
         {
             [CopyColumnsTransformer.KindName] = CopyColumnsTransformer.Load,
             [CustomMappingKind.Name] = CustomMappingKind.Load,
+            [FineTuning.TextClassificationTransformer.KindName] = FineTuning.TextClassificationTransformer.Load,
         }.ToFrozenDictionary(StringComparer.Ordinal);
 }
