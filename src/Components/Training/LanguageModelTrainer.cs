@@ -18,10 +18,16 @@ public sealed class LanguageModelTrainer
     private readonly ICausalLanguageModel model;
     private readonly IOptimizer optimizer;
     private readonly LanguageModelTrainingOptions options;
+    private readonly IReadOnlyList<ITrainingHook> hooks;
 
     /// <summary>Creates a trainer; the options are validated against the model's context.</summary>
-    public LanguageModelTrainer(ICausalLanguageModel model, IOptimizer optimizer, LanguageModelTrainingOptions options)
+    /// <param name="model">The model to train.</param>
+    /// <param name="optimizer">The optimizer (its state is checkpointed with the weights).</param>
+    /// <param name="options">Batch shape, length, evaluation and checkpoints.</param>
+    /// <param name="hooks">Code that takes part in every step (pruning, privacy, diagnostics), called in this order.</param>
+    public LanguageModelTrainer(ICausalLanguageModel model, IOptimizer optimizer, LanguageModelTrainingOptions options, IReadOnlyList<ITrainingHook>? hooks = null)
     {
+        this.hooks = hooks ?? [];
         this.model = model ?? throw new ArgumentNullException(nameof(model));
         this.optimizer = optimizer ?? throw new ArgumentNullException(nameof(optimizer));
         this.options = options ?? throw new ArgumentNullException(nameof(options));
@@ -43,7 +49,7 @@ public sealed class LanguageModelTrainer
         var targets = new int[batchSize * sequenceLength];
         var history = new List<StepMetrics>();
         long step = 0;
-        if (resumeFrom is not null) (step, history) = TrainingCheckpoint.Read(resumeFrom, model.Parameters, optimizer);
+        if (resumeFrom is not null) (step, history) = TrainingCheckpoint.Read(resumeFrom, model.Parameters, optimizer, hooks);
 
         var startStep = step;
         var clock = Stopwatch.StartNew();
@@ -52,7 +58,7 @@ public sealed class LanguageModelTrainer
         {
             if (cancellationToken.IsCancellationRequested)
             {
-                if (options.CheckpointInterval > 0) TrainingCheckpoint.Write(options.CheckpointPath!, step, model.Parameters, optimizer, history);
+                if (options.CheckpointInterval > 0) TrainingCheckpoint.Write(options.CheckpointPath!, step, model.Parameters, optimizer, history, hooks);
                 cancellationToken.ThrowIfCancellationRequested();
             }
 
@@ -71,7 +77,7 @@ public sealed class LanguageModelTrainer
 
             history.Add(new StepMetrics(step, loss, learningRate, validation));
             if (options.CheckpointInterval > 0 && step % options.CheckpointInterval == 0)
-                TrainingCheckpoint.Write(options.CheckpointPath!, step, model.Parameters, optimizer, history);
+                TrainingCheckpoint.Write(options.CheckpointPath!, step, model.Parameters, optimizer, history, hooks);
             var seconds = Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
             progress?.Report(new TrainingProgress(step, options.Steps, (double)step * batchSize * sequenceLength / trainingTokens.Length, loss, learningRate,
                 (step - startStep) * batchSize * sequenceLength / seconds, clock.Elapsed, latestValidation));
@@ -92,11 +98,9 @@ public sealed class LanguageModelTrainer
     {
         model.Parameters.ZeroGradients();
         var loss = model.Forward(inputs, targets, options.BatchSize, options.SequenceLength);
-        if (!float.IsFinite(loss)) throw new TrainingDivergedException(step, "loss", loss);
+        TrainingGuard.CheckLoss(step, loss);
         model.Backward();
-        var gradientSquares = System.Numerics.Tensors.TensorPrimitives.SumOfSquares(model.Parameters.Gradients);
-        if (!float.IsFinite(gradientSquares)) throw new TrainingDivergedException(step, "gradients", gradientSquares);
-        optimizer.Step(model.Parameters);
+        TrainingGuard.CheckedUpdate(step, model.Parameters, optimizer, hooks);
         return loss;
     }
 

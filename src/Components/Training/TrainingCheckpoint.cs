@@ -13,8 +13,8 @@ public static class TrainingCheckpoint
     private const string Magic = "PIPELINES-CHECKPOINT";
     private const int FormatVersion = 1;
 
-    /// <summary>Writes a checkpoint to <paramref name="path"/> atomically.</summary>
-    public static void Write(string path, long step, ParameterArena arena, IOptimizer optimizer, IReadOnlyList<StepMetrics> history)
+    /// <summary>Writes a checkpoint (weights, optimizer state, hooks' states, metrics) to <paramref name="path"/> atomically.</summary>
+    public static void Write(string path, long step, ParameterArena arena, IOptimizer optimizer, IReadOnlyList<StepMetrics> history, IReadOnlyList<ITrainingHook>? hooks = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
@@ -37,6 +37,9 @@ public static class TrainingCheckpoint
                 }
 
                 optimizer.SaveState(writer);
+                hooks ??= [];
+                writer.Write(hooks.Count);
+                foreach (var hook in hooks) hook.SaveState(writer);
                 writer.Write(history.Count);
                 foreach (var record in history) record.Write(writer);
                 writer.Flush();
@@ -53,7 +56,7 @@ public static class TrainingCheckpoint
 
     /// <summary>Restores a checkpoint into <paramref name="arena"/> and <paramref name="optimizer"/>; returns the step and the history.</summary>
     /// <exception cref="InvalidDataException">The file is not a checkpoint of this format, or its parameters differ from the arena's.</exception>
-    public static (long Step, List<StepMetrics> History) Read(string path, ParameterArena arena, IOptimizer optimizer)
+    public static (long Step, List<StepMetrics> History) Read(string path, ParameterArena arena, IOptimizer optimizer, IReadOnlyList<ITrainingHook>? hooks = null)
     {
         using var stream = File.OpenRead(path);
         using var reader = new BinaryReader(stream);
@@ -75,6 +78,10 @@ public static class TrainingCheckpoint
             }
 
             optimizer.LoadState(reader);
+            hooks ??= [];
+            var hookCount = reader.ReadInt32();
+            if (hookCount != hooks.Count) throw new InvalidDataException($"Checkpoint '{path}' holds the state of {hookCount} training hooks; this run has {hooks.Count}.");
+            foreach (var hook in hooks) hook.LoadState(reader);
             var historyCount = reader.ReadInt32();
             var history = new List<StepMetrics>(historyCount);
             for (var index = 0; index < historyCount; index++) history.Add(StepMetrics.Read(reader));

@@ -16,5 +16,6 @@ internal static class ModelKinds
             [CustomMappingKind.Name] = CustomMappingKind.Load,
             [Text.BytePairEncodingTransformer.KindName] = Text.BytePairEncodingTransformer.Load,
             [Pretraining.CausalLanguageModelTransformer.KindName] = Pretraining.CausalLanguageModelTransformer.Load,
+            [FineTuning.TextClassificationTransformer.KindName] = FineTuning.TextClassificationTransformer.Load,
         }.ToFrozenDictionary(StringComparer.Ordinal);
 }
