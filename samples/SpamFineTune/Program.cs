@@ -18,7 +18,6 @@ using Spectre.Console;
 
 const int VocabularySize = 2048;
 const int MaximumSequenceLength = 256;
-const string TokenizerContract = "SpamFineTune.BytePairTokens";
 var epochs = args.Length > 0 ? double.Parse(args[0], CultureInfo.InvariantCulture) : 3;
 var clock = Stopwatch.StartNew();
 
@@ -27,14 +26,11 @@ var outputDirectory = Directory.CreateTempSubdirectory("spam-fine-tune-").FullNa
 var context = new PipelineContext(seed: 2024);
 var train = context.Data.LoadFromTextFile<SpamMessage>(Path.Combine(dataDirectory, "train.tsv"), separatorChar: '\t', hasHeader: true, allowQuoting: false);
 var validation = context.Data.LoadFromTextFile<SpamMessage>(Path.Combine(dataDirectory, "validation.tsv"), separatorChar: '\t', hasHeader: true, allowQuoting: false);
-var trainTexts = context.Data.CreateEnumerable<SpamMessage>(train, reuseRowObject: false).Select(message => message.Text).ToList();
-AnsiConsole.MarkupLine($"Loaded [bold]{trainTexts.Count}[/] training and [bold]{validation.GetRowCount()}[/] validation messages from {dataDirectory}.");
+AnsiConsole.MarkupLine($"Loaded [bold]{train.GetRowCount()}[/] training and [bold]{validation.GetRowCount()}[/] validation messages from {dataDirectory}.");
 
-// Tokens. The BPE component is trained directly; a custom mapping turns Text into the Tokens column.
-var tokenizer = new BytePairEncodingTrainer(new BytePairEncodingTrainerOptions { VocabularySize = VocabularySize }).Train(trainTexts);
-var tokenizerPath = Path.Combine(outputDirectory, "spam-bpe.json");
-tokenizer.Save(tokenizerPath);
-var tokenize = context.Transforms.CustomMapping(TokenMapping(tokenizer), TokenizerContract).Fit(train);
+// Tokens: a byte-pair encoding learnt from the training text maps Text to a Tokens column.
+var tokenize = context.Text.TrainBytePairEncoding(outputColumnName: "Tokens", inputColumnName: "Text", vocabularySize: VocabularySize).Fit(train);
+var tokenizer = tokenize.Tokenizer;
 var trainTokens = tokenize.Transform(train);
 var validationTokens = tokenize.Transform(validation);
 AnsiConsole.MarkupLine($"Learnt a byte-pair encoding of {tokenizer.VocabularySize} tokens in {clock.Elapsed.TotalSeconds:F1} s.");
@@ -91,12 +87,11 @@ for (var label = 0; label < metrics.ClassNames.Count; label++)
 
 AnsiConsole.Write(confusion);
 
-// Save the pipeline (tokenizer mapping + classifier), load it back with the tokenizer file, compare predictions.
+// Save the pipeline (tokenizer + classifier), load it back, compare predictions.
 var pipeline = tokenize.Append(classifier);
 var modelPath = Path.Combine(outputDirectory, "spam-classifier.zip");
 context.Model.Save(pipeline, validation.Schema, modelPath);
-var reloadedTokenizer = BytePairEncoding.Load(tokenizerPath);
-var loaded = context.Model.Load(modelPath, out _, new CustomMappingFactory<SpamMessage, TokenizedMessage>(TokenizerContract, TokenMapping(reloadedTokenizer)));
+var loaded = context.Model.Load(modelPath, out _);
 var before = context.Data.CreateEnumerable<SpamPrediction>(pipeline.Transform(validation), reuseRowObject: false).ToList();
 var after = context.Data.CreateEnumerable<SpamPrediction>(loaded.Transform(validation), reuseRowObject: false).ToList();
 var identical = before.Zip(after).All(pair => pair.First.PredictedLabel == pair.Second.PredictedLabel && pair.First.Score.SequenceEqual(pair.Second.Score));
@@ -112,9 +107,6 @@ foreach (var text in new[] { "Congratulations! You have been selected to receive
 
 AnsiConsole.MarkupLine($"Training took {trainingSeconds:F0} s; everything {clock.Elapsed.TotalSeconds:F0} s on {Environment.ProcessorCount} threads.");
 return identical ? 0 : 1;
-
-static Action<SpamMessage, TokenizedMessage> TokenMapping(BytePairEncoding tokenizer) =>
-    (message, tokens) => tokens.Tokens = tokenizer.Encode(message.Text);
 
 static string FindSpamData()
 {
@@ -138,12 +130,6 @@ internal sealed class SpamMessage
 
     [LoadColumn(1)]
     public string Text { get; set; } = "";
-}
-
-/// <summary>What the tokenizer mapping adds.</summary>
-internal sealed class TokenizedMessage
-{
-    public int[] Tokens { get; set; } = [];
 }
 
 /// <summary>What the classifier adds.</summary>
