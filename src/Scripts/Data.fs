@@ -14,8 +14,8 @@ type Split =
 /// A text with its label (a row of the spam TSVs).
 type LabeledText = { Label: string; Text: string }
 
-/// Token ids with their label: the columns <c>Tokens</c> (vector of Int32) and <c>Label</c> (text) a classifier reads.
-type TokenizedText = { Label: string; Tokens: int[] }
+/// A document: the <c>Text</c> column a tokenizer reads.
+type Document = { Text: string }
 
 /// The corpora shipped in <c>samples/data</c> (see its README): Brown text and SpamAssassin messages.
 [<RequireQualifiedAccess>]
@@ -52,6 +52,9 @@ module Data =
     /// The shipped Brown documents of a split (446 train, 54 validation), in the order of <c>documents.tsv</c>.
     let brownDocuments (split: Split) : string list =
         (brown split).Split("\n\n", StringSplitOptions.RemoveEmptyEntries) |> List.ofArray
+
+    /// Texts as documents (rows of one <c>Text</c> column).
+    let documents (texts: string seq) : Document list = [ for text in texts -> { Text = text } ]
 
     /// The first <paramref name="count"/> rows of each label, in their original order (a stratified slice).
     /// <exception cref="System.ArgumentOutOfRangeException"><paramref name="count"/> is negative.</exception>

@@ -5,6 +5,8 @@ open System.Diagnostics
 open Pipelines
 open Pipelines.Components.Training
 open Pipelines.FineTuning
+open Pipelines.Pretraining
+open Pipelines.Text
 
 /// A pipeline step ready to be fitted: how it trains (on training data, optionally validation data, reporting
 /// progress), how its progress is printed, and how to read the per-step history off the fitted model.
@@ -42,6 +44,28 @@ module Pipeline =
           Progress = Quiet
           Train = fun train _ _ -> estimator.Fit train
           History = fun _ -> [] }
+
+    /// Learns a byte-level BPE tokenizer from the <c>Text</c> column and adds the token ids as <c>Tokens</c>, as
+    /// <paramref name="options"/> say (<c>context.Text.TrainBytePairEncoding</c>; arXiv 1508.07909).
+    /// <exception cref="System.ArgumentOutOfRangeException">The vocabulary cannot hold the byte and special tokens.</exception>
+    let trainTokenizerWith (context: PipelineContext) (options: BytePairEncodingOptions) : Trainer<BytePairEncodingTransformer> =
+        context.Text.TrainBytePairEncoding(options) |> ofEstimator "tokenizer"
+
+    /// Learns a byte-level BPE tokenizer of at most <paramref name="vocabularySize"/> tokens (the 256 bytes, the merges
+    /// and <c>&lt;|endoftext|&gt;</c>) from the <c>Text</c> column and adds the token ids as <c>Tokens</c>.
+    /// <exception cref="System.ArgumentOutOfRangeException">A vocabulary of 256 tokens or fewer.</exception>
+    let trainTokenizer (context: PipelineContext) (vocabularySize: int) : Trainer<BytePairEncodingTransformer> =
+        trainTokenizerWith context (BytePairEncodingOptions(VocabularySize = vocabularySize))
+
+    /// Pre-trains a GPT on the <c>Tokens</c> column by next-token prediction (<c>context.Pretraining.CausalLanguageModel</c>;
+    /// GPT-2). The options are checked here.
+    /// <exception cref="System.ArgumentOutOfRangeException">Options out of range or not fitting together, naming the option.</exception>
+    let pretrainLanguageModel (context: PipelineContext) (options: LanguageModelOptions) : Trainer<CausalLanguageModelTransformer> =
+        let estimator = context.Pretraining.CausalLanguageModel(LanguageModelOptions.toEstimatorOptions options)
+        { Name = "pre-train"
+          Progress = ConsoleProgress.defaultReport
+          Train = fun train validation progress -> estimator.Fit(train, Option.toObj validation, progress)
+          History = fun model -> List.ofSeq model.TrainingHistory }
 
     /// Fine-tunes a transformer encoder to predict <c>Label</c> from <c>Tokens</c>
     /// (<c>context.FineTuning.TextClassification</c>; arXiv 1810.04805). The options are checked here.
@@ -104,6 +128,6 @@ module Pipeline =
     /// Runs data through a fitted model (lazily, as <c>ITransformer.Transform</c>).
     let transform (data: IDataView) (model: #ITransformer) : IDataView = model.Transform data
 
-    /// Accuracy, macro-F1, log-loss and the confusion matrix of a classifier on labelled data.
-    let evaluateClassifier (context: PipelineContext) (data: IDataView) (model: TextClassificationTransformer) : ClassificationMetrics =
+    /// Accuracy, macro-F1, log-loss and the confusion matrix of a classifier (or a chain ending in one) on labelled data.
+    let evaluateClassifier (context: PipelineContext) (data: IDataView) (model: #ITransformer) : ClassificationMetrics =
         context.FineTuning.Evaluate(model.Transform data)

@@ -26,20 +26,27 @@ let output = Experiment.outputDirectory name
 Experiment.announce name budget
 let pick tiny full = Experiment.pick budget tiny full
 
-// Data: a stratified slice for the tiny budget, all 1,600 / 400 messages otherwise.
-let train = Data.spam Train |> Data.takePerLabel (pick 100 800)
-let validation = Data.spam Validation |> Data.takePerLabel (pick 50 200)
-let tokenizer = train |> List.map _.Text |> Tokenizer.train (pick 512 2048)
-printfn "%d training and %d validation messages; BPE vocabulary of %d tokens" train.Length validation.Length tokenizer.VocabularySize
-
+// Data: a stratified slice for the tiny budget, all 1,600 / 400 messages otherwise (columns Label and Text).
 let context = PipelineContext(seed = 2024)
-let trainData = train |> Tokenizer.tokenizeLabeled tokenizer |> Data.load context
-let validationData = validation |> Tokenizer.tokenizeLabeled tokenizer |> Data.load context
+let trainText = Data.spam Train |> Data.takePerLabel (pick 100 800) |> Data.load context
+let validationText = Data.spam Validation |> Data.takePerLabel (pick 50 200) |> Data.load context
+
+// Tokens: a byte-pair encoding learnt once from the training text adds the Tokens column the classifier reads.
+let vocabularySize = pick 512 2048
+let tokenizer = Pipeline.trainTokenizer context vocabularySize |> Pipeline.fitWithoutValidation trainText
+let trainData = tokenizer.Model.Transform trainText
+let validationData = tokenizer.Model.Transform validationText
+printfn
+    "%d training and %d validation messages; BPE vocabulary of %d tokens (%.1f s)"
+    (trainText.GetRowCount().GetValueOrDefault())
+    (validationText.GetRowCount().GetValueOrDefault())
+    tokenizer.Model.Tokenizer.VocabularySize
+    tokenizer.Elapsed.TotalSeconds
 
 // Everything but the learning rate is fixed, the seed included, so the runs differ only by rate.
 let baseline =
     { ClassifierOptions.defaults with
-        VocabularySize = tokenizer.VocabularySize
+        VocabularySize = tokenizer.Model.Tokenizer.VocabularySize
         Layers = pick 1 2
         Heads = pick 2 4
         Channels = pick 32 64

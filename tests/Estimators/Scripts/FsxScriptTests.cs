@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 
@@ -6,7 +7,7 @@ namespace Pipelines.Estimators.Tests.Scripts;
 
 /// <summary>
 /// Runs the F# scripts with <c>dotnet fsi</c> as a child process, so they cannot rot: the spam fine-tuning experiment
-/// end to end on the tiny budget, and the checks of the Pipelines.Scripts helpers.
+/// and the Brown pre-training experiments end to end on the tiny budget, and the checks of the Pipelines.Scripts helpers.
 /// </summary>
 /// <remarks>
 /// This project builds <c>src/Scripts</c> first (a project reference that does not reference its assembly), which
@@ -20,31 +21,34 @@ public sealed partial class FsxScriptTests
     [TestMethod]
     public void FineTuneSpamRunsOnTheTinyBudgetAndWritesItsReports()
     {
-        var output = Directory.CreateTempSubdirectory("finetune-spam-fsx-").FullName;
-        try
+        RunExperiment("finetune_spam.fsx", ["sweep.csv", "history.csv", "loss-curves.svg", "confusion.svg"], (run, output) =>
         {
-            var run = RunScript(Path.Combine("src", "Scripts", "experiments", "finetune_spam.fsx"), output);
-
-            Assert.AreEqual(0, run.ExitCode, run.Describe());
-            Assert.MatchesRegex(MetricLine(), run.Output, run.Describe());
-            foreach (var file in new[] { "sweep.csv", "history.csv", "loss-curves.svg", "confusion.svg" })
-                Assert.IsTrue(File.Exists(Path.Combine(output, file)), $"{file} was not written.\n{run.Describe()}");
+            Assert.MatchesRegex(ClassifierMetricLine(), run.Output, run.Describe());
             var sweep = File.ReadAllLines(Path.Combine(output, "sweep.csv"));
             Assert.AreEqual("LearningRate,Accuracy,MacroF1,LogLoss,FinalTrainingLoss,Steps,Seconds", sweep[0]);
             Assert.HasCount(3, sweep, "a header and one row per learning rate of the tiny budget");
             foreach (var row in sweep.Skip(1))
             {
-                var accuracy = double.Parse(row.Split(',')[1], System.Globalization.CultureInfo.InvariantCulture);
+                var accuracy = double.Parse(row.Split(',')[1], CultureInfo.InvariantCulture);
                 Assert.IsTrue(accuracy is >= 0 and <= 1, $"accuracy {accuracy} in '{row}'");
             }
+        });
+    }
 
-            foreach (var chart in new[] { "loss-curves.svg", "confusion.svg" })
-                StringAssert.StartsWith(File.ReadAllText(Path.Combine(output, chart)), "<svg", $"{chart} is not an SVG document");
-        }
-        finally
+    [TestMethod]
+    public void PretrainBrownRunsOnTheTinyBudgetAndWritesItsReports()
+    {
+        RunExperiment("pretrain_brown.fsx", ["summary.csv", "history.csv", "loss-curve.svg", "samples.txt"], (run, output) =>
         {
-            Directory.Delete(output, recursive: true);
-        }
+            Assert.MatchesRegex(LanguageModelMetricLine(), run.Output, run.Describe());
+            var summary = File.ReadAllLines(Path.Combine(output, "summary.csv"));
+            Assert.HasCount(2, summary);
+            var columns = summary[0].Split(',');
+            var values = summary[1].Split(',');
+            double Value(string column) => double.Parse(values[Array.IndexOf(columns, column)], CultureInfo.InvariantCulture);
+            Assert.IsTrue(Value("BitsPerByte") > 0 && Value("BitsPerByte") < Value("UnigramBitsPerByte") + 1, summary[1]);
+            Assert.HasCount(3, File.ReadAllLines(Path.Combine(output, "samples.txt")), "one continuation per prompt");
+        });
     }
 
     [TestMethod]
@@ -57,7 +61,36 @@ public sealed partial class FsxScriptTests
     }
 
     [GeneratedRegex(@"accuracy \d+(\.\d+)? % \| macro-F1 \d\.\d{4} \| log-loss \d+\.\d{4}")]
-    private static partial Regex MetricLine();
+    private static partial Regex ClassifierMetricLine();
+
+    [GeneratedRegex(@"validation: loss \d+\.\d{4} nats/token \| perplexity \d+\.\d \| \d+\.\d{4} bits/byte")]
+    private static partial Regex LanguageModelMetricLine();
+
+    /// <summary>Runs an experiment into a temporary directory, checks its exit code and files, then <paramref name="check"/>s the rest.</summary>
+    private static void RunExperiment(string script, string[] expectedFiles, Action<ScriptRun, string> check)
+    {
+        var output = Directory.CreateTempSubdirectory(Path.GetFileNameWithoutExtension(script) + "-").FullName;
+        try
+        {
+            var run = RunScript(Path.Combine("src", "Scripts", "experiments", script), output);
+            Console.WriteLine($"{script}: exit code {run.ExitCode} after {run.Elapsed.TotalSeconds:F1} s");
+
+            Assert.AreEqual(0, run.ExitCode, run.Describe());
+            foreach (var file in expectedFiles)
+            {
+                var path = Path.Combine(output, file);
+                Assert.IsTrue(File.Exists(path) && new FileInfo(path).Length > 0, $"{file} was not written.\n{run.Describe()}");
+                if (file.EndsWith(".svg", StringComparison.Ordinal))
+                    StringAssert.StartsWith(File.ReadAllText(path), "<svg", $"{file} is not an SVG document");
+            }
+
+            check(run, output);
+        }
+        finally
+        {
+            Directory.Delete(output, recursive: true);
+        }
+    }
 
     private sealed record ScriptRun(int ExitCode, string Output, string Error, TimeSpan Elapsed)
     {

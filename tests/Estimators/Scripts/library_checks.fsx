@@ -122,6 +122,16 @@ throws<ArgumentOutOfRangeException> "a warm-up fraction of 1 is rejected" (fun (
 throws<ArgumentOutOfRangeException> "a batch size of 0 is rejected by the estimator's record" (fun () ->
     ClassifierOptions.toEstimatorOptions { ClassifierOptions.defaults with BatchSize = 0 } |> ignore)
 
+let pretraining = LanguageModelOptions.toEstimatorOptions { LanguageModelOptions.defaults with Layers = 1; Channels = 32; Heads = 2; ContextLength = 48; Epochs = Some 0.5 }
+check "language-model options map onto the estimator's record" (
+    pretraining.Model.LayerCount = 1 && pretraining.Model.ContextLength = 48 && pretraining.Epochs = Nullable 0.5
+    && pretraining.ThreadCount = Environment.ProcessorCount && pretraining.GradientClipNorm = Nullable 1.0)
+throws<ArgumentOutOfRangeException> "a learning rate of 0 is rejected by the estimator's record" (fun () ->
+    LanguageModelOptions.toEstimatorOptions { LanguageModelOptions.defaults with LearningRate = 0.0 } |> ignore)
+check "the unigram entropy of two equally frequent bytes is one bit" (abs (LanguageModel.unigramBitsPerByte "abba" - 1.0) < 1e-12)
+check "the unigram entropy of one repeated byte is zero" (LanguageModel.unigramBitsPerByte "aaaa" = 0.0)
+check "documents become rows of one Text column" (Data.documents [ "x"; "y" ] = [ { Text = "x" }; { Text = "y" } ])
+
 Directory.Delete(directory, true)
 printfn "%d check(s) failed" failed
 exit (if failed = 0 then 0 else 1)
