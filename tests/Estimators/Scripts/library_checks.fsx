@@ -1,0 +1,137 @@
+// Checks of the Pipelines.Scripts helpers (sweeps, tables, CSV, charts, progress, data slicing, options), run by
+// FsxScriptTests with `dotnet fsi`. Prints one line per check and exits with 1 if any failed.
+
+#load "../../../src/Scripts/experiments/prelude.fsx"
+
+open Pipelines.Components.Training
+open Pipelines.Scripts
+open System
+open System.IO
+open System.Threading
+
+let mutable failed = 0
+
+let check (name: string) (condition: bool) =
+    printfn "%s %s" (if condition then "OK    " else "FAILED") name
+    if not condition then failed <- failed + 1
+
+let throws<'Exception when 'Exception :> exn> (name: string) (action: unit -> unit) =
+    let outcome =
+        try
+            action ()
+            "nothing was thrown"
+        with
+        | :? 'Exception -> ""
+        | other -> $"threw {other.GetType().Name}: {other.Message}"
+    if outcome <> "" then printfn "       %s" outcome
+    check name (outcome = "")
+
+type Row = { Rate: float; Loss: float; Note: string }
+
+// Sweep: order, results, failures, best.
+let squares = [ 1 .. 5 ] |> Sweep.run (fun n -> n * n)
+check "sequential sweep keeps the grid order" (Sweep.results squares = [ 1; 4; 9; 16; 25 ])
+check "trials carry their index and variant" (squares |> List.forall (fun trial -> trial.Variant = trial.Index + 1))
+
+let parallelSettings = { Sweep.defaults with Parallel = true; MaximumParallelism = 4 }
+let slowFirst =
+    [ 0 .. 7 ]
+    |> Sweep.runWith parallelSettings (fun n ->
+        Thread.Sleep((8 - n) * 15) // the first variants finish last
+        n * 10)
+check "parallel sweep returns results in grid order" (Sweep.results slowFirst = [ 0 .. 10 .. 70 ])
+
+let failing n = if n = 2 then invalidOp "two is not allowed" else float n
+let tolerant = [ 1; 2; 3 ] |> Sweep.runWith { Sweep.defaults with ContinueOnError = true } failing
+check "a failed trial is recorded and the others still run" (Sweep.results tolerant = [ 1.0; 3.0 ])
+check "failures name the variant" (Sweep.failures tolerant |> List.map fst = [ 2 ])
+check "the summary lists the failure" ((Sweep.summary tolerant).Contains "two is not allowed")
+throws<InvalidOperationException> "a sequential sweep stops at the first failure" (fun () -> [ 1; 2; 3 ] |> Sweep.run failing |> ignore)
+throws<InvalidOperationException> "a parallel sweep rethrows the trial's exception" (fun () ->
+    [ 1; 2; 3 ] |> Sweep.runWith parallelSettings failing |> ignore)
+throws<ArgumentOutOfRangeException> "a parallelism of 0 is rejected" (fun () ->
+    [ 1 ] |> Sweep.runWith { parallelSettings with MaximumParallelism = 0 } id |> ignore)
+
+let rows =
+    [ { Rate = 1e-3; Loss = 0.5; Note = "a" }
+      { Rate = 3e-3; Loss = nan; Note = "diverged" }
+      { Rate = 1e-2; Loss = 0.25; Note = "b, with a comma" } ]
+let rowTrials = rows |> Sweep.run id
+check "best ignores NaN scores" ((Sweep.best _.Loss rowTrials |> Option.map _.Rate) = Some 1e-2)
+check "grid2 varies the first list slowest" (Sweep.grid2 [ 1; 2 ] [ "a"; "b" ] = [ 1, "a"; 1, "b"; 2, "a"; 2, "b" ])
+check "grid3 has every triple" ((Sweep.grid3 [ 1; 2 ] [ 3; 4; 5 ] [ 6; 7 ]).Length = 12)
+
+// CSV round trip through MetricsCsv (NaN and text with commas included).
+let directory = Directory.CreateTempSubdirectory("pipelines-scripts-checks-").FullName
+let csvPath = Path.Combine(directory, "nested", "sweep.csv")
+Sweep.writeCsv csvPath rowTrials
+let readBack = Csv.read<Row> csvPath
+check "CSV round trip keeps every row" (readBack.Length = 3)
+check "CSV round trip keeps floats bit for bit and NaN" (List.forall2 (fun (a: Row) (b: Row) -> a.Rate = b.Rate && a.Note = b.Note && (a.Loss = b.Loss || Double.IsNaN a.Loss && Double.IsNaN b.Loss)) rows readBack)
+check "CSV header names the fields" (File.ReadLines(csvPath) |> Seq.head = "Rate,Loss,Note")
+
+// Tables: header, alignment, formatting of options and nulls.
+type Optional = { Name: string; Value: int option; Text: string | null }
+let table = Table.ofRecords [ { Name = "x"; Value = Some 12345; Text = null }; { Name = "longer"; Value = None; Text = "t" } ]
+let lines = table.TrimEnd().Split('\n') |> Array.map _.TrimEnd('\r')
+check "table has a header, a rule and one line per record" (lines.Length = 4 && lines[0].StartsWith "Name")
+check "table prints Some x as x and None as empty" (lines[2].Contains "12345" && not (table.Contains "Some"))
+check "table right-aligns numbers" (lines[2].IndexOf "12345" + 5 = lines[0].IndexOf "Value" + 5)
+check "table formats floats to 4 significant digits" ((Table.ofRecords [ { Rate = 1.0 / 3.0; Loss = 2.0; Note = "" } ]).Contains "0.3333 ")
+
+// Charts.
+let smoothed = Charts.smooth 2 [ 1.0; 2.0; 3.0; nan; 5.0 ]
+check "smooth is a trailing mean that skips NaN" (smoothed = [ 1.0; 1.5; 2.5; 3.0; 5.0 ])
+throws<ArgumentOutOfRangeException> "smooth rejects a window of 0" (fun () -> Charts.smooth 0 [ 1.0 ] |> ignore)
+let history = [ for step in 1L .. 10L -> StepMetrics(step, 1.0 / float step, 1e-3, (if step % 5L = 0L then Nullable 0.5 else Nullable())) ]
+let svg = (Charts.lossCurves "Loss" [ ("run A", history) ]).ToSvg()
+check "loss curves draw the training and the validation series" (svg.Contains "run A" && svg.Contains "run A (validation)")
+let svgPath = Path.Combine(directory, "grid.svg")
+Charts.grid (Pipelines.Components.Reporting.HeatMapOptions(Title = "grid")) string string [ 1; 2 ] [ 10; 20; 30 ] (fun row column -> float (row * column))
+|> Charts.save svgPath
+check "a grid heat map is written to a file" ((File.ReadAllText svgPath).Contains "<svg")
+
+// Progress lines.
+check "about ten lines over 40 steps: every 4" (ConsoleProgress.interval (Lines 10) 40L = 4L)
+check "first, every interval and the last step print" (
+    [ 1L .. 10L ] |> List.filter (fun step -> ConsoleProgress.shouldPrint (EverySteps 4) step 10L) = [ 1L; 4L; 8L; 10L ])
+check "quiet prints nothing" (not (ConsoleProgress.shouldPrint Quiet 1L 10L))
+let writer = new StringWriter()
+let sink = ConsoleProgress.toWriter writer "run" (EverySteps 5)
+for step in 1L .. 10L do
+    sink.Report(TrainingProgress(step, 10L, float step / 10.0, 0.5, 1e-3, 1000.0, TimeSpan.FromSeconds 3.0, Nullable()))
+check "a sink writes only the chosen steps" (writer.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Length = 3)
+check "a line names the run, the step and the loss" (writer.ToString().StartsWith "run | step  1 /10 | epoch 0.10 | loss 0.5000")
+throws<ArgumentOutOfRangeException> "EverySteps 0 is rejected" (fun () -> ConsoleProgress.toWriter writer "" (EverySteps 0) |> ignore)
+
+// Data and budget.
+let labelled = [ for index in 0..9 -> { Label = (if index % 3 = 0 then "a" else "b"); Text = string index } ]
+check "takePerLabel keeps the first n of each label in order" (Data.takePerLabel 2 labelled |> List.map _.Text = [ "0"; "1"; "2"; "3" ])
+check "budget names are read ignoring case" (Experiment.parseBudget " TINY " = Tiny && Experiment.parseBudget "full" = Full)
+throws<ArgumentException> "an unknown budget is rejected" (fun () -> Experiment.parseBudget "huge" |> ignore)
+check "the repository root holds the solution" (File.Exists(Path.Combine(Experiment.repositoryRoot (), "Pipelines.sln")))
+
+// Options mapping.
+let mapped = ClassifierOptions.toEstimatorOptions { ClassifierOptions.defaults with Layers = 3; Channels = 48; Heads = 3; VocabularySize = 700; Steps = Some 9L }
+check "classifier options map onto the estimator's record" (
+    mapped.Model.LayerCount = 3 && mapped.Model.Channels = 48 && mapped.Model.VocabularySize = 700 && mapped.Steps = Nullable 9L)
+check "the mapped schedule peaks at the learning rate after the warm-up" (
+    abs ((mapped.LearningRateSchedule.Invoke 100L).ValueAt 10L - ClassifierOptions.defaults.LearningRate) < 1e-12)
+throws<ArgumentOutOfRangeException> "a warm-up fraction of 1 is rejected" (fun () ->
+    ClassifierOptions.toEstimatorOptions { ClassifierOptions.defaults with WarmupFraction = 1.0 } |> ignore)
+throws<ArgumentOutOfRangeException> "a batch size of 0 is rejected by the estimator's record" (fun () ->
+    ClassifierOptions.toEstimatorOptions { ClassifierOptions.defaults with BatchSize = 0 } |> ignore)
+
+let pretraining = LanguageModelOptions.toEstimatorOptions { LanguageModelOptions.defaults with Layers = 1; Channels = 32; Heads = 2; ContextLength = 48; Epochs = Some 0.5 }
+check "language-model options map onto the estimator's record" (
+    pretraining.Model.LayerCount = 1 && pretraining.Model.ContextLength = 48 && pretraining.Epochs = Nullable 0.5
+    && pretraining.ThreadCount = Environment.ProcessorCount && pretraining.GradientClipNorm = Nullable 1.0)
+throws<ArgumentOutOfRangeException> "a learning rate of 0 is rejected by the estimator's record" (fun () ->
+    LanguageModelOptions.toEstimatorOptions { LanguageModelOptions.defaults with LearningRate = 0.0 } |> ignore)
+check "the unigram entropy of two equally frequent bytes is one bit" (abs (LanguageModel.unigramBitsPerByte "abba" - 1.0) < 1e-12)
+check "the unigram entropy of one repeated byte is zero" (LanguageModel.unigramBitsPerByte "aaaa" = 0.0)
+check "documents become rows of one Text column" (Data.documents [ "x"; "y" ] = [ { Text = "x" }; { Text = "y" } ])
+
+Directory.Delete(directory, true)
+printfn "%d check(s) failed" failed
+exit (if failed = 0 then 0 else 1)
