@@ -43,14 +43,14 @@ Console.WriteLine($"Brown: BPE vocabulary {tokenizer.VocabularySize}; {trainingT
 var progress = new ConsoleProgress();
 LanguageModelTrainingOptions Training(long steps) => new()
 {
-    BatchSize = options.BatchSize, SequenceLength = options.SequenceLength, Steps = steps, Seed = 2025,
+    BatchSize = options.BatchSize, SequenceLength = options.SequenceLength, Steps = steps, Seed = 2024 + options.Seed,
     EvaluationInterval = options.EvaluationInterval, EvaluationBatches = options.EvaluationBatches,
 };
 TransformerConfig Model(int layers, int channels) => new(layers, options.Heads, channels, options.SequenceLength, tokenizer.VocabularySize);
 var baseRun = new SparsePretrainingRunOptions
 {
     Name = "dense", Model = Model(options.DenseLayers, options.Channels), Training = Training(options.Steps),
-    PeakLearningRate = options.LearningRate, ThreadCount = options.Threads, FinalEvaluationBatches = options.FinalEvaluationBatches,
+    PeakLearningRate = options.LearningRate, ThreadCount = options.Threads, InitializationSeed = options.Seed, FinalEvaluationBatches = options.FinalEvaluationBatches,
 };
 
 if (!options.SkipComparison)

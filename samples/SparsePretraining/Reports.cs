@@ -69,8 +69,10 @@ internal static class Reports
         Console.WriteLine("Per-layer final sparsity:");
         foreach (var result in results.Where(result => result.Events.Count > 0))
         {
-            var layers = result.Layers.Where(layer => layer.IsPrunable).Select(layer => $"{layer.Parameter.Replace("blocks.", "", StringComparison.Ordinal)} {layer.Sparsity:P0}");
-            Console.WriteLine($"  {result.Summary.Run}: {string.Join(", ", layers)}");
+            var prunable = result.Layers.Where(layer => layer.IsPrunable).ToArray();
+            var (lowest, highest) = (prunable.MinBy(layer => layer.Sparsity)!, prunable.MaxBy(layer => layer.Sparsity)!);
+            Console.WriteLine($"  {result.Summary.Run}: {prunable.Length} prunable weights from {lowest.Sparsity:P2} ({lowest.Parameter}) to {highest.Sparsity:P2} ({highest.Parameter}); " +
+                "embeddings, norms and biases 0% (layers.csv has every parameter)");
         }
     }
 
@@ -87,7 +89,6 @@ internal static class Reports
         var chart = new SvgLineChart(new LineChartOptions
         {
             Title = "Final validation loss against Nbar (dense solid; sparse at its Nbar)", XAxisLabel = "Nbar (parameters)", YAxisLabel = "nats / token",
-            XScale = AxisScale.Logarithmic,
         });
         foreach (var group in runs.GroupBy(run => (run.Tokens, run.IsSparse)).OrderBy(group => group.Key.IsSparse).ThenBy(group => group.Key.Tokens))
         {

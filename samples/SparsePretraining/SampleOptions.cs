@@ -19,6 +19,7 @@ internal sealed record SampleOptions
     public int EvaluationBatches { get; init; } = 8;
     public int FinalEvaluationBatches { get; init; } = 64;
     public int Threads { get; init; } = 1;
+    public ulong Seed { get; init; } = 1;
     public int Concurrent { get; init; } = 2;
     public IReadOnlyList<long> GridSteps { get; init; } = [150, 300, 600];
     public IReadOnlyList<int> GridLayers { get; init; } = [1, 2, 3, 4];
@@ -39,6 +40,7 @@ internal sealed record SampleOptions
           --learning-rate X         peak AdamW rate (3e-3)
           --vocabulary N            BPE vocabulary (1024)
           --eval-interval N --eval-batches N --final-eval-batches N   (50, 8, 64)
+          --seed N                  initialisation seed; the batch seed is 2024 + N (1)
           --threads N               kernel threads per run (1)
           --concurrent N            runs trained at once (2)
           --grid-steps a,b,c        grid token budgets in updates (150,300,600)
@@ -73,6 +75,7 @@ internal sealed record SampleOptions
                 "--eval-batches" => options with { EvaluationBatches = Integer() },
                 "--final-eval-batches" => options with { FinalEvaluationBatches = Integer() },
                 "--threads" => options with { Threads = Integer() },
+                "--seed" => options with { Seed = ulong.Parse(Value(), CultureInfo.InvariantCulture) },
                 "--concurrent" => options with { Concurrent = Integer() },
                 "--grid-steps" => options with { GridSteps = Value().Split(',').Select(item => long.Parse(item, CultureInfo.InvariantCulture)).ToArray() },
                 "--grid-layers" => options with { GridLayers = Value().Split(',').Select(item => int.Parse(item, CultureInfo.InvariantCulture)).ToArray() },
