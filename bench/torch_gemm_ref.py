@@ -1,8 +1,14 @@
 """PyTorch reference for the GEMM benchmark: GFLOP/s of square C = A @ B (float32, CPU).
 
-Run as:  OPENBLAS_NUM_THREADS=2 /usr/bin/python3 bench/torch_gemm_ref.py --threads 1
-Prints one line per (n, threads) in the same format as `Pipelines.Benchmarks gemm`, best of
-several repetitions after warm-up, plus the Linear shapes of the training benchmark.
+Run as:  OPENBLAS_NUM_THREADS=2 /usr/bin/python3 bench/torch_gemm_ref.py --threads 1 [--linear]
+Prints one line per (n, threads) in the same format as `Pipelines.Benchmarks gemm` (and, with
+--linear, `Pipelines.Benchmarks linear`): best of several repetitions after a warm-up.
+
+This Debian torch 1.13 calls the system OpenBLAS 0.3.21 (pthread build, Haswell AVX2 kernels on this
+Zen 5 machine), whose thread count comes from OPENBLAS_NUM_THREADS; --threads only sets
+torch.set_num_threads (the OpenMP pool for non-BLAS ops). OPENBLAS_NUM_THREADS=2 with --threads 1 is
+the best setting here: --threads 2 oversubscribes the two cores and is several times slower on Linear.
+Linear backward is timed as PyTorch's autograd computes it: dX += dY·W, dW += dYᵀ·X, db += Σ dY.
 """
 import argparse
 import os

@@ -19,10 +19,10 @@ public static partial class Attention
         int batchSize, int tokenCount, int channels, int headCount, bool causal)
     {
         ValidateSizes(batchSize, tokenCount, channels, headCount);
-        RequireLength(qkv.Length, 3L * batchSize * tokenCount * channels, nameof(qkv), "B·T·3C");
-        if (!keyMask.IsEmpty) RequireLength(keyMask.Length, (long)batchSize * tokenCount, nameof(keyMask), "B·T (or 0)");
-        RequireLength(output.Length, (long)batchSize * tokenCount * channels, nameof(output), "B·T·C");
-        RequireLength(probabilities.Length, (long)batchSize * headCount * tokenCount * tokenCount, nameof(probabilities), "B·H·T·T");
+        KernelGuard.RequireLength(qkv.Length, 3L * batchSize * tokenCount * channels, nameof(qkv), "B·T·3C");
+        if (!keyMask.IsEmpty) KernelGuard.RequireLength(keyMask.Length, (long)batchSize * tokenCount, nameof(keyMask), "B·T (or 0)");
+        KernelGuard.RequireLength(output.Length, (long)batchSize * tokenCount * channels, nameof(output), "B·T·C");
+        KernelGuard.RequireLength(probabilities.Length, (long)batchSize * headCount * tokenCount * tokenCount, nameof(probabilities), "B·H·T·T");
         if (keyMask.IsEmpty) return;
 
         for (var index = 0; index < keyMask.Length; index++)
@@ -46,10 +46,10 @@ public static partial class Attention
         Span<float> qkvGradient, int batchSize, int tokenCount, int channels, int headCount)
     {
         ValidateSizes(batchSize, tokenCount, channels, headCount);
-        RequireLength(outputGradient.Length, (long)batchSize * tokenCount * channels, nameof(outputGradient), "B·T·C");
-        RequireLength(qkv.Length, 3L * batchSize * tokenCount * channels, nameof(qkv), "B·T·3C");
-        RequireLength(probabilities.Length, (long)batchSize * headCount * tokenCount * tokenCount, nameof(probabilities), "B·H·T·T");
-        if (!qkvGradient.IsEmpty) RequireLength(qkvGradient.Length, 3L * batchSize * tokenCount * channels, nameof(qkvGradient), "B·T·3C (or 0)");
+        KernelGuard.RequireLength(outputGradient.Length, (long)batchSize * tokenCount * channels, nameof(outputGradient), "B·T·C");
+        KernelGuard.RequireLength(qkv.Length, 3L * batchSize * tokenCount * channels, nameof(qkv), "B·T·3C");
+        KernelGuard.RequireLength(probabilities.Length, (long)batchSize * headCount * tokenCount * tokenCount, nameof(probabilities), "B·H·T·T");
+        if (!qkvGradient.IsEmpty) KernelGuard.RequireLength(qkvGradient.Length, 3L * batchSize * tokenCount * channels, nameof(qkvGradient), "B·T·3C (or 0)");
     }
 
     private static void ValidateSizes(int batchSize, int tokenCount, int channels, int headCount)
@@ -60,11 +60,5 @@ public static partial class Attention
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(headCount);
         if (channels % headCount != 0)
             throw new ArgumentException($"headCount ({headCount}) must divide channels ({channels}).", nameof(headCount));
-    }
-
-    private static void RequireLength(int actual, long expected, string name, string formula)
-    {
-        if (actual != expected)
-            throw new ArgumentException($"{name} has length {actual}; expected {formula} = {expected}.", name);
     }
 }

@@ -6,9 +6,10 @@ namespace Pipelines.Components.Kernels;
 
 public static partial class Attention
 {
-    // The three inner loops of attention, register-blocked over Vector<float> so that hs-long rows cost a few
-    // instructions rather than a library call each. Each keeps four independent accumulators to hide FMA
-    // latency, then falls back to one vector, then to scalars, so every shape takes a correct path.
+    // The inner loops of attention, register-blocked over Vector<float> so that an hs-long row costs a few
+    // instructions rather than a library call. Each block keeps eight independent accumulators (four vectors,
+    // two interleaved halves of the sum) to hide FMA latency. A lane's result depends only on its own inputs,
+    // never on where its block starts, so overlapping a final block with the previous one is exact.
 
     /// <summary>destination[j] = scale · Σ_d vector[d] · columns[d·stride + j] for j &lt; destination.Length.</summary>
     /// <remarks>Used with <c>columns</c> = Kᵀ (or Vᵀ) laid out [hs, T], which makes a query's scores one pass without horizontal sums.</remarks>
@@ -19,40 +20,28 @@ public static partial class Attention
         if (count == 0) return;
         if ((long)(depth - 1) * stride + count > columns.Length)
             throw new UnreachableException("Attention scratch is smaller than the transposed head.");
-        ref var columnsStart = ref MemoryMarshal.GetReference(columns);
-        ref var destinationStart = ref MemoryMarshal.GetReference(destination);
         var width = Vector<float>.Count;
-        var scaleVector = new Vector<float>(scale);
-        var column = 0;
-        for (; column <= count - 4 * width; column += 4 * width)
+        if (count >= 4 * width)
         {
-            Vector<float> sum0 = default, sum1 = default, sum2 = default, sum3 = default;
-            var offset = (nuint)column;
-            for (var index = 0; index < depth; index++, offset += (nuint)stride)
+            var last = count - 4 * width;
+            for (var column = 0; ; column = Math.Min(column + 4 * width, last))
             {
-                var weight = new Vector<float>(vector[index]);
-                sum0 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref columnsStart, offset), weight, sum0);
-                sum1 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref columnsStart, offset + (nuint)width), weight, sum1);
-                sum2 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref columnsStart, offset + (nuint)(2 * width)), weight, sum2);
-                sum3 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref columnsStart, offset + (nuint)(3 * width)), weight, sum3);
+                MultiplyByColumnsBlock4(vector, columns, stride, scale, destination, column);
+                if (column == last) return;
             }
-
-            (sum0 * scaleVector).StoreUnsafe(ref destinationStart, (nuint)column);
-            (sum1 * scaleVector).StoreUnsafe(ref destinationStart, (nuint)(column + width));
-            (sum2 * scaleVector).StoreUnsafe(ref destinationStart, (nuint)(column + 2 * width));
-            (sum3 * scaleVector).StoreUnsafe(ref destinationStart, (nuint)(column + 3 * width));
         }
 
-        for (; column <= count - width; column += width)
+        if (count >= width)
         {
-            Vector<float> sum = default;
-            var offset = (nuint)column;
-            for (var index = 0; index < depth; index++, offset += (nuint)stride)
-                sum = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref columnsStart, offset), new Vector<float>(vector[index]), sum);
-            (sum * scaleVector).StoreUnsafe(ref destinationStart, (nuint)column);
+            var last = count - width;
+            for (var column = 0; ; column = Math.Min(column + width, last))
+            {
+                MultiplyByColumnsBlock1(vector, columns, stride, scale, destination, column);
+                if (column == last) return;
+            }
         }
 
-        for (; column < count; column++)
+        for (var column = 0; column < count; column++)
         {
             var sum = 0f;
             for (var index = 0; index < depth; index++) sum += vector[index] * columns[index * stride + column];
@@ -60,10 +49,67 @@ public static partial class Attention
         }
     }
 
-    /// <summary>
-    /// destination[d] += Σ_r weights[r·weightStride] · rows[r·rowStride + d] for r &lt; count, d &lt; destination.Length;
-    /// zero weights are skipped.
-    /// </summary>
+    /// <summary>Columns [column, column + 4·width) of <see cref="MultiplyByColumns"/>; bounds checked by the caller.</summary>
+    private static void MultiplyByColumnsBlock4(ReadOnlySpan<float> vector, ReadOnlySpan<float> columns, int stride, float scale, Span<float> destination, int column)
+    {
+        ref var columnsStart = ref MemoryMarshal.GetReference(columns);
+        var (width, depth) = (Vector<float>.Count, vector.Length);
+        var (first, second, third) = ((nuint)width, (nuint)(2 * width), (nuint)(3 * width));
+        Vector<float> even0 = default, even1 = default, even2 = default, even3 = default;
+        Vector<float> odd0 = default, odd1 = default, odd2 = default, odd3 = default;
+        var offset = (nuint)column;
+        var index = 0;
+        for (; index + 1 < depth; index += 2, offset += (nuint)(2 * stride))
+        {
+            var evenWeight = new Vector<float>(vector[index]);
+            var oddWeight = new Vector<float>(vector[index + 1]);
+            var next = offset + (nuint)stride;
+            even0 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref columnsStart, offset), evenWeight, even0);
+            even1 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref columnsStart, offset + first), evenWeight, even1);
+            even2 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref columnsStart, offset + second), evenWeight, even2);
+            even3 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref columnsStart, offset + third), evenWeight, even3);
+            odd0 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref columnsStart, next), oddWeight, odd0);
+            odd1 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref columnsStart, next + first), oddWeight, odd1);
+            odd2 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref columnsStart, next + second), oddWeight, odd2);
+            odd3 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref columnsStart, next + third), oddWeight, odd3);
+        }
+
+        if (index < depth)
+        {
+            var weight = new Vector<float>(vector[index]);
+            even0 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref columnsStart, offset), weight, even0);
+            even1 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref columnsStart, offset + first), weight, even1);
+            even2 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref columnsStart, offset + second), weight, even2);
+            even3 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref columnsStart, offset + third), weight, even3);
+        }
+
+        var scaleVector = new Vector<float>(scale);
+        var destinationSlice = destination.Slice(column, 4 * width);
+        ((even0 + odd0) * scaleVector).CopyTo(destinationSlice);
+        ((even1 + odd1) * scaleVector).CopyTo(destinationSlice[width..]);
+        ((even2 + odd2) * scaleVector).CopyTo(destinationSlice[(2 * width)..]);
+        ((even3 + odd3) * scaleVector).CopyTo(destinationSlice[(3 * width)..]);
+    }
+
+    /// <summary>Columns [column, column + width) of <see cref="MultiplyByColumns"/>; bounds checked by the caller.</summary>
+    private static void MultiplyByColumnsBlock1(ReadOnlySpan<float> vector, ReadOnlySpan<float> columns, int stride, float scale, Span<float> destination, int column)
+    {
+        ref var columnsStart = ref MemoryMarshal.GetReference(columns);
+        var depth = vector.Length;
+        Vector<float> even = default, odd = default;
+        var offset = (nuint)column;
+        var index = 0;
+        for (; index + 1 < depth; index += 2, offset += (nuint)(2 * stride))
+        {
+            even = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref columnsStart, offset), new Vector<float>(vector[index]), even);
+            odd = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref columnsStart, offset + (nuint)stride), new Vector<float>(vector[index + 1]), odd);
+        }
+
+        if (index < depth) even = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref columnsStart, offset), new Vector<float>(vector[index]), even);
+        ((even + odd) * new Vector<float>(scale)).CopyTo(destination[column..]);
+    }
+
+    /// <summary>destination[d] += Σ_r weights[r·weightStride] · rows[r·rowStride + d] for r &lt; count, d &lt; destination.Length.</summary>
     private static void AddWeightedRows(ReadOnlySpan<float> weights, int weightStride, int count, ReadOnlySpan<float> rows, int rowStride,
         Span<float> destination)
     {
@@ -71,56 +117,83 @@ public static partial class Attention
         if (count == 0) return;
         if ((long)(count - 1) * rowStride + depth > rows.Length || (long)(count - 1) * weightStride >= weights.Length)
             throw new UnreachableException("Attention rows or weights are shorter than the count implies.");
-        ref var rowsStart = ref MemoryMarshal.GetReference(rows);
-        ref var destinationStart = ref MemoryMarshal.GetReference(destination);
         var width = Vector<float>.Count;
         var channel = 0;
         for (; channel <= depth - 4 * width; channel += 4 * width)
-        {
-            Vector<float> sum0 = default, sum1 = default, sum2 = default, sum3 = default;
-            var offset = (nuint)channel;
-            for (var row = 0; row < count; row++, offset += (nuint)rowStride)
-            {
-                var scalar = weights[row * weightStride];
-                if (scalar == 0f) continue;
-                var weight = new Vector<float>(scalar);
-                sum0 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref rowsStart, offset), weight, sum0);
-                sum1 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref rowsStart, offset + (nuint)width), weight, sum1);
-                sum2 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref rowsStart, offset + (nuint)(2 * width)), weight, sum2);
-                sum3 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref rowsStart, offset + (nuint)(3 * width)), weight, sum3);
-            }
-
-            (Vector.LoadUnsafe(ref destinationStart, (nuint)channel) + sum0).StoreUnsafe(ref destinationStart, (nuint)channel);
-            (Vector.LoadUnsafe(ref destinationStart, (nuint)(channel + width)) + sum1).StoreUnsafe(ref destinationStart, (nuint)(channel + width));
-            (Vector.LoadUnsafe(ref destinationStart, (nuint)(channel + 2 * width)) + sum2).StoreUnsafe(ref destinationStart, (nuint)(channel + 2 * width));
-            (Vector.LoadUnsafe(ref destinationStart, (nuint)(channel + 3 * width)) + sum3).StoreUnsafe(ref destinationStart, (nuint)(channel + 3 * width));
-        }
+            AddWeightedRowsBlock4(weights, weightStride, count, rows, rowStride, destination, channel);
 
         for (; channel <= depth - width; channel += width)
-        {
-            Vector<float> sum = default;
-            var offset = (nuint)channel;
-            for (var row = 0; row < count; row++, offset += (nuint)rowStride)
-            {
-                var scalar = weights[row * weightStride];
-                if (scalar != 0f) sum = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref rowsStart, offset), new Vector<float>(scalar), sum);
-            }
-
-            (Vector.LoadUnsafe(ref destinationStart, (nuint)channel) + sum).StoreUnsafe(ref destinationStart, (nuint)channel);
-        }
+            AddWeightedRowsBlock1(weights, weightStride, count, rows, rowStride, destination, channel);
 
         for (; channel < depth; channel++)
         {
             var sum = 0f;
-            for (var row = 0; row < count; row++)
-            {
-                var scalar = weights[row * weightStride];
-                if (scalar != 0f) sum += scalar * rows[row * rowStride + channel];
-            }
-
+            for (var row = 0; row < count; row++) sum += weights[row * weightStride] * rows[row * rowStride + channel];
             destination[channel] += sum;
         }
     }
+
+    /// <summary>Channels [channel, channel + 4·width) of <see cref="AddWeightedRows"/>; bounds checked by the caller.</summary>
+    private static void AddWeightedRowsBlock4(ReadOnlySpan<float> weights, int weightStride, int count, ReadOnlySpan<float> rows, int rowStride,
+        Span<float> destination, int channel)
+    {
+        ref var rowsStart = ref MemoryMarshal.GetReference(rows);
+        var width = Vector<float>.Count;
+        var (first, second, third) = ((nuint)width, (nuint)(2 * width), (nuint)(3 * width));
+        Vector<float> even0 = default, even1 = default, even2 = default, even3 = default;
+        Vector<float> odd0 = default, odd1 = default, odd2 = default, odd3 = default;
+        var offset = (nuint)channel;
+        var row = 0;
+        for (; row + 1 < count; row += 2, offset += (nuint)(2 * rowStride))
+        {
+            var evenWeight = new Vector<float>(weights[row * weightStride]);
+            var oddWeight = new Vector<float>(weights[(row + 1) * weightStride]);
+            var next = offset + (nuint)rowStride;
+            even0 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref rowsStart, offset), evenWeight, even0);
+            even1 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref rowsStart, offset + first), evenWeight, even1);
+            even2 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref rowsStart, offset + second), evenWeight, even2);
+            even3 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref rowsStart, offset + third), evenWeight, even3);
+            odd0 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref rowsStart, next), oddWeight, odd0);
+            odd1 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref rowsStart, next + first), oddWeight, odd1);
+            odd2 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref rowsStart, next + second), oddWeight, odd2);
+            odd3 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref rowsStart, next + third), oddWeight, odd3);
+        }
+
+        if (row < count)
+        {
+            var weight = new Vector<float>(weights[row * weightStride]);
+            even0 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref rowsStart, offset), weight, even0);
+            even1 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref rowsStart, offset + first), weight, even1);
+            even2 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref rowsStart, offset + second), weight, even2);
+            even3 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref rowsStart, offset + third), weight, even3);
+        }
+
+        var destinationSlice = destination.Slice(channel, 4 * width);
+        AddTo(even0 + odd0, destinationSlice);
+        AddTo(even1 + odd1, destinationSlice[width..]);
+        AddTo(even2 + odd2, destinationSlice[(2 * width)..]);
+        AddTo(even3 + odd3, destinationSlice[(3 * width)..]);
+    }
+
+    /// <summary>Channels [channel, channel + width) of <see cref="AddWeightedRows"/>; bounds checked by the caller.</summary>
+    private static void AddWeightedRowsBlock1(ReadOnlySpan<float> weights, int weightStride, int count, ReadOnlySpan<float> rows, int rowStride,
+        Span<float> destination, int channel)
+    {
+        ref var rowsStart = ref MemoryMarshal.GetReference(rows);
+        Vector<float> even = default, odd = default;
+        var offset = (nuint)channel;
+        var row = 0;
+        for (; row + 1 < count; row += 2, offset += (nuint)(2 * rowStride))
+        {
+            even = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref rowsStart, offset), new Vector<float>(weights[row * weightStride]), even);
+            odd = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref rowsStart, offset + (nuint)rowStride), new Vector<float>(weights[(row + 1) * weightStride]), odd);
+        }
+
+        if (row < count) even = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref rowsStart, offset), new Vector<float>(weights[row * weightStride]), even);
+        AddTo(even + odd, destination[channel..]);
+    }
+
+    private static void AddTo(Vector<float> value, Span<float> destination) => (new Vector<float>(destination) + value).CopyTo(destination);
 
     /// <summary>destination += multiplier · source (equal lengths).</summary>
     private static void MultiplyAdd(ReadOnlySpan<float> source, float multiplier, Span<float> destination)
@@ -141,6 +214,13 @@ public static partial class Attention
         }
 
         for (; index < count; index++) destination[index] += multiplier * source[index];
+    }
+
+    /// <summary>gathered[j·hs + d] = sequence[j·rowStride + offset + d]: one head's rows made contiguous, [T, hs].</summary>
+    private static void Gather(ReadOnlySpan<float> sequence, int offset, int rowStride, int tokenCount, int headSize, Span<float> gathered)
+    {
+        for (var token = 0; token < tokenCount; token++)
+            sequence.Slice(token * rowStride + offset, headSize).CopyTo(gathered.Slice(token * headSize, headSize));
     }
 
     /// <summary>transposed[d·T + j] = sequence[j·rowStride + offset + d]: one head's keys or values as [hs, T].</summary>

@@ -1,5 +1,3 @@
-using System.Buffers;
-using System.Numerics.Tensors;
 using Pipelines.Components.Compute;
 
 namespace Pipelines.Components.Kernels;
@@ -15,7 +13,9 @@ namespace Pipelines.Components.Kernels;
 /// value thirds of the qkv row (PyTorch's <c>q, k, v = x.split(C, 2)</c> followed by
 /// <c>view(B, T, H, hs).transpose(1, 2)</c>); the heads are concatenated back into the output row.
 /// Key j is visible to query i when <c>keyMask[b,j] = 1</c> and, if causal, <c>j ≤ i</c>; every other
-/// probability is exactly 0, which backward relies on (it takes no mask).
+/// probability is exactly 0, which backward relies on (it takes no mask). Padding queries are not special:
+/// they attend to the visible keys like any other query, and callers ignore their outputs. With a causal mask
+/// query 0 sees only key 0, so padding must be on the right (key 0 valid) or forward throws.
 /// </remarks>
 public static partial class Attention
 {
@@ -103,135 +103,6 @@ public static partial class Attention
                 new ReadOnlySpan<float>((void*)probabilitiesAddress, probabilitiesLength),
                 new Span<float>((void*)qkvGradientAddress, qkvLength),
                 start, end, shape));
-        }
-    }
-
-    /// <summary>Forward for the (batch, head) pairs [start, end); pair = batch·H + head.</summary>
-    private static void ForwardPairs(ReadOnlySpan<float> qkv, ReadOnlySpan<byte> keyMask, Span<float> output, Span<float> probabilities,
-        int start, int end, AttentionShape shape, bool causal)
-    {
-        var (tokenCount, channels, headSize, rowStride) = (shape.TokenCount, shape.Channels, shape.HeadSize, shape.RowStride);
-        var scratchLength = headSize * tokenCount;
-        float[]? rented = null;
-        var keysTransposed = scratchLength <= StackScratchLimit
-            ? stackalloc float[scratchLength]
-            : (rented = ArrayPool<float>.Shared.Rent(scratchLength)).AsSpan(0, scratchLength);
-        try
-        {
-            for (var pair = start; pair < end; pair++)
-            {
-                var (batch, head) = Math.DivRem(pair, shape.HeadCount);
-                var sequence = qkv.Slice(batch * tokenCount * rowStride, tokenCount * rowStride);
-                var mask = keyMask.IsEmpty ? default : keyMask.Slice(batch * tokenCount, tokenCount);
-                Transpose(sequence, channels + head * headSize, rowStride, tokenCount, headSize, keysTransposed);
-                var values = sequence[(2 * channels + head * headSize)..];
-                for (var query = 0; query < tokenCount; query++)
-                {
-                    var visibleCount = causal ? query + 1 : tokenCount;
-                    var row = probabilities.Slice((pair * tokenCount + query) * tokenCount, tokenCount);
-                    var visible = row[..visibleCount];
-                    row[visibleCount..].Clear();
-                    MultiplyByColumns(sequence.Slice(query * rowStride + head * headSize, headSize), keysTransposed, tokenCount, shape.Scale, visible);
-                    if (!mask.IsEmpty)
-                    {
-                        for (var key = 0; key < visibleCount; key++)
-                        {
-                            if (mask[key] == 0) visible[key] = float.NegativeInfinity;
-                        }
-                    }
-
-                    // Validation guarantees a visible key, so the maximum is finite; masked scores become exactly 0.
-                    TensorPrimitives.Subtract(visible, TensorPrimitives.Max(visible), visible);
-                    TensorPrimitives.Exp(visible, visible);
-                    TensorPrimitives.Divide(visible, TensorPrimitives.Sum(visible), visible);
-
-                    var outputRow = output.Slice((batch * tokenCount + query) * channels + head * headSize, headSize);
-                    outputRow.Clear();
-                    AddWeightedRows(visible, 1, visibleCount, values, rowStride, outputRow);
-                }
-            }
-        }
-        finally
-        {
-            if (rented is not null) ArrayPool<float>.Shared.Return(rented);
-        }
-    }
-
-    /// <summary>Backward for the (batch, head) pairs [start, end), with per-call scratch for Vᵀ and a block of dS rows.</summary>
-    private static void BackwardPairs(ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> qkv, ReadOnlySpan<float> probabilities,
-        Span<float> qkvGradient, int start, int end, AttentionShape shape)
-    {
-        var transposedLength = shape.HeadSize * shape.TokenCount;
-        var scratchLength = transposedLength + BackwardBlockRows * shape.TokenCount;
-        float[]? rented = null;
-        var scratch = scratchLength <= StackScratchLimit
-            ? stackalloc float[scratchLength]
-            : (rented = ArrayPool<float>.Shared.Rent(scratchLength)).AsSpan(0, scratchLength);
-        try
-        {
-            for (var pair = start; pair < end; pair++)
-                BackwardPair(outputGradient, qkv, probabilities, qkvGradient, pair, shape, scratch[..transposedLength], scratch[transposedLength..]);
-        }
-        finally
-        {
-            if (rented is not null) ArrayPool<float>.Shared.Return(rented);
-        }
-    }
-
-    /// <summary>
-    /// One (batch, head) pair, a block of queries at a time: per query dP, dS and dq; then per key dv and dk
-    /// summed over the block in registers, so the key rows are written once per block rather than once per query.
-    /// </summary>
-    private static void BackwardPair(ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> qkv, ReadOnlySpan<float> probabilities,
-        Span<float> qkvGradient, int pair, AttentionShape shape, Span<float> valuesTransposed, Span<float> scoreGradients /*BackwardBlockRows,T*/)
-    {
-        var (tokenCount, channels, headSize, rowStride) = (shape.TokenCount, shape.Channels, shape.HeadSize, shape.RowStride);
-        var (batch, head) = Math.DivRem(pair, shape.HeadCount);
-        var sequence = qkv.Slice(batch * tokenCount * rowStride, tokenCount * rowStride);
-        var sequenceGradient = qkvGradient.Slice(batch * tokenCount * rowStride, tokenCount * rowStride);
-        var headGradients = outputGradient.Slice(batch * tokenCount * channels + head * headSize);
-        var headProbabilities = probabilities.Slice(pair * tokenCount * tokenCount, tokenCount * tokenCount);
-        var (queryBase, keyBase, valueBase) = (head * headSize, channels + head * headSize, 2 * channels + head * headSize);
-        Transpose(sequence, valueBase, rowStride, tokenCount, headSize, valuesTransposed);
-        var keys = sequence[keyBase..];
-        for (var blockStart = 0; blockStart < tokenCount; blockStart += BackwardBlockRows)
-        {
-            var blockRows = Math.Min(BackwardBlockRows, tokenCount - blockStart);
-            var blockExtent = 0;
-            for (var blockRow = 0; blockRow < blockRows; blockRow++)
-            {
-                var query = blockStart + blockRow;
-                var row = headProbabilities.Slice(query * tokenCount, tokenCount);
-                // Keys past the last nonzero probability (the future, under a causal mask) contribute nothing.
-                var extent = tokenCount;
-                while (extent > 0 && row[extent - 1] == 0f) extent--;
-                blockExtent = Math.Max(blockExtent, extent);
-                var visible = row[..extent];
-                var scoreGradient = scoreGradients.Slice(blockRow * tokenCount, tokenCount);
-                scoreGradient[extent..].Clear();
-                scoreGradient = scoreGradient[..extent];
-
-                // dP[j] = dy_i · v_j, then dS[j] = P[j] (dP[j] - Σ_k P[k] dP[k]) / √hs in place; zero wherever P is.
-                MultiplyByColumns(headGradients.Slice(query * channels, headSize), valuesTransposed, tokenCount, 1f, scoreGradient);
-                var expected = TensorPrimitives.Dot(visible, scoreGradient);
-                TensorPrimitives.Subtract(scoreGradient, expected, scoreGradient);
-                TensorPrimitives.Multiply(scoreGradient, visible, scoreGradient);
-                TensorPrimitives.Multiply(scoreGradient, shape.Scale, scoreGradient);
-
-                // dq_i += Σ_j dS[j] k_j.
-                AddWeightedRows(scoreGradient, 1, extent, keys, rowStride, sequenceGradient.Slice(query * rowStride + queryBase, headSize));
-            }
-
-            // dv_j += Σ_i P[i,j] dy_i and dk_j += Σ_i dS[i,j] q_i over the block's queries i.
-            var blockProbabilities = headProbabilities[(blockStart * tokenCount)..];
-            var blockGradients = headGradients[(blockStart * channels)..];
-            var blockQueries = sequence[(blockStart * rowStride + queryBase)..];
-            for (var key = 0; key < blockExtent; key++)
-            {
-                var keyRow = key * rowStride;
-                AddWeightedRows(blockProbabilities[key..], tokenCount, blockRows, blockGradients, channels, sequenceGradient.Slice(keyRow + valueBase, headSize));
-                AddWeightedRows(scoreGradients[key..], tokenCount, blockRows, blockQueries, rowStride, sequenceGradient.Slice(keyRow + keyBase, headSize));
-            }
         }
     }
 }

@@ -30,9 +30,9 @@ public static class Embedding
     public static unsafe void Forward(ReadOnlySpan<int> tokens, ReadOnlySpan<float> tokenTable, ReadOnlySpan<float> positionTable, Span<float> output, int batchSize, int tokenCount, int channels, int vocabularySize, Parallelism parallelism)
     {
         CheckSizes(tokens, batchSize, tokenCount, channels, vocabularySize);
-        RequireLength(tokenTable.Length, (long)vocabularySize * channels, nameof(tokenTable));
+        KernelGuard.RequireLength(tokenTable.Length, (long)vocabularySize * channels, nameof(tokenTable));
         CheckPositionTable(positionTable.Length, tokenCount, channels, nameof(positionTable));
-        RequireLength(output.Length, (long)batchSize * tokenCount * channels, nameof(output));
+        KernelGuard.RequireLength(output.Length, (long)batchSize * tokenCount * channels, nameof(output));
         CheckTokens(tokens, vocabularySize);
         var rows = batchSize * tokenCount;
         var positionLength = positionTable.Length;
@@ -195,14 +195,14 @@ public static class Embedding
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(tokenCount);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(channels);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(vocabularySize);
-        RequireLength(tokens.Length, (long)batchSize * tokenCount, nameof(tokens));
+        KernelGuard.RequireLength(tokens.Length, (long)batchSize * tokenCount, nameof(tokens));
     }
 
     private static void CheckBackward(ReadOnlySpan<int> tokens, ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> tokenTableGradient, ReadOnlySpan<float> positionTableGradient, int batchSize, int tokenCount, int channels, int vocabularySize)
     {
         CheckSizes(tokens, batchSize, tokenCount, channels, vocabularySize);
-        RequireLength(outputGradient.Length, (long)batchSize * tokenCount * channels, nameof(outputGradient));
-        if (!tokenTableGradient.IsEmpty) RequireLength(tokenTableGradient.Length, (long)vocabularySize * channels, nameof(tokenTableGradient));
+        KernelGuard.RequireLength(outputGradient.Length, (long)batchSize * tokenCount * channels, nameof(outputGradient));
+        if (!tokenTableGradient.IsEmpty) KernelGuard.RequireLength(tokenTableGradient.Length, (long)vocabularySize * channels, nameof(tokenTableGradient));
         if (!positionTableGradient.IsEmpty) CheckPositionTable(positionTableGradient.Length, tokenCount, channels, nameof(positionTableGradient));
         CheckTokens(tokens, vocabularySize);
     }
@@ -225,11 +225,6 @@ public static class Embedding
         }
     }
 
-    private static void RequireLength(int actual, long expected, string name)
-    {
-        if (actual != expected) throw new ArgumentException($"Expected {expected} elements, got {actual}.", name);
-    }
-
     /// <summary>Plain single-threaded loops: the specification the fast kernel is tested against.</summary>
     public static class Reference
     {
@@ -245,9 +240,9 @@ public static class Embedding
         public static void Forward(ReadOnlySpan<int> tokens, ReadOnlySpan<float> tokenTable, ReadOnlySpan<float> positionTable, Span<float> output, int batchSize, int tokenCount, int channels, int vocabularySize)
         {
             CheckSizes(tokens, batchSize, tokenCount, channels, vocabularySize);
-            RequireLength(tokenTable.Length, (long)vocabularySize * channels, nameof(tokenTable));
+            KernelGuard.RequireLength(tokenTable.Length, (long)vocabularySize * channels, nameof(tokenTable));
             CheckPositionTable(positionTable.Length, tokenCount, channels, nameof(positionTable));
-            RequireLength(output.Length, (long)batchSize * tokenCount * channels, nameof(output));
+            KernelGuard.RequireLength(output.Length, (long)batchSize * tokenCount * channels, nameof(output));
             CheckTokens(tokens, vocabularySize);
             for (var batch = 0; batch < batchSize; batch++)
             {

@@ -89,7 +89,6 @@ public static class Gelu
             }
         }
 
-
         for (; index < count; index++)
         {
             var value = Unsafe.Add(ref x, index);
@@ -129,7 +128,6 @@ public static class Gelu
             }
         }
 
-
         for (; index < count; index++)
         {
             var value = Unsafe.Add(ref x, index);
@@ -144,21 +142,16 @@ public static class Gelu
     private static void CheckForward(ReadOnlySpan<float> input, ReadOnlySpan<float> output, int count)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
-        RequireLength(input.Length, count, nameof(input));
-        RequireLength(output.Length, count, nameof(output));
+        KernelGuard.RequireLength(input.Length, count, nameof(input));
+        KernelGuard.RequireLength(output.Length, count, nameof(output));
     }
 
     private static void CheckBackward(ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> input, ReadOnlySpan<float> inputGradient, int count)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
-        RequireLength(outputGradient.Length, count, nameof(outputGradient));
-        RequireLength(input.Length, count, nameof(input));
-        RequireLength(inputGradient.Length, count, nameof(inputGradient));
-    }
-
-    private static void RequireLength(int actual, int expected, string name)
-    {
-        if (actual != expected) throw new ArgumentException($"Expected {expected} elements, got {actual}.", name);
+        KernelGuard.RequireLength(outputGradient.Length, count, nameof(outputGradient));
+        KernelGuard.RequireLength(input.Length, count, nameof(input));
+        KernelGuard.RequireLength(inputGradient.Length, count, nameof(inputGradient));
     }
 
     /// <summary>Plain single-threaded loops in PyTorch's own form: the specification the fast kernel is tested against.</summary>

@@ -50,17 +50,18 @@ public static partial class Gemm
                         for (var panelRow = 0; panelRow < rows; panelRow += rowTile)
                         {
                             var tileRows = Math.Min(rowTile, rows - panelRow);
+                            var kernelRows = KernelRows(problem.Kernel, tileRows);
                             var panelA = packedA + (long)panelRow * depth;
                             var target = problem.C + (long)(row0 + panelRow) * problem.LeadingC + column0 + panelColumn;
-                            if (tileRows == rowTile && tileColumns == columnTile)
+                            if (tileRows == kernelRows && tileColumns == columnTile)
                             {
-                                RunMicroKernel(problem.Kernel, depth, panelA, panelB, target, problem.LeadingC, problem.Alpha, beta);
+                                RunMicroKernel(problem.Kernel, kernelRows, depth, panelA, panelB, target, problem.LeadingC, problem.Alpha, beta);
                             }
                             else
                             {
-                                // Edge tile: the same kernel on a full scratch tile, so the arithmetic is identical.
+                                // Edge tile: the same kernel on a scratch tile, so the arithmetic is identical.
                                 CopyTile(target, problem.LeadingC, edgeTile, columnTile, tileRows, tileColumns, beta != 0);
-                                RunMicroKernel(problem.Kernel, depth, panelA, panelB, edgeTile, columnTile, problem.Alpha, beta);
+                                RunMicroKernel(problem.Kernel, kernelRows, depth, panelA, panelB, edgeTile, columnTile, problem.Alpha, beta);
                                 CopyTile(edgeTile, columnTile, target, problem.LeadingC, tileRows, tileColumns, true);
                             }
                         }

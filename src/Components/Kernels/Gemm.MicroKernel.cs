@@ -13,7 +13,7 @@ internal enum MicroKernel
     /// <summary>AVX2 + FMA, 6×16 tiles (12 of the 16 ymm registers accumulate).</summary>
     Vector256,
 
-    /// <summary>AVX-512F, 12×32 tiles (24 of the 32 zmm registers accumulate).</summary>
+    /// <summary>AVX-512F, 12×32 tiles (24 of the 32 zmm registers accumulate); 4×32 and 8×32 for the last rows.</summary>
     Vector512,
 }
 
@@ -42,27 +42,60 @@ public static partial class Gemm
     };
 
     /// <summary>
-    /// C[tile] = alpha·(packed A panel · packed B panel) + beta·C[tile]; beta = 0 does not read C.
+    /// C[tile] = alpha·(packed A panel · packed B panel) + beta·C[tile]; beta = 0 does not read C. The tile has
+    /// <paramref name="rows"/> rows, a value returned by <see cref="KernelRows"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void RunMicroKernel(MicroKernel kernel, int depth, float* a, float* b, float* c, int leadingC, float alpha, float beta)
+    private static unsafe void RunMicroKernel(MicroKernel kernel, int rows, int depth, float* a, float* b, float* c, int leadingC, float alpha, float beta)
     {
         switch (kernel)
         {
-            case MicroKernel.Vector512: Kernel12x32(depth, a, b, c, leadingC, alpha, beta); break;
+            case MicroKernel.Vector512 when rows == 12: Kernel512<TwelveRows>(depth, a, b, c, leadingC, alpha, beta); break;
+            case MicroKernel.Vector512 when rows == 8: Kernel512<EightRows>(depth, a, b, c, leadingC, alpha, beta); break;
+            case MicroKernel.Vector512: Kernel512<FourRows>(depth, a, b, c, leadingC, alpha, beta); break;
             case MicroKernel.Vector256: Kernel6x16(depth, a, b, c, leadingC, alpha, beta); break;
             default: Kernel4x4(depth, a, b, c, leadingC, alpha, beta); break;
         }
     }
 
+    /// <summary>Rows the micro-kernel computes for a tile of <paramref name="rows"/> rows (more means a scratch tile).</summary>
+    private static int KernelRows(MicroKernel kernel, int rows) =>
+        kernel == MicroKernel.Vector512 ? RoundUp(rows, 4) : TileShape(kernel).Rows;
+
+    /// <summary>A row count known at JIT time: each instantiation of <see cref="Kernel512"/> keeps only its accumulators.</summary>
+    private interface IRowCount
+    {
+        static abstract int Value { get; }
+    }
+
+    private readonly struct FourRows : IRowCount
+    {
+        public static int Value => 4;
+    }
+
+    private readonly struct EightRows : IRowCount
+    {
+        public static int Value => 8;
+    }
+
+    private readonly struct TwelveRows : IRowCount
+    {
+        public static int Value => 12;
+    }
+
+    /// <summary>
+    /// AVX-512 kernel for a 4-, 8- or 12-row × 32-column tile (A panels are 12 wide whatever the count). The
+    /// narrower forms serve the last rows of C; every element still gets the same fused multiply-add chain.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Kernel12x32(int depth, float* a, float* b, float* c, int leadingC, float alpha, float beta)
+    private static unsafe void Kernel512<TRows>(int depth, float* a, float* b, float* c, int leadingC, float alpha, float beta)
+        where TRows : struct, IRowCount
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector512<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
         Vector512<float> c60 = default, c61 = default, c70 = default, c71 = default, c80 = default, c81 = default;
         Vector512<float> c90 = default, c91 = default, cA0 = default, cA1 = default, cB0 = default, cB1 = default;
-        PrefetchTile(c, leadingC, 12, 2);
+        PrefetchTile(c, leadingC, TRows.Value, 2);
         for (var d = 0; d < depth; d++, a += 12, b += 32)
         {
             var b0 = Vector512.Load(b);
@@ -71,14 +104,21 @@ public static partial class Gemm
             x = Vector512.Create(a[1]); c10 = Avx512F.FusedMultiplyAdd(x, b0, c10); c11 = Avx512F.FusedMultiplyAdd(x, b1, c11);
             x = Vector512.Create(a[2]); c20 = Avx512F.FusedMultiplyAdd(x, b0, c20); c21 = Avx512F.FusedMultiplyAdd(x, b1, c21);
             x = Vector512.Create(a[3]); c30 = Avx512F.FusedMultiplyAdd(x, b0, c30); c31 = Avx512F.FusedMultiplyAdd(x, b1, c31);
-            x = Vector512.Create(a[4]); c40 = Avx512F.FusedMultiplyAdd(x, b0, c40); c41 = Avx512F.FusedMultiplyAdd(x, b1, c41);
-            x = Vector512.Create(a[5]); c50 = Avx512F.FusedMultiplyAdd(x, b0, c50); c51 = Avx512F.FusedMultiplyAdd(x, b1, c51);
-            x = Vector512.Create(a[6]); c60 = Avx512F.FusedMultiplyAdd(x, b0, c60); c61 = Avx512F.FusedMultiplyAdd(x, b1, c61);
-            x = Vector512.Create(a[7]); c70 = Avx512F.FusedMultiplyAdd(x, b0, c70); c71 = Avx512F.FusedMultiplyAdd(x, b1, c71);
-            x = Vector512.Create(a[8]); c80 = Avx512F.FusedMultiplyAdd(x, b0, c80); c81 = Avx512F.FusedMultiplyAdd(x, b1, c81);
-            x = Vector512.Create(a[9]); c90 = Avx512F.FusedMultiplyAdd(x, b0, c90); c91 = Avx512F.FusedMultiplyAdd(x, b1, c91);
-            x = Vector512.Create(a[10]); cA0 = Avx512F.FusedMultiplyAdd(x, b0, cA0); cA1 = Avx512F.FusedMultiplyAdd(x, b1, cA1);
-            x = Vector512.Create(a[11]); cB0 = Avx512F.FusedMultiplyAdd(x, b0, cB0); cB1 = Avx512F.FusedMultiplyAdd(x, b1, cB1);
+            if (TRows.Value > 4)
+            {
+                x = Vector512.Create(a[4]); c40 = Avx512F.FusedMultiplyAdd(x, b0, c40); c41 = Avx512F.FusedMultiplyAdd(x, b1, c41);
+                x = Vector512.Create(a[5]); c50 = Avx512F.FusedMultiplyAdd(x, b0, c50); c51 = Avx512F.FusedMultiplyAdd(x, b1, c51);
+                x = Vector512.Create(a[6]); c60 = Avx512F.FusedMultiplyAdd(x, b0, c60); c61 = Avx512F.FusedMultiplyAdd(x, b1, c61);
+                x = Vector512.Create(a[7]); c70 = Avx512F.FusedMultiplyAdd(x, b0, c70); c71 = Avx512F.FusedMultiplyAdd(x, b1, c71);
+            }
+
+            if (TRows.Value > 8)
+            {
+                x = Vector512.Create(a[8]); c80 = Avx512F.FusedMultiplyAdd(x, b0, c80); c81 = Avx512F.FusedMultiplyAdd(x, b1, c81);
+                x = Vector512.Create(a[9]); c90 = Avx512F.FusedMultiplyAdd(x, b0, c90); c91 = Avx512F.FusedMultiplyAdd(x, b1, c91);
+                x = Vector512.Create(a[10]); cA0 = Avx512F.FusedMultiplyAdd(x, b0, cA0); cA1 = Avx512F.FusedMultiplyAdd(x, b1, cA1);
+                x = Vector512.Create(a[11]); cB0 = Avx512F.FusedMultiplyAdd(x, b0, cB0); cB1 = Avx512F.FusedMultiplyAdd(x, b1, cB1);
+            }
         }
 
         var scale = Vector512.Create(alpha);
@@ -87,15 +127,22 @@ public static partial class Gemm
         Store512(c, c00, c01, scale, keep, overwrite); c += leadingC;
         Store512(c, c10, c11, scale, keep, overwrite); c += leadingC;
         Store512(c, c20, c21, scale, keep, overwrite); c += leadingC;
-        Store512(c, c30, c31, scale, keep, overwrite); c += leadingC;
-        Store512(c, c40, c41, scale, keep, overwrite); c += leadingC;
-        Store512(c, c50, c51, scale, keep, overwrite); c += leadingC;
-        Store512(c, c60, c61, scale, keep, overwrite); c += leadingC;
-        Store512(c, c70, c71, scale, keep, overwrite); c += leadingC;
-        Store512(c, c80, c81, scale, keep, overwrite); c += leadingC;
-        Store512(c, c90, c91, scale, keep, overwrite); c += leadingC;
-        Store512(c, cA0, cA1, scale, keep, overwrite); c += leadingC;
-        Store512(c, cB0, cB1, scale, keep, overwrite);
+        Store512(c, c30, c31, scale, keep, overwrite);
+        if (TRows.Value > 4)
+        {
+            c += leadingC; Store512(c, c40, c41, scale, keep, overwrite);
+            c += leadingC; Store512(c, c50, c51, scale, keep, overwrite);
+            c += leadingC; Store512(c, c60, c61, scale, keep, overwrite);
+            c += leadingC; Store512(c, c70, c71, scale, keep, overwrite);
+        }
+
+        if (TRows.Value > 8)
+        {
+            c += leadingC; Store512(c, c80, c81, scale, keep, overwrite);
+            c += leadingC; Store512(c, c90, c91, scale, keep, overwrite);
+            c += leadingC; Store512(c, cA0, cA1, scale, keep, overwrite);
+            c += leadingC; Store512(c, cB0, cB1, scale, keep, overwrite);
+        }
     }
 
     /// <summary>

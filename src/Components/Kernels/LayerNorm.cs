@@ -360,12 +360,12 @@ public static class LayerNorm
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(rows);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(channels);
         var length = (long)rows * channels;
-        RequireLength(input.Length, length, nameof(input));
-        RequireLength(scale.Length, channels, nameof(scale));
-        RequireLength(shift.Length, channels, nameof(shift));
-        RequireLength(output.Length, length, nameof(output));
-        RequireLength(mean.Length, rows, nameof(mean));
-        RequireLength(reciprocalStandardDeviation.Length, rows, nameof(reciprocalStandardDeviation));
+        KernelGuard.RequireLength(input.Length, length, nameof(input));
+        KernelGuard.RequireLength(scale.Length, channels, nameof(scale));
+        KernelGuard.RequireLength(shift.Length, channels, nameof(shift));
+        KernelGuard.RequireLength(output.Length, length, nameof(output));
+        KernelGuard.RequireLength(mean.Length, rows, nameof(mean));
+        KernelGuard.RequireLength(reciprocalStandardDeviation.Length, rows, nameof(reciprocalStandardDeviation));
     }
 
     private static void CheckBackward(ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> input, ReadOnlySpan<float> scale, ReadOnlySpan<float> mean, ReadOnlySpan<float> reciprocalStandardDeviation,
@@ -374,19 +374,14 @@ public static class LayerNorm
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(rows);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(channels);
         var length = (long)rows * channels;
-        RequireLength(outputGradient.Length, length, nameof(outputGradient));
-        RequireLength(input.Length, length, nameof(input));
-        RequireLength(scale.Length, channels, nameof(scale));
-        RequireLength(mean.Length, rows, nameof(mean));
-        RequireLength(reciprocalStandardDeviation.Length, rows, nameof(reciprocalStandardDeviation));
-        if (!inputGradient.IsEmpty) RequireLength(inputGradient.Length, length, nameof(inputGradient));
-        if (!scaleGradient.IsEmpty) RequireLength(scaleGradient.Length, channels, nameof(scaleGradient));
-        if (!shiftGradient.IsEmpty) RequireLength(shiftGradient.Length, channels, nameof(shiftGradient));
-    }
-
-    private static void RequireLength(int actual, long expected, string name)
-    {
-        if (actual != expected) throw new ArgumentException($"Expected {expected} elements, got {actual}.", name);
+        KernelGuard.RequireLength(outputGradient.Length, length, nameof(outputGradient));
+        KernelGuard.RequireLength(input.Length, length, nameof(input));
+        KernelGuard.RequireLength(scale.Length, channels, nameof(scale));
+        KernelGuard.RequireLength(mean.Length, rows, nameof(mean));
+        KernelGuard.RequireLength(reciprocalStandardDeviation.Length, rows, nameof(reciprocalStandardDeviation));
+        if (!inputGradient.IsEmpty) KernelGuard.RequireLength(inputGradient.Length, length, nameof(inputGradient));
+        if (!scaleGradient.IsEmpty) KernelGuard.RequireLength(scaleGradient.Length, channels, nameof(scaleGradient));
+        if (!shiftGradient.IsEmpty) KernelGuard.RequireLength(shiftGradient.Length, channels, nameof(shiftGradient));
     }
 
     /// <summary>Plain single-threaded loops: the specification the fast kernel is tested against.</summary>

@@ -103,10 +103,10 @@ public static class Linear
         int rows, int inChannels, int outChannels)
     {
         ValidateSizes(rows, inChannels, outChannels);
-        RequireLength(input.Length, (long)rows * inChannels, nameof(input));
-        RequireLength(weight.Length, (long)outChannels * inChannels, nameof(weight));
-        if (!bias.IsEmpty) RequireLength(bias.Length, outChannels, nameof(bias));
-        RequireLength(output.Length, (long)rows * outChannels, nameof(output));
+        KernelGuard.RequireLength(input.Length, (long)rows * inChannels, nameof(input));
+        KernelGuard.RequireLength(weight.Length, (long)outChannels * inChannels, nameof(weight));
+        if (!bias.IsEmpty) KernelGuard.RequireLength(bias.Length, outChannels, nameof(bias));
+        KernelGuard.RequireLength(output.Length, (long)rows * outChannels, nameof(output));
     }
 
     private static void ValidateBackward(
@@ -115,20 +115,20 @@ public static class Linear
         int rows, int inChannels, int outChannels)
     {
         ValidateSizes(rows, inChannels, outChannels);
-        RequireLength(outputGradient.Length, (long)rows * outChannels, nameof(outputGradient));
+        KernelGuard.RequireLength(outputGradient.Length, (long)rows * outChannels, nameof(outputGradient));
         if (!inputGradient.IsEmpty)
         {
-            RequireLength(inputGradient.Length, (long)rows * inChannels, nameof(inputGradient));
-            RequireLength(weight.Length, (long)outChannels * inChannels, nameof(weight));
+            KernelGuard.RequireLength(inputGradient.Length, (long)rows * inChannels, nameof(inputGradient));
+            KernelGuard.RequireLength(weight.Length, (long)outChannels * inChannels, nameof(weight));
         }
 
         if (!weightGradient.IsEmpty)
         {
-            RequireLength(weightGradient.Length, (long)outChannels * inChannels, nameof(weightGradient));
-            RequireLength(input.Length, (long)rows * inChannels, nameof(input));
+            KernelGuard.RequireLength(weightGradient.Length, (long)outChannels * inChannels, nameof(weightGradient));
+            KernelGuard.RequireLength(input.Length, (long)rows * inChannels, nameof(input));
         }
 
-        if (!biasGradient.IsEmpty) RequireLength(biasGradient.Length, outChannels, nameof(biasGradient));
+        if (!biasGradient.IsEmpty) KernelGuard.RequireLength(biasGradient.Length, outChannels, nameof(biasGradient));
     }
 
     private static void ValidateSizes(int rows, int inChannels, int outChannels)
@@ -136,12 +136,6 @@ public static class Linear
         ArgumentOutOfRangeException.ThrowIfNegative(rows);
         ArgumentOutOfRangeException.ThrowIfNegative(inChannels);
         ArgumentOutOfRangeException.ThrowIfNegative(outChannels);
-    }
-
-    private static void RequireLength(int length, long expected, string name)
-    {
-        if (length != expected)
-            throw new ArgumentException($"{name} has {length} elements; the shape needs {expected}.", name);
     }
 
     /// <summary>Plain loops that <see cref="Linear"/> is tested against; same contracts, single-threaded.</summary>

@@ -27,8 +27,8 @@ public static class MeanPooling
     public static unsafe void Forward(ReadOnlySpan<float> hidden, ReadOnlySpan<byte> keyMask, Span<float> pooled, int batchSize, int tokenCount, int channels, Parallelism parallelism)
     {
         CheckSizes(batchSize, tokenCount, channels);
-        RequireLength(hidden.Length, (long)batchSize * tokenCount * channels, nameof(hidden));
-        RequireLength(pooled.Length, (long)batchSize * channels, nameof(pooled));
+        KernelGuard.RequireLength(hidden.Length, (long)batchSize * tokenCount * channels, nameof(hidden));
+        KernelGuard.RequireLength(pooled.Length, (long)batchSize * channels, nameof(pooled));
         CheckMask(keyMask, batchSize, tokenCount);
         var hiddenLength = batchSize * tokenCount * channels;
         fixed (float* hiddenPointer = hidden, pooledPointer = pooled)
@@ -71,8 +71,8 @@ public static class MeanPooling
     public static unsafe void Backward(ReadOnlySpan<float> pooledGradient, ReadOnlySpan<byte> keyMask, Span<float> hiddenGradient, int batchSize, int tokenCount, int channels, Parallelism parallelism)
     {
         CheckSizes(batchSize, tokenCount, channels);
-        RequireLength(pooledGradient.Length, (long)batchSize * channels, nameof(pooledGradient));
-        RequireLength(hiddenGradient.Length, (long)batchSize * tokenCount * channels, nameof(hiddenGradient));
+        KernelGuard.RequireLength(pooledGradient.Length, (long)batchSize * channels, nameof(pooledGradient));
+        KernelGuard.RequireLength(hiddenGradient.Length, (long)batchSize * tokenCount * channels, nameof(hiddenGradient));
         CheckMask(keyMask, batchSize, tokenCount);
         fixed (float* pooledGradientPointer = pooledGradient, hiddenGradientPointer = hiddenGradient)
         fixed (byte* maskPointer = keyMask)
@@ -112,7 +112,7 @@ public static class MeanPooling
     private static void CheckMask(ReadOnlySpan<byte> keyMask, int batchSize, int tokenCount)
     {
         if (keyMask.IsEmpty) return;
-        RequireLength(keyMask.Length, (long)batchSize * tokenCount, nameof(keyMask));
+        KernelGuard.RequireLength(keyMask.Length, (long)batchSize * tokenCount, nameof(keyMask));
         var invalid = keyMask.IndexOfAnyExcept((byte)0, (byte)1);
         if (invalid >= 0)
             throw new ArgumentOutOfRangeException(nameof(keyMask), keyMask[invalid], $"keyMask[{invalid}] = {keyMask[invalid]}; a mask holds 1 (valid) or 0 (padding).");
@@ -121,11 +121,6 @@ public static class MeanPooling
             if (keyMask.Slice(batch * tokenCount, tokenCount).Contains((byte)1)) continue;
             throw new ArgumentException($"Sequence {batch} has no valid token in keyMask, so it has no mean.", nameof(keyMask));
         }
-    }
-
-    private static void RequireLength(int actual, long expected, string name)
-    {
-        if (actual != expected) throw new ArgumentException($"Expected {expected} elements, got {actual}.", name);
     }
 
     /// <summary>Plain single-threaded loops: the specification the fast kernel is tested against.</summary>
@@ -141,8 +136,8 @@ public static class MeanPooling
         public static void Forward(ReadOnlySpan<float> hidden, ReadOnlySpan<byte> keyMask, Span<float> pooled, int batchSize, int tokenCount, int channels)
         {
             CheckSizes(batchSize, tokenCount, channels);
-            RequireLength(hidden.Length, (long)batchSize * tokenCount * channels, nameof(hidden));
-            RequireLength(pooled.Length, (long)batchSize * channels, nameof(pooled));
+            KernelGuard.RequireLength(hidden.Length, (long)batchSize * tokenCount * channels, nameof(hidden));
+            KernelGuard.RequireLength(pooled.Length, (long)batchSize * channels, nameof(pooled));
             CheckMask(keyMask, batchSize, tokenCount);
             for (var batch = 0; batch < batchSize; batch++)
             {
@@ -172,8 +167,8 @@ public static class MeanPooling
         public static void Backward(ReadOnlySpan<float> pooledGradient, ReadOnlySpan<byte> keyMask, Span<float> hiddenGradient, int batchSize, int tokenCount, int channels)
         {
             CheckSizes(batchSize, tokenCount, channels);
-            RequireLength(pooledGradient.Length, (long)batchSize * channels, nameof(pooledGradient));
-            RequireLength(hiddenGradient.Length, (long)batchSize * tokenCount * channels, nameof(hiddenGradient));
+            KernelGuard.RequireLength(pooledGradient.Length, (long)batchSize * channels, nameof(pooledGradient));
+            KernelGuard.RequireLength(hiddenGradient.Length, (long)batchSize * tokenCount * channels, nameof(hiddenGradient));
             CheckMask(keyMask, batchSize, tokenCount);
             for (var batch = 0; batch < batchSize; batch++)
             {

@@ -72,22 +72,17 @@ public static class Residual
     private static void CheckForward(ReadOnlySpan<float> left, ReadOnlySpan<float> right, ReadOnlySpan<float> output, int count)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
-        RequireLength(left.Length, count, nameof(left));
-        RequireLength(right.Length, count, nameof(right));
-        RequireLength(output.Length, count, nameof(output));
+        KernelGuard.RequireLength(left.Length, count, nameof(left));
+        KernelGuard.RequireLength(right.Length, count, nameof(right));
+        KernelGuard.RequireLength(output.Length, count, nameof(output));
     }
 
     private static void CheckBackward(ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> leftGradient, ReadOnlySpan<float> rightGradient, int count)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
-        RequireLength(outputGradient.Length, count, nameof(outputGradient));
-        if (!leftGradient.IsEmpty) RequireLength(leftGradient.Length, count, nameof(leftGradient));
-        if (!rightGradient.IsEmpty) RequireLength(rightGradient.Length, count, nameof(rightGradient));
-    }
-
-    private static void RequireLength(int actual, int expected, string name)
-    {
-        if (actual != expected) throw new ArgumentException($"Expected {expected} elements, got {actual}.", name);
+        KernelGuard.RequireLength(outputGradient.Length, count, nameof(outputGradient));
+        if (!leftGradient.IsEmpty) KernelGuard.RequireLength(leftGradient.Length, count, nameof(leftGradient));
+        if (!rightGradient.IsEmpty) KernelGuard.RequireLength(rightGradient.Length, count, nameof(rightGradient));
     }
 
     /// <summary>Plain single-threaded loops: the specification the fast kernel is tested against.</summary>

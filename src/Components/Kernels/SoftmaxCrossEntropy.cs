@@ -153,10 +153,10 @@ public static class SoftmaxCrossEntropy
     {
         CheckSizes(rows, classCount);
         var length = (long)rows * classCount;
-        RequireLength(logits.Length, length, nameof(logits));
-        RequireLength(targets.Length, rows, nameof(targets));
-        RequireLength(probabilities.Length, length, nameof(probabilities));
-        RequireLength(losses.Length, rows, nameof(losses));
+        KernelGuard.RequireLength(logits.Length, length, nameof(logits));
+        KernelGuard.RequireLength(targets.Length, rows, nameof(targets));
+        KernelGuard.RequireLength(probabilities.Length, length, nameof(probabilities));
+        KernelGuard.RequireLength(losses.Length, rows, nameof(losses));
         CheckTargets(targets, classCount);
     }
 
@@ -164,10 +164,10 @@ public static class SoftmaxCrossEntropy
     {
         CheckSizes(rows, classCount);
         var length = (long)rows * classCount;
-        RequireLength(probabilities.Length, length, nameof(probabilities));
-        RequireLength(targets.Length, rows, nameof(targets));
-        RequireLength(lossGradients.Length, rows, nameof(lossGradients));
-        RequireLength(logitsGradient.Length, length, nameof(logitsGradient));
+        KernelGuard.RequireLength(probabilities.Length, length, nameof(probabilities));
+        KernelGuard.RequireLength(targets.Length, rows, nameof(targets));
+        KernelGuard.RequireLength(lossGradients.Length, rows, nameof(lossGradients));
+        KernelGuard.RequireLength(logitsGradient.Length, length, nameof(logitsGradient));
         CheckTargets(targets, classCount);
     }
 
@@ -185,11 +185,6 @@ public static class SoftmaxCrossEntropy
             if ((uint)target >= (uint)classCount && target != IgnoredTarget)
                 throw new ArgumentOutOfRangeException(nameof(targets), target, $"targets[{index}] = {target} is outside [0, {classCount}) and is not the ignored target {IgnoredTarget}.");
         }
-    }
-
-    private static void RequireLength(int actual, long expected, string name)
-    {
-        if (actual != expected) throw new ArgumentException($"Expected {expected} elements, got {actual}.", name);
     }
 
     /// <summary>Plain single-threaded loops: the specification the fast kernel is tested against.</summary>

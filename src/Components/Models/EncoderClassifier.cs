@@ -16,11 +16,9 @@ namespace Pipelines.Components.Models;
 /// </remarks>
 public sealed class EncoderClassifier : ITransformerModel
 {
-    private readonly ParameterSlice tokenEmbedding;    // wte.weight [V, C]
-    private readonly ParameterSlice positionEmbedding; // wpe.weight [maxT, C]
+    private readonly TransformerBody body;
     private readonly ParameterSlice headWeight;        // head.weight [K, C]
     private readonly ParameterSlice headBias;          // head.bias [K]
-    private readonly bool[] trainable;
     private float[] normalized = [];          // [N, C]
     private float[] normalizedGradient = [];  // [N, C]
     private float[] pooled = [];              // [B, C]
@@ -30,7 +28,6 @@ public sealed class EncoderClassifier : ITransformerModel
     private float[] logitsGradient = [];      // [B, K]
     private float[] losses = [];              // [B]
     private float[] lossGradients = [];       // [B]
-    private int[] tokens = [];                // [N]
     private byte[] keyMask = [];              // [N]
     private int[] labels = [];                // [B]
     private int batchSize;
@@ -46,16 +43,11 @@ public sealed class EncoderClassifier : ITransformerModel
         ClassCount = classCount;
         Parallelism = parallelism;
         var builder = new ParameterArenaBuilder();
-        tokenEmbedding = builder.Add("wte.weight", ParameterRole.TokenEmbedding, config.VocabularySize, config.Channels);
-        positionEmbedding = builder.Add("wpe.weight", ParameterRole.PositionEmbedding, config.ContextLength, config.Channels);
-        var blocks = Enumerable.Range(0, config.LayerCount).Select(layer => TransformerBlockParameters.Declare(builder, config, layer)).ToArray();
-        var finalScale = builder.Add("lnf.weight", ParameterRole.NormScale, config.Channels);
-        var finalShift = builder.Add("lnf.bias", ParameterRole.NormShift, config.Channels);
+        body = new TransformerBody(config, builder);
         headWeight = builder.Add("head.weight", ParameterRole.LinearWeight, classCount, config.Channels);
         headBias = builder.Add("head.bias", ParameterRole.LinearBias, classCount);
         Parameters = builder.Build();
-        trainable = Enumerable.Repeat(true, Parameters.Parameters.Count).ToArray();
-        Stack = new TransformerStack(config, Parameters, blocks, finalScale, finalShift, slice => trainable[slice.Index]);
+        body.Bind(Parameters);
     }
 
     /// <summary>Creates a classifier initialised GPT-2 style from <paramref name="seed"/>.</summary>
@@ -79,7 +71,7 @@ public sealed class EncoderClassifier : ITransformerModel
     public Parallelism Parallelism { get; set; }
 
     /// <inheritdoc />
-    public TransformerStack Stack { get; }
+    public TransformerStack Stack => body.Stack;
 
     /// <inheritdoc />
     public int BatchSize => batchSize;
@@ -100,14 +92,10 @@ public sealed class EncoderClassifier : ITransformerModel
     public ReadOnlySpan<float> Pooled => pooled.AsSpan(0, batchSize * Config.Channels);
 
     /// <inheritdoc />
-    public void SetTrainable(Func<ParameterSlice, bool> predicate)
-    {
-        ArgumentNullException.ThrowIfNull(predicate);
-        foreach (var parameter in Parameters.Parameters) trainable[parameter.Index] = predicate(parameter);
-    }
+    public void SetTrainable(Func<ParameterSlice, bool> predicate) => body.SetTrainable(predicate);
 
     /// <inheritdoc />
-    public bool IsTrainable(ParameterSlice parameter) => trainable[parameter.Index];
+    public bool IsTrainable(ParameterSlice parameter) => body.IsTrainable(parameter);
 
     /// <summary>
     /// Runs the classifier on <paramref name="inputTokens"/> [B, T] with <paramref name="inputKeyMask"/> [B, T]
@@ -118,18 +106,16 @@ public sealed class EncoderClassifier : ITransformerModel
     {
         ModelInputValidation.CheckBatch(Config, inputTokens, newBatchSize, newTokenCount);
         var rows = newBatchSize * newTokenCount;
-        if (!inputKeyMask.IsEmpty) ModelInputValidation.CheckLength(inputKeyMask.Length, rows, nameof(inputKeyMask));
+        if (!inputKeyMask.IsEmpty) KernelGuard.RequireLength(inputKeyMask.Length, rows, nameof(inputKeyMask));
         hasLabels = !inputLabels.IsEmpty;
         if (hasLabels) ModelInputValidation.CheckTargets(inputLabels, newBatchSize, ClassCount, nameof(inputLabels));
         EnsureCapacity(newBatchSize, newTokenCount);
-        inputTokens.CopyTo(tokens);
         var mask = keyMask.AsSpan(0, rows);
         if (inputKeyMask.IsEmpty) mask.Fill(1);
         else inputKeyMask.CopyTo(mask);
         var channels = Config.Channels;
 
-        Embedding.Forward(inputTokens, Parameters.ValuesOf(tokenEmbedding), Parameters.ValuesOf(positionEmbedding), Stack.Input, newBatchSize, newTokenCount, channels, Config.VocabularySize, Parallelism);
-        Stack.Forward(mask, causal: false, normalized.AsSpan(0, rows * channels), Parallelism);
+        body.Forward(inputTokens, mask, causal: false, normalized.AsSpan(0, rows * channels), newBatchSize, newTokenCount, Parallelism);
         MeanPooling.Forward(normalized.AsSpan(0, rows * channels), mask, pooled.AsSpan(0, newBatchSize * channels), newBatchSize, newTokenCount, channels, Parallelism);
         Linear.Forward(pooled.AsSpan(0, newBatchSize * channels), Parameters.ValuesOf(headWeight), Parameters.ValuesOf(headBias), logits.AsSpan(0, newBatchSize * ClassCount), newBatchSize, channels, ClassCount, Parallelism);
         var labelSpan = labels.AsSpan(0, newBatchSize);
@@ -153,7 +139,7 @@ public sealed class EncoderClassifier : ITransformerModel
     public void Backward(ReadOnlySpan<float> exampleLossGradients)
     {
         if (!hasLabels) throw new InvalidOperationException("Backward needs a forward pass with labels first.");
-        ModelInputValidation.CheckLength(exampleLossGradients.Length, batchSize, nameof(exampleLossGradients));
+        KernelGuard.RequireLength(exampleLossGradients.Length, batchSize, nameof(exampleLossGradients));
         var rows = batchSize * tokenCount;
         var channels = Config.Channels;
         var logitsGradientSpan = logitsGradient.AsSpan(0, batchSize * ClassCount);
@@ -161,15 +147,11 @@ public sealed class EncoderClassifier : ITransformerModel
         SoftmaxCrossEntropy.Backward(probabilities.AsSpan(0, batchSize * ClassCount), labels.AsSpan(0, batchSize), exampleLossGradients, logitsGradientSpan, batchSize, ClassCount, Parallelism);
         var pooledGradientSpan = pooledGradient.AsSpan(0, batchSize * channels);
         pooledGradientSpan.Clear();
-        Linear.Backward(logitsGradientSpan, pooled.AsSpan(0, batchSize * channels), Parameters.ValuesOf(headWeight), pooledGradientSpan, Stack.Gradients(headWeight), Stack.Gradients(headBias), batchSize, channels, ClassCount, Parallelism);
+        Linear.Backward(logitsGradientSpan, pooled.AsSpan(0, batchSize * channels), Parameters.ValuesOf(headWeight), pooledGradientSpan, body.Gradients(headWeight), body.Gradients(headBias), batchSize, channels, ClassCount, Parallelism);
         var normalizedGradientSpan = normalizedGradient.AsSpan(0, rows * channels);
         normalizedGradientSpan.Clear();
         MeanPooling.Backward(pooledGradientSpan, keyMask.AsSpan(0, rows), normalizedGradientSpan, batchSize, tokenCount, channels, Parallelism);
-        Stack.Backward(normalizedGradientSpan, Parallelism);
-        if (trainable[tokenEmbedding.Index] || trainable[positionEmbedding.Index])
-        {
-            Embedding.Backward(tokens.AsSpan(0, rows), Stack.InputGradient, Stack.Gradients(tokenEmbedding), Stack.Gradients(positionEmbedding), batchSize, tokenCount, channels, Config.VocabularySize, Parallelism);
-        }
+        body.Backward(normalizedGradientSpan, batchSize, tokenCount, Parallelism);
     }
 
     private void EnsureCapacity(int newBatchSize, int newTokenCount)
@@ -187,13 +169,8 @@ public sealed class EncoderClassifier : ITransformerModel
         ActivationBuffer.Grow(ref logitsGradient, newBatchSize * ClassCount);
         ActivationBuffer.Grow(ref losses, newBatchSize);
         ActivationBuffer.Grow(ref lossGradients, newBatchSize);
-        if (tokens.Length < rows)
-        {
-            tokens = new int[rows];
-            keyMask = new byte[rows];
-        }
-
+        if (keyMask.Length < rows) keyMask = new byte[rows];
         if (labels.Length < newBatchSize) labels = new int[newBatchSize];
-        Stack.EnsureCapacity(newBatchSize, newTokenCount);
+        body.EnsureCapacity(newBatchSize, newTokenCount);
     }
 }

@@ -16,9 +16,7 @@ namespace Pipelines.Components.Models;
 /// </remarks>
 public sealed class GptModel : ICausalLanguageModel
 {
-    private readonly ParameterSlice tokenEmbedding;    // wte.weight [V, C]
-    private readonly ParameterSlice positionEmbedding; // wpe.weight [maxT, C]
-    private readonly bool[] trainable;
+    private readonly TransformerBody body;
     private float[] normalized = [];          // [N, C] final layer norm output
     private float[] normalizedGradient = [];  // [N, C]
     private float[] logits = [];              // [N, V]
@@ -26,8 +24,7 @@ public sealed class GptModel : ICausalLanguageModel
     private float[] logitsGradient = [];      // [N, V]
     private float[] losses = [];              // [N]
     private float[] lossGradients = [];       // [N]
-    private int[] tokens = [];                // [N] of the last forward pass
-    private int[] targets = [];                // [N]
+    private int[] targets = [];               // [N] of the last forward pass
     private int batchSize;
     private int tokenCount;
     private bool hasTargets;
@@ -38,14 +35,9 @@ public sealed class GptModel : ICausalLanguageModel
         Config = config ?? throw new ArgumentNullException(nameof(config));
         Parallelism = parallelism;
         var builder = new ParameterArenaBuilder();
-        tokenEmbedding = builder.Add("wte.weight", ParameterRole.TokenEmbedding, config.VocabularySize, config.Channels);
-        positionEmbedding = builder.Add("wpe.weight", ParameterRole.PositionEmbedding, config.ContextLength, config.Channels);
-        var blocks = Enumerable.Range(0, config.LayerCount).Select(layer => TransformerBlockParameters.Declare(builder, config, layer)).ToArray();
-        var finalScale = builder.Add("lnf.weight", ParameterRole.NormScale, config.Channels);
-        var finalShift = builder.Add("lnf.bias", ParameterRole.NormShift, config.Channels);
+        body = new TransformerBody(config, builder); // the head is tied to wte: no parameters of its own
         Parameters = builder.Build();
-        trainable = Enumerable.Repeat(true, Parameters.Parameters.Count).ToArray();
-        Stack = new TransformerStack(config, Parameters, blocks, finalScale, finalShift, slice => trainable[slice.Index]);
+        body.Bind(Parameters);
     }
 
     /// <summary>Creates a model initialised GPT-2 style from <paramref name="seed"/>.</summary>
@@ -66,7 +58,7 @@ public sealed class GptModel : ICausalLanguageModel
     public Parallelism Parallelism { get; set; }
 
     /// <inheritdoc />
-    public TransformerStack Stack { get; }
+    public TransformerStack Stack => body.Stack;
 
     /// <inheritdoc />
     public int BatchSize => batchSize;
@@ -81,14 +73,10 @@ public sealed class GptModel : ICausalLanguageModel
     public ReadOnlySpan<float> Losses => losses.AsSpan(0, batchSize * tokenCount);
 
     /// <inheritdoc />
-    public void SetTrainable(Func<ParameterSlice, bool> predicate)
-    {
-        ArgumentNullException.ThrowIfNull(predicate);
-        foreach (var parameter in Parameters.Parameters) trainable[parameter.Index] = predicate(parameter);
-    }
+    public void SetTrainable(Func<ParameterSlice, bool> predicate) => body.SetTrainable(predicate);
 
     /// <inheritdoc />
-    public bool IsTrainable(ParameterSlice parameter) => trainable[parameter.Index];
+    public bool IsTrainable(ParameterSlice parameter) => body.IsTrainable(parameter);
 
     /// <inheritdoc />
     public float Forward(ReadOnlySpan<int> inputTokens, ReadOnlySpan<int> targetTokens, int newBatchSize, int newTokenCount)
@@ -98,12 +86,10 @@ public sealed class GptModel : ICausalLanguageModel
         hasTargets = !targetTokens.IsEmpty;
         if (hasTargets) ModelInputValidation.CheckTargets(targetTokens, rows, Config.VocabularySize, nameof(targetTokens));
         EnsureCapacity(newBatchSize, newTokenCount);
-        inputTokens.CopyTo(tokens);
         var (channels, vocabulary) = (Config.Channels, Config.VocabularySize);
 
-        Embedding.Forward(inputTokens, Parameters.ValuesOf(tokenEmbedding), Parameters.ValuesOf(positionEmbedding), Stack.Input, newBatchSize, newTokenCount, channels, vocabulary, Parallelism);
-        Stack.Forward(ReadOnlySpan<byte>.Empty, causal: true, normalized.AsSpan(0, rows * channels), Parallelism);
-        Linear.Forward(normalized.AsSpan(0, rows * channels), Parameters.ValuesOf(tokenEmbedding), ReadOnlySpan<float>.Empty, logits.AsSpan(0, rows * vocabulary), rows, channels, vocabulary, Parallelism);
+        body.Forward(inputTokens, ReadOnlySpan<byte>.Empty, causal: true, normalized.AsSpan(0, rows * channels), newBatchSize, newTokenCount, Parallelism);
+        Linear.Forward(normalized.AsSpan(0, rows * channels), Parameters.ValuesOf(body.TokenEmbedding), ReadOnlySpan<float>.Empty, logits.AsSpan(0, rows * vocabulary), rows, channels, vocabulary, Parallelism);
         if (!hasTargets) return float.NaN;
 
         targetTokens.CopyTo(targets);
@@ -127,19 +113,15 @@ public sealed class GptModel : ICausalLanguageModel
     {
         if (!hasTargets) throw new InvalidOperationException("Backward needs a forward pass with targets first.");
         var rows = batchSize * tokenCount;
-        ModelInputValidation.CheckLength(positionLossGradients.Length, rows, nameof(positionLossGradients));
+        KernelGuard.RequireLength(positionLossGradients.Length, rows, nameof(positionLossGradients));
         var (channels, vocabulary) = (Config.Channels, Config.VocabularySize);
         var logitsGradientSpan = logitsGradient.AsSpan(0, rows * vocabulary);
         logitsGradientSpan.Clear();
         SoftmaxCrossEntropy.Backward(probabilities.AsSpan(0, rows * vocabulary), targets.AsSpan(0, rows), positionLossGradients, logitsGradientSpan, rows, vocabulary, Parallelism);
         var normalizedGradientSpan = normalizedGradient.AsSpan(0, rows * channels);
         normalizedGradientSpan.Clear();
-        Linear.Backward(logitsGradientSpan, normalized.AsSpan(0, rows * channels), Parameters.ValuesOf(tokenEmbedding), normalizedGradientSpan, Stack.Gradients(tokenEmbedding), Span<float>.Empty, rows, channels, vocabulary, Parallelism);
-        Stack.Backward(normalizedGradientSpan, Parallelism);
-        if (trainable[tokenEmbedding.Index] || trainable[positionEmbedding.Index])
-        {
-            Embedding.Backward(tokens.AsSpan(0, rows), Stack.InputGradient, Stack.Gradients(tokenEmbedding), Stack.Gradients(positionEmbedding), batchSize, tokenCount, channels, vocabulary, Parallelism);
-        }
+        Linear.Backward(logitsGradientSpan, normalized.AsSpan(0, rows * channels), Parameters.ValuesOf(body.TokenEmbedding), normalizedGradientSpan, body.Gradients(body.TokenEmbedding), Span<float>.Empty, rows, channels, vocabulary, Parallelism);
+        body.Backward(normalizedGradientSpan, batchSize, tokenCount, Parallelism);
     }
 
     private void EnsureCapacity(int newBatchSize, int newTokenCount)
@@ -155,13 +137,8 @@ public sealed class GptModel : ICausalLanguageModel
         ActivationBuffer.Grow(ref logitsGradient, rows * vocabulary);
         ActivationBuffer.Grow(ref losses, rows);
         ActivationBuffer.Grow(ref lossGradients, rows);
-        if (tokens.Length < rows)
-        {
-            tokens = new int[rows];
-            targets = new int[rows];
-        }
-
-        Stack.EnsureCapacity(newBatchSize, newTokenCount);
+        if (targets.Length < rows) targets = new int[rows];
+        body.EnsureCapacity(newBatchSize, newTokenCount);
     }
 
     internal static float MeanLoss(ReadOnlySpan<float> rowLosses, ReadOnlySpan<int> rowTargets)

@@ -1,3 +1,5 @@
+using Pipelines.Components.Kernels;
+
 namespace Pipelines.Components.Models;
 
 /// <summary>Checks a batch once at the model boundary so that bad input never reaches a kernel.</summary>
@@ -9,7 +11,7 @@ internal static class ModelInputValidation
         ArgumentOutOfRangeException.ThrowIfLessThan(tokenCount, 1);
         if (tokenCount > config.ContextLength)
             throw new ArgumentOutOfRangeException(nameof(tokenCount), tokenCount, $"The sequence is longer than the model's context of {config.ContextLength} tokens.");
-        CheckLength(tokens.Length, (long)batchSize * tokenCount, nameof(tokens));
+        KernelGuard.RequireLength(tokens.Length, (long)batchSize * tokenCount, nameof(tokens));
         for (var index = 0; index < tokens.Length; index++)
         {
             if ((uint)tokens[index] >= (uint)config.VocabularySize)
@@ -19,17 +21,11 @@ internal static class ModelInputValidation
 
     public static void CheckTargets(ReadOnlySpan<int> targets, long expectedLength, int classCount, string name)
     {
-        CheckLength(targets.Length, expectedLength, name);
+        KernelGuard.RequireLength(targets.Length, expectedLength, name);
         for (var index = 0; index < targets.Length; index++)
         {
             if (targets[index] != -1 && (uint)targets[index] >= (uint)classCount)
                 throw new ArgumentOutOfRangeException(name, targets[index], $"Target at index {index} is outside [0, {classCount}) and is not the ignore value -1.");
         }
-    }
-
-    public static void CheckLength(int actual, long expected, string name)
-    {
-        if (actual != expected)
-            throw new ArgumentException($"'{name}' has {actual} elements; the batch needs {expected}.", name);
     }
 }

@@ -59,13 +59,7 @@ public sealed class ScaleByAdam : IGradientTransform
             var update = updates[range];
             var first = adamState.FirstMoment.AsSpan(range);
             var second = adamState.SecondMoment.AsSpan(range);
-            for (var element = 0; element < update.Length; element++)
-            {
-                var gradient = update[element];
-                first[element] = beta1 * first[element] + oneMinusBeta1 * gradient;
-                second[element] = beta2 * second[element] + oneMinusBeta2 * gradient * gradient;
-                update[element] = first[element] / correction1 / (MathF.Sqrt(second[element] / correction2) + epsilon);
-            }
+            AdamKernel.Update(update, first, second, beta1, beta2, oneMinusBeta1, oneMinusBeta2, correction1, correction2, epsilon);
         }
     }
 }

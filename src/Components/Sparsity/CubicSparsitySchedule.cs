@@ -2,71 +2,23 @@ namespace Pipelines.Components.Sparsity;
 
 /// <summary>Zhu &amp; Gupta's cubic sparsity ramp: fast pruning early, slowing down as the target nears.</summary>
 /// <remarks>
-/// <c>s_t = s_f + (s_i - s_f) (1 - (t - t0)/(t1 - t0))^3</c> for t in [t0, t1]; s_i before t0, s_f from t1 on
-/// (Zhu &amp; Gupta, arXiv 1710.01878). Pruning happens at t0, every dt steps after it, and at t1, where the
-/// final sparsity is reached exactly. Sparse pre-training (arXiv 2501.12486) found t0 = 25% and t1 = 75% of the
-/// run near-optimal; dt between 100 and 1000 makes little difference. t0 = round(startFraction T),
-/// t1 = round(endFraction T). When t0 = t1 the schedule prunes once, to s_f, at t0.
+/// <c>s_t = s_f + (s_i - s_f) (1 - (t - t0)/(t1 - t0))^3</c> for t in [t0, t1] (Zhu &amp; Gupta, arXiv 1710.01878),
+/// on the calendar of <see cref="RampSparsitySchedule"/>. Sparse pre-training (arXiv 2501.12486) found t0 = 25% and
+/// t1 = 75% of the run near-optimal; dt between 100 and 1000 makes little difference.
 /// </remarks>
-public sealed class CubicSparsitySchedule : ISparsitySchedule
+public sealed class CubicSparsitySchedule : RampSparsitySchedule
 {
-    private readonly PruningCalendar calendar;
-
-    /// <summary>Creates the schedule.</summary>
-    /// <param name="initialSparsity">s_i, the target at t0 (usually 0); at most <paramref name="finalSparsity"/>.</param>
-    /// <param name="finalSparsity">s_f, in [0, 1).</param>
-    /// <param name="totalSteps">T, the run's length in updates.</param>
-    /// <param name="pruningInterval">dt, at least 1.</param>
-    /// <param name="startFraction">t0 / T, in [0, 1].</param>
-    /// <param name="endFraction">t1 / T, in [startFraction, 1].</param>
+    /// <summary>Creates the schedule; see <see cref="RampSparsitySchedule"/> for the arguments.</summary>
     /// <exception cref="ArgumentOutOfRangeException">An argument is out of range (the exception names it).</exception>
     public CubicSparsitySchedule(double initialSparsity, double finalSparsity, long totalSteps, long pruningInterval, double startFraction = 0.25, double endFraction = 0.75)
+        : base(initialSparsity, finalSparsity, totalSteps, pruningInterval, startFraction, endFraction)
     {
-        ScheduleArguments.Validate(initialSparsity, finalSparsity, totalSteps, pruningInterval, startFraction, endFraction);
-        (InitialSparsity, FinalSparsity, TotalSteps) = (initialSparsity, finalSparsity, totalSteps);
-        calendar = PruningCalendar.FromFractions(totalSteps, startFraction, endFraction, pruningInterval);
     }
 
-    /// <summary>s_i.</summary>
-    public double InitialSparsity { get; }
-
     /// <inheritdoc />
-    public double FinalSparsity { get; }
-
-    /// <inheritdoc />
-    public long TotalSteps { get; }
-
-    /// <summary>t0, the first pruning step.</summary>
-    public long StartStep => calendar.StartStep;
-
-    /// <summary>t1, the last pruning step, where <see cref="FinalSparsity"/> is reached.</summary>
-    public long EndStep => calendar.EndStep;
-
-    /// <summary>dt.</summary>
-    public long PruningInterval => calendar.Interval;
-
-    /// <inheritdoc />
-    public double TargetSparsityAt(long step)
+    protected override double RampAt(double progress)
     {
-        PruningCalendar.ValidateStep(step);
-        if (step >= calendar.EndStep) return FinalSparsity;
-        if (step < calendar.StartStep) return InitialSparsity;
-        var remaining = 1.0 - (double)(step - calendar.StartStep) / (calendar.EndStep - calendar.StartStep);
+        var remaining = 1.0 - progress;
         return FinalSparsity + (InitialSparsity - FinalSparsity) * remaining * remaining * remaining;
-    }
-
-    /// <inheritdoc />
-    public bool IsPruningStep(long step)
-    {
-        PruningCalendar.ValidateStep(step);
-        return calendar.IsPruningStep(step);
-    }
-
-    /// <inheritdoc />
-    public double AppliedSparsityAt(long step)
-    {
-        PruningCalendar.ValidateStep(step);
-        var latest = calendar.LatestPruningStep(step);
-        return latest < 0 ? 0 : TargetSparsityAt(latest);
     }
 }

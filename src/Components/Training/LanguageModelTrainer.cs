@@ -98,13 +98,9 @@ public sealed class LanguageModelTrainer
     {
         model.Parameters.ZeroGradients();
         var loss = model.Forward(inputs, targets, options.BatchSize, options.SequenceLength);
-        if (!float.IsFinite(loss)) throw new TrainingDivergedException(step, "loss", loss);
+        TrainingGuard.CheckLoss(step, loss);
         model.Backward();
-        var gradientSquares = System.Numerics.Tensors.TensorPrimitives.SumOfSquares(model.Parameters.Gradients);
-        if (!float.IsFinite(gradientSquares)) throw new TrainingDivergedException(step, "gradients", gradientSquares);
-        foreach (var hook in hooks) hook.AfterBackward(step, model.Parameters);
-        optimizer.Step(model.Parameters);
-        foreach (var hook in hooks) hook.AfterUpdate(step, model.Parameters, optimizer);
+        TrainingGuard.CheckedUpdate(step, model.Parameters, optimizer, hooks);
         return loss;
     }
 

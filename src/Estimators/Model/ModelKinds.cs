@@ -14,5 +14,8 @@ internal static class ModelKinds
         {
             [CopyColumnsTransformer.KindName] = CopyColumnsTransformer.Load,
             [CustomMappingKind.Name] = CustomMappingKind.Load,
+            [Text.BytePairEncodingTransformer.KindName] = Text.BytePairEncodingTransformer.Load,
+            [Pretraining.CausalLanguageModelTransformer.KindName] = Pretraining.CausalLanguageModelTransformer.Load,
+            [FineTuning.TextClassificationTransformer.KindName] = FineTuning.TextClassificationTransformer.Load,
         }.ToFrozenDictionary(StringComparer.Ordinal);
 }

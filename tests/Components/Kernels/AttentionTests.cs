@@ -94,6 +94,8 @@ public sealed class AttentionTests
     [DataRow(2, 37, 48, 3)]
     [DataRow(2, 33, 96, 2)]
     [DataRow(1, 70, 70, 1)]
+    [DataRow(2, 13, 15, 3)]
+    [DataRow(1, 40, 33, 1)]
     [DataRow(3, 1, 9, 3)]
     public void FastMatchesReference(int batchSize, int tokenCount, int channels, int headCount)
     {

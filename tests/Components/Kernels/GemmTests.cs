@@ -101,6 +101,8 @@ public sealed class GemmTests
     [DataRow(130, 33, 7)]
     [DataRow(17, 130, 65)]
     [DataRow(13, 35, 11)]
+    [DataRow(20, 32, 19)]
+    [DataRow(28, 67, 33)]
     [DataRow(97, 130, 71)]
     [DataRow(65, 257, 65)]
     [DataRow(301, 37, 800)]

@@ -1,0 +1,122 @@
+using Pipelines.Components.Models;
+using Pipelines.Pretraining;
+using Pipelines.Text;
+
+namespace Pipelines.Estimators.Tests.Pretraining;
+
+/// <summary>A document: the row type of the text views.</summary>
+public sealed class DocumentRow
+{
+    public string Text { get; set; } = "";
+}
+
+/// <summary>Token ids: the row type of the token views.</summary>
+public sealed class TokenRow
+{
+    public int[] Tokens { get; set; } = [];
+}
+
+/// <summary>
+/// Data and models the pretraining tests share: a slice of the shipped Brown corpus, a tokenizer trained on it and
+/// a tiny GPT trained once (lazily, shared by the tests that only read it).
+/// </summary>
+internal static class PretrainingFixtures
+{
+    /// <summary>Training characters taken from <c>samples/data/brown/train.txt</c> (whole paragraphs up to this size).</summary>
+    public const int TrainingCharacters = 60_000;
+
+    /// <summary>Validation characters taken from <c>samples/data/brown/validation.txt</c>.</summary>
+    public const int ValidationCharacters = 12_000;
+
+    public const int VocabularySize = 384;
+
+    private static readonly Lazy<string> Root = new(FindRepositoryRoot);
+    private static readonly Lazy<string[]> TrainingParagraphs = new(() => Paragraphs("train.txt", TrainingCharacters));
+    private static readonly Lazy<string[]> ValidationParagraphs = new(() => Paragraphs("validation.txt", ValidationCharacters));
+    private static readonly Lazy<BytePairEncodingTransformer> SharedTokenizer = new(() =>
+        new PipelineContext(1).Text.TrainBytePairEncoding(vocabularySize: VocabularySize).Fit(Training(new PipelineContext(1))));
+    private static readonly Lazy<CausalLanguageModelTransformer> SharedModel = new(() => Train(TinyOptions() with { Steps = 60 }).Model);
+
+    /// <summary>The repository root: the first directory above the test binary holding <c>Pipelines.sln</c>.</summary>
+    public static string FindRepositoryRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+            if (File.Exists(Path.Combine(directory.FullName, "Pipelines.sln"))) return directory.FullName;
+        throw new InvalidOperationException($"No Pipelines.sln above {AppContext.BaseDirectory}.");
+    }
+
+    /// <summary>The Brown training slice, one paragraph per row.</summary>
+    public static IDataView Training(PipelineContext context) => Load(context, TrainingParagraphs.Value);
+
+    /// <summary>The Brown validation slice, one paragraph per row.</summary>
+    public static IDataView Validation(PipelineContext context) => Load(context, ValidationParagraphs.Value);
+
+    /// <summary>A tokenizer of <see cref="VocabularySize"/> ids trained on the training slice.</summary>
+    public static BytePairEncodingTransformer Tokenizer => SharedTokenizer.Value;
+
+    /// <summary>A tiny model trained for 60 steps on the tokenized training slice (shared: only read it).</summary>
+    public static CausalLanguageModelTransformer Model => SharedModel.Value;
+
+    /// <summary>A 1-layer, 32-wide GPT with a 32-token context on one thread, evaluated every 20 steps.</summary>
+    public static CausalLanguageModelOptions TinyOptions() => new()
+    {
+        Model = new TransformerConfig(layerCount: 1, headCount: 2, channels: 32, contextLength: 32),
+        BatchSize = 8,
+        Steps = 60,
+        LearningRate = 1e-2,
+        EvaluationInterval = 20,
+        EvaluationBatches = 2,
+        ThreadCount = 1,
+        Seed = 5,
+    };
+
+    /// <summary>Trains with <paramref name="options"/> on the tokenized slices.</summary>
+    public static (CausalLanguageModelTransformer Model, IDataView TrainTokens, IDataView ValidationTokens) Train(CausalLanguageModelOptions options,
+        IProgress<Components.Training.TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var context = new PipelineContext(1);
+        var train = Tokenizer.Transform(Training(context));
+        var validation = Tokenizer.Transform(Validation(context));
+        var model = context.Pretraining.CausalLanguageModel(options).Fit(train, validation, progress, cancellationToken);
+        return (model, train, validation);
+    }
+
+    /// <summary>Token rows as a data view (no tokenizer behind them).</summary>
+    public static IDataView Tokens(PipelineContext context, params int[][] rows) =>
+        context.Data.LoadFromEnumerable(rows.Select(row => new TokenRow { Tokens = row }));
+
+    /// <summary>The float column <paramref name="columnName"/> of every row.</summary>
+    public static float[] ReadSingles(IDataView data, string columnName)
+    {
+        var column = data.Schema[columnName];
+        using var cursor = data.GetRowCursor([column]);
+        var getter = cursor.GetGetter<float>(column);
+        var values = new List<float>();
+        var value = 0f;
+        while (cursor.MoveNext())
+        {
+            getter(ref value);
+            values.Add(value);
+        }
+
+        return [.. values];
+    }
+
+    private static IDataView Load(PipelineContext context, string[] paragraphs) =>
+        context.Data.LoadFromEnumerable(paragraphs.Select(paragraph => new DocumentRow { Text = paragraph }));
+
+    private static string[] Paragraphs(string fileName, int characters)
+    {
+        var text = File.ReadAllText(Path.Combine(Root.Value, "samples", "data", "brown", fileName));
+        var paragraphs = new List<string>();
+        var total = 0;
+        foreach (var paragraph in text.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (total + paragraph.Length > characters) break;
+            paragraphs.Add(paragraph);
+            total += paragraph.Length;
+        }
+
+        return [.. paragraphs];
+    }
+}

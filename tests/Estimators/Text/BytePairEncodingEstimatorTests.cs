@@ -1,0 +1,218 @@
+using Pipelines.Data;
+using Pipelines.Text;
+
+namespace Pipelines.Estimators.Tests.Text;
+
+[TestClass]
+public sealed class BytePairEncodingEstimatorTests
+{
+    private static readonly string[] Texts =
+    [
+        "the cat sat on the mat. the cat sat on the hat.",
+        "Thé café servait des crêpes — naïve façade, 東京 and 🙂🙃 emoji.",
+        "",
+        "  leading and trailing spaces  \n second line\twith a tab",
+        "the mat, the hat, the cat: <|endoftext|> is plain text here",
+    ];
+
+    public sealed class TextRow
+    {
+        public string Text { get; set; } = "";
+    }
+
+    public sealed class NumberRow
+    {
+        public float Text { get; set; }
+    }
+
+    public sealed class SourceRow
+    {
+        public string Source { get; set; } = "";
+    }
+
+    private static IDataView Load(PipelineContext context, IEnumerable<string> texts) =>
+        context.Data.LoadFromEnumerable(texts.Select(text => new TextRow { Text = text }));
+
+    private static List<int[]> ReadTokens(IDataView data, string columnName = "Tokens")
+    {
+        var column = data.Schema[columnName];
+        using var cursor = data.GetRowCursor([column]);
+        var getter = cursor.GetGetter<ReadOnlyMemory<int>>(column);
+        ReadOnlyMemory<int> tokens = default;
+        var rows = new List<int[]>();
+        while (cursor.MoveNext())
+        {
+            getter(ref tokens);
+            rows.Add(tokens.ToArray());
+        }
+
+        return rows;
+    }
+
+    [TestMethod]
+    public void TransformRoundTripsEveryRowThroughThePipeline()
+    {
+        var context = new PipelineContext(1);
+        var data = Load(context, Texts);
+
+        var tokenizer = context.Text.TrainBytePairEncoding(vocabularySize: 300).Fit(data);
+        var tokens = ReadTokens(tokenizer.Transform(data));
+
+        Assert.HasCount(Texts.Length, tokens);
+        for (var row = 0; row < Texts.Length; row++) Assert.AreEqual(Texts[row], tokenizer.Decode(tokens[row]), $"row {row}");
+        Assert.IsEmpty(tokens[2]);
+        Assert.IsLessThan(System.Text.Encoding.UTF8.GetByteCount(Texts[0]), tokens[0].Length, "merges shorten the repeated text");
+    }
+
+    [TestMethod]
+    public void OutputIsAVariableSizeInt32VectorAndCarriesTheTokenizer()
+    {
+        var context = new PipelineContext(1);
+        var data = Load(context, Texts);
+        var estimator = context.Text.TrainBytePairEncoding("Ids", "Text", vocabularySize: 300);
+
+        var shape = estimator.GetOutputSchema(SchemaShape.Create(data.Schema));
+        var tokenizer = estimator.Fit(data);
+        var output = tokenizer.Transform(data);
+
+        Assert.IsTrue(shape.TryFindColumn("Ids", out var column));
+        Assert.AreEqual(SchemaShape.Column.VectorKind.VariableVector, column.Kind);
+        Assert.AreEqual(new VectorDataViewType(NumberDataViewType.Int32), output.Schema["Ids"].Type);
+        Assert.AreEqual(tokenizer.GetOutputSchema(data.Schema)["Ids"].Type, output.Schema["Ids"].Type);
+        Assert.AreSame(tokenizer.Tokenizer, TokenizedDataView.FindTokenizer(output, "Ids"));
+        Assert.IsNull(TokenizedDataView.FindTokenizer(output, "Text"));
+    }
+
+    [TestMethod]
+    public void SpecialTokensGetTheLastIdsAndAreParsedOnlyWhenAsked()
+    {
+        var context = new PipelineContext(1);
+        var data = Load(context, Texts);
+
+        var plain = context.Text.TrainBytePairEncoding(vocabularySize: 300).Fit(data);
+        var parsing = context.Text.TrainBytePairEncoding(new BytePairEncodingOptions { VocabularySize = 300, ParseSpecialTokens = true }).Fit(data);
+        var endOfText = plain.Tokenizer.GetSpecialTokenId(BytePairEncodingOptions.EndOfTextToken);
+
+        Assert.AreEqual(plain.Tokenizer.VocabularySize - 1, endOfText);
+        CollectionAssert.DoesNotContain(plain.Encode("a <|endoftext|> b"), endOfText);
+        CollectionAssert.Contains(parsing.Encode("a <|endoftext|> b"), endOfText);
+        Assert.AreEqual("a <|endoftext|> b", parsing.Decode(parsing.Encode("a <|endoftext|> b")));
+    }
+
+    [TestMethod]
+    public void FittingIsDeterministic()
+    {
+        var context = new PipelineContext(1);
+        var data = Load(context, Texts);
+        var estimator = context.Text.TrainBytePairEncoding(vocabularySize: 320);
+
+        var first = estimator.Fit(data).Tokenizer;
+        var second = estimator.Fit(data).Tokenizer;
+
+        Assert.AreEqual(first.ToJson(), second.ToJson());
+    }
+
+    [TestMethod]
+    public void SavedAndLoadedTokenizerEncodesTheSame()
+    {
+        var context = new PipelineContext(1);
+        var data = Load(context, Texts);
+        var tokenizer = context.Text.TrainBytePairEncoding(new BytePairEncodingOptions("Ids", "Text") { VocabularySize = 300, ParseSpecialTokens = true }).Fit(data);
+        using var file = new MemoryStream();
+
+        context.Model.Save(tokenizer, data.Schema, file);
+        file.Position = 0;
+        var loaded = (BytePairEncodingTransformer)context.Model.Load(file, out var schema);
+
+        Assert.AreEqual(BytePairEncodingTransformer.KindName, loaded.Kind);
+        Assert.AreEqual("Ids", loaded.OutputColumnName);
+        Assert.IsTrue(loaded.ParseSpecialTokens);
+        Assert.AreEqual(tokenizer.Tokenizer.ToJson(), loaded.Tokenizer.ToJson());
+        Assert.IsNotNull(schema);
+        var expected = ReadTokens(tokenizer.Transform(data), "Ids");
+        var actual = ReadTokens(loaded.Transform(data), "Ids");
+        Assert.HasCount(expected.Count, actual);
+        for (var row = 0; row < expected.Count; row++) CollectionAssert.AreEqual(expected[row], actual[row]);
+    }
+
+    [TestMethod]
+    public void MissingOrWronglyTypedTextColumnIsNamed()
+    {
+        var context = new PipelineContext(1);
+        var texts = Load(context, Texts);
+        var numbers = context.Data.LoadFromEnumerable([new NumberRow { Text = 1 }]);
+        var estimator = context.Text.TrainBytePairEncoding(inputColumnName: "Body", vocabularySize: 300);
+        var fitted = context.Text.TrainBytePairEncoding(vocabularySize: 300).Fit(texts);
+
+        var missing = Assert.ThrowsExactly<SchemaMismatchException>(() => estimator.Fit(texts));
+        var missingShape = Assert.ThrowsExactly<SchemaMismatchException>(() => estimator.GetOutputSchema(SchemaShape.Create(texts.Schema)));
+        var wrongType = Assert.ThrowsExactly<SchemaMismatchException>(() => context.Text.TrainBytePairEncoding().Fit(numbers));
+        var wrongTransform = Assert.ThrowsExactly<SchemaMismatchException>(() => fitted.Transform(numbers));
+
+        Assert.AreEqual("Body", missing.ColumnName);
+        Assert.AreEqual("Body", missingShape.ColumnName);
+        Assert.AreEqual("Text", wrongType.ColumnName);
+        Assert.AreEqual("Single", wrongType.ActualType);
+        Assert.AreEqual("Text", wrongTransform.ColumnName);
+    }
+
+    [TestMethod]
+    [DataRow(256)]
+    [DataRow(0)]
+    [DataRow(1 << 25)]
+    public void VocabularySizeOutOfRangeIsNamed(int vocabularySize)
+    {
+        var error = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new BytePairEncodingOptions { VocabularySize = vocabularySize });
+
+        Assert.AreEqual(nameof(BytePairEncodingOptions.VocabularySize), error.ParamName);
+        Assert.AreEqual(vocabularySize, error.ActualValue);
+    }
+
+    [TestMethod]
+    public void BadOptionsAreNamed()
+    {
+        var context = new PipelineContext(1);
+
+        var tooManySpecials = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => context.Text.TrainBytePairEncoding(vocabularySize: 257, specialTokens: ["<a>", "<b>"]));
+        var frequency = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new BytePairEncodingOptions { MinimumPairFrequency = 0 });
+        var repeated = Assert.ThrowsExactly<ArgumentException>(() => new BytePairEncodingOptions { SpecialTokens = ["<a>", "<a>"] });
+        var empty = Assert.ThrowsExactly<ArgumentException>(() => new BytePairEncodingOptions(" "));
+
+        Assert.AreEqual(nameof(BytePairEncodingOptions.VocabularySize), tooManySpecials.ParamName);
+        Assert.AreEqual(nameof(BytePairEncodingOptions.MinimumPairFrequency), frequency.ParamName);
+        Assert.AreEqual(nameof(BytePairEncodingOptions.SpecialTokens), repeated.ParamName);
+        Assert.AreEqual(nameof(BytePairEncodingOptions.OutputColumnName), empty.ParamName);
+    }
+
+    [TestMethod]
+    public void TransformReadsTextOnlyForTokensThatAreRead()
+    {
+        var context = new PipelineContext(1);
+        var reads = 0;
+        var source = context.Data.LoadFromEnumerable(Texts.Select(text => new SourceRow { Source = text }));
+        var counted = context.Transforms.CustomMapping<SourceRow, TextRow>((input, output) =>
+        {
+            Interlocked.Increment(ref reads);
+            output.Text = input.Source;
+        }, contractName: null).Fit(source).Transform(source);
+        var tokenizer = context.Text.TrainBytePairEncoding(vocabularySize: 300).Fit(Load(context, Texts));
+        var output = tokenizer.Transform(counted);
+
+        using (var cursor = output.GetRowCursor([output.Schema["Source"]]))
+        {
+            while (cursor.MoveNext()) { }
+        }
+
+        Assert.AreEqual(0, reads, "a cursor without the token column reads no text");
+        using var tokenCursor = output.GetRowCursor([output.Schema["Tokens"]]);
+        var getter = tokenCursor.GetGetter<ReadOnlyMemory<int>>(output.Schema["Tokens"]);
+        ReadOnlyMemory<int> first = default, again = default;
+        Assert.AreEqual(0, reads, "opening a cursor reads no row");
+        Assert.IsTrue(tokenCursor.MoveNext());
+        getter(ref first);
+        getter(ref again);
+        Assert.AreEqual(1, reads, "a row is encoded once however often it is read");
+        CollectionAssert.AreEqual(tokenizer.Encode(Texts[0]), first.ToArray());
+        CollectionAssert.AreEqual(first.ToArray(), again.ToArray());
+    }
+}
