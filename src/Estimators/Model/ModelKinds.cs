@@ -17,5 +17,6 @@ internal static class ModelKinds
             [Text.BytePairEncodingTransformer.KindName] = Text.BytePairEncodingTransformer.Load,
             [Pretraining.CausalLanguageModelTransformer.KindName] = Pretraining.CausalLanguageModelTransformer.Load,
             [FineTuning.TextClassificationTransformer.KindName] = FineTuning.TextClassificationTransformer.Load,
+            [Sparsity.SparsePretrainingTransformer.KindName] = Sparsity.SparsePretrainingTransformer.Load,
         }.ToFrozenDictionary(StringComparer.Ordinal);
 }

@@ -1,0 +1,251 @@
+using Pipelines.Components.Compute;
+using Pipelines.Components.Models;
+using Pipelines.Components.Optimization;
+using Pipelines.Components.Sparsity;
+using Pipelines.Components.Text;
+using Pipelines.Components.Training;
+using Pipelines.Data;
+using Pipelines.Model;
+using Pipelines.Pretraining;
+using Pipelines.Text;
+
+namespace Pipelines.Sparsity;
+
+/// <summary>
+/// Pre-trains a GPT as <see cref="CausalLanguageModelEstimator"/> does while pruning its linear weights gradually
+/// (<c>context.Sparsity.SparsePretraining()</c>); the result carries its masks.
+/// </summary>
+/// <remarks>
+/// <para>Sparse pre-training (arXiv 2501.12486) with the cubic ramp of Zhu &amp; Gupta (arXiv 1710.01878): a
+/// <see cref="PruningTrainingHook"/> in <see cref="LanguageModelTrainer"/> masks gradients, weights and optimizer state
+/// so a pruned weight stays exactly zero, and records N(t) at every step, hence Nbar. The data, the vocabulary, the
+/// end-of-text id, the optimizer and the schedule are resolved exactly as for pre-training
+/// (<see cref="CausalLanguageModelOptions"/>); the optimizer's chain ends with the mask. Checkpoints hold the
+/// pruner's state, so a resumed run ends bit-identical to one never interrupted. Example: <c>samples/SparsePretraining</c>.</para>
+/// </remarks>
+public sealed class SparsePretrainingEstimator : IEstimator<SparsePretrainingTransformer>
+{
+    private readonly CausalLanguageModelEstimator dense;
+    private readonly int seed;
+
+    /// <summary>Creates the estimator; the options are checked here once.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Two options conflict (the message names them).</exception>
+    public SparsePretrainingEstimator(PipelineContext context, SparsePretrainingOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        Options = options;
+        dense = new CausalLanguageModelEstimator(context, options.Pretraining);
+        seed = options.Pretraining.Seed ?? context.DeriveSeed("Sparsity/SparsePretraining");
+    }
+
+    /// <summary>The options.</summary>
+    public SparsePretrainingOptions Options { get; }
+
+    /// <summary>Pre-trains and prunes on <paramref name="input"/> without validation data.</summary>
+    /// <exception cref="SchemaMismatchException">The token column is missing or not a vector of Int32.</exception>
+    public SparsePretrainingTransformer Fit(IDataView input) => Fit(input, validation: null);
+
+    /// <summary>Pre-trains and prunes on <paramref name="train"/>, evaluating on <paramref name="validation"/> as the options say.</summary>
+    /// <param name="train">The training rows (one document per row).</param>
+    /// <param name="validation">Rows to measure the loss on during training, or null.</param>
+    /// <param name="progress">Receives a report after every step (on the training thread), with the sparsity and Nbar so far.</param>
+    /// <param name="cancellationToken">Stops the run before the next step (after writing a checkpoint when checkpointing is on).</param>
+    /// <exception cref="SchemaMismatchException">The token column is missing or not a vector of Int32.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A token id is outside the vocabulary, or <see cref="SparsePretrainingOptions.TargetAverageParameterCount"/> cannot be reached.</exception>
+    /// <exception cref="ArgumentException">No end-of-text id is known, or the data is shorter than one sequence.</exception>
+    /// <exception cref="TrainingDivergedException">The loss or the gradients became non-finite (the step is named).</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    /// <exception cref="InvalidDataException">The checkpoint to resume from does not fit this model, optimizer and pruner.</exception>
+    public SparsePretrainingTransformer Fit(IDataView train, IDataView? validation, IProgress<SparseTrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(train);
+        var pretraining = Options.Pretraining;
+        var requirement = ColumnRequirement.Vector(NumberDataViewType.Int32);
+        var trainColumn = SchemaValidation.RequireColumn(train.Schema, pretraining.TokensColumnName, requirement);
+        var validationColumn = validation is null ? (DataViewSchema.Column?)null : SchemaValidation.RequireColumn(validation.Schema, pretraining.TokensColumnName, requirement);
+
+        var tokenizer = TokenizedDataView.FindTokenizer(train, pretraining.TokensColumnName);
+        var endOfText = ResolveEndOfText(pretraining, tokenizer);
+        var trainStream = TokenStream.Read(train, trainColumn, endOfText, nameof(train), cancellationToken);
+        var validationStream = validation is null ? null : TokenStream.Read(validation, validationColumn!.Value, endOfText, nameof(validation), cancellationToken);
+        var vocabulary = pretraining.VocabularySize ?? tokenizer?.VocabularySize ?? Math.Max(trainStream.MaximumId, validationStream?.MaximumId ?? 0) + 1;
+        trainStream.CheckVocabulary(vocabulary, pretraining.TokensColumnName, nameof(train));
+        validationStream?.CheckVocabulary(vocabulary, pretraining.TokensColumnName, nameof(validation));
+        var sequenceLength = pretraining.ResolvedSequenceLength;
+        trainStream.CheckLength(sequenceLength, nameof(train));
+        validationStream?.CheckLength(sequenceLength, nameof(validation));
+
+        var shape = pretraining.Model;
+        var config = new TransformerConfig(shape.LayerCount, shape.HeadCount, shape.Channels, shape.ContextLength, vocabulary);
+        var steps = pretraining.ResolveSteps(trainStream.Tokens.Length);
+        var model = GptModel.Create(config, (ulong)(uint)seed, new Parallelism(pretraining.ThreadCount));
+        var prunable = new PruningMask(model.Parameters).PrunableCount;
+        var hook = new PruningTrainingHook(model.Parameters, Options.ResolvePruning(steps, prunable, model.Parameters.ParameterCount - prunable));
+        var transform = new Chain(pretraining.ResolveOptimizer(pretraining.ResolveSchedule(steps)), hook.ApplyMask);
+        var optimizer = new GradientTransformOptimizer(transform, model.Parameters);
+        var trainingOptions = new LanguageModelTrainingOptions
+        {
+            BatchSize = pretraining.BatchSize,
+            SequenceLength = sequenceLength,
+            Steps = steps,
+            EvaluationInterval = pretraining.EvaluationInterval,
+            EvaluationBatches = pretraining.EvaluationBatches,
+            Seed = SeededRandom.ForStream((ulong)(uint)seed, 1).NextUInt64(),
+            CheckpointInterval = pretraining.CheckpointInterval,
+            CheckpointPath = pretraining.CheckpointPath,
+        };
+
+        var trainer = new LanguageModelTrainer(model, optimizer, trainingOptions, [hook]);
+        var reporter = progress is null ? null : new SparsityProgress(hook, progress);
+        var result = trainer.Train(trainStream.Tokens, validationStream?.Tokens, reporter, pretraining.ResumeFrom, cancellationToken);
+
+        var summary = new PretrainingSummary(result.Steps, pretraining.BatchSize, sequenceLength, seed, trainStream.Tokens.Length);
+        var columns = new LanguageModelColumns(pretraining.TokensColumnName, pretraining.LossColumnName, pretraining.PerplexityColumnName);
+        var languageModel = new CausalLanguageModelTransformer(config, model.Parameters.Values.ToArray(), endOfText, columns, pretraining.ThreadCount, result.History, summary);
+        var tokensPerStep = (long)pretraining.BatchSize * sequenceLength;
+        var record = new SparsityRecord(hook.Pruner.Schedule.FinalSparsity, DescribeSchedule(Options), model.Parameters.ParameterCount, prunable, hook.NonZeroCount,
+            hook.AverageParameterCount(), result.Steps * tokensPerStep);
+        return new SparsePretrainingTransformer(languageModel, hook.Mask.Clone(), record, hook.Pruner.NonZeroCounts.ToArray(), hook.Pruner.Events.ToArray());
+    }
+
+    /// <inheritdoc/>
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema) => dense.GetOutputSchema(inputSchema);
+
+    /// <summary>"Cubic 25%-75%", "OneShot at 25%".</summary>
+    internal static string DescribeSchedule(SparsePretrainingOptions options)
+    {
+        static string Percent(double fraction) => (fraction * 100).ToString("0.#", System.Globalization.CultureInfo.InvariantCulture) + "%";
+        return options.Schedule == SparsityScheduleKind.OneShot
+            ? $"OneShot at {Percent(options.StartFraction)}"
+            : $"{options.Schedule} {Percent(options.StartFraction)}-{Percent(options.EndFraction)}";
+    }
+
+    /// <summary>The end-of-text id, resolved as for pre-training (see <see cref="CausalLanguageModelOptions.EndOfTextTokenId"/>).</summary>
+    private static int ResolveEndOfText(CausalLanguageModelOptions options, BytePairEncoding? tokenizer)
+    {
+        if (options.EndOfTextTokenId is { } id) return id;
+        if (tokenizer is not null && tokenizer.TryGetSpecialTokenId(CausalLanguageModelOptions.EndOfTextToken, out var special)) return special;
+        throw new ArgumentException(tokenizer is null
+                ? $"No end-of-text id is known: the column '{options.TokensColumnName}' does not come straight from a tokenizer. Set {nameof(CausalLanguageModelOptions.EndOfTextTokenId)}."
+                : $"The tokenizer has no special token '{CausalLanguageModelOptions.EndOfTextToken}': add it to the tokenizer's special tokens or set {nameof(CausalLanguageModelOptions.EndOfTextTokenId)}.",
+            nameof(CausalLanguageModelOptions.EndOfTextTokenId));
+    }
+
+    /// <summary>Adds the hook's sparsity and Nbar to each of the trainer's reports (synchronously, while the hook is at that step).</summary>
+    private sealed class SparsityProgress(PruningTrainingHook hook, IProgress<SparseTrainingProgress> inner) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) =>
+            inner.Report(new SparseTrainingProgress(value, hook.NonZeroCount, hook.OverallSparsity, hook.PrunableSparsity, hook.AverageParameterCount()));
+    }
+}
+
+/// <summary>
+/// A GPT pre-trained with gradual pruning: scores and generates as its <see cref="LanguageModel"/> does, and carries
+/// its mask, its per-layer sparsity, N(t) of every step and Nbar.
+/// </summary>
+/// <remarks>
+/// Every pruned weight of <see cref="LanguageModel"/> is exactly zero. Saved as the kind <see cref="KindName"/>: the
+/// language model's description and history, and one safetensors entry with every weight under its PyTorch name and
+/// every prunable parameter's mask beside it as <c>mask.&lt;name&gt;</c> (F32, 0 pruned, 1 kept). Immutable and
+/// thread-safe, as <see cref="CausalLanguageModelTransformer"/>.
+/// </remarks>
+public sealed partial class SparsePretrainingTransformer : ITransformer, ICanSaveModel
+{
+    private readonly PruningMask mask;
+
+    internal SparsePretrainingTransformer(CausalLanguageModelTransformer languageModel, PruningMask mask, SparsityRecord sparsity,
+        IReadOnlyList<long> nonZeroCounts, IReadOnlyList<PruningEvent> events)
+    {
+        LanguageModel = languageModel;
+        this.mask = mask;
+        Sparsity = sparsity;
+        NonZeroCounts = [.. nonZeroCounts];
+        Events = [.. events];
+        Layers = mask.Report();
+    }
+
+    /// <summary>The trained (sparse) model: scoring, evaluation, generation, weights.</summary>
+    public CausalLanguageModelTransformer LanguageModel { get; }
+
+    /// <summary>The run's sparsity figures: final sparsity, final non-zero count, Nbar.</summary>
+    public SparsityRecord Sparsity { get; }
+
+    /// <summary>Per-parameter sparsity at the end, in arena order (embeddings, norms and biases at 0).</summary>
+    public IReadOnlyList<LayerSparsity> Layers { get; }
+
+    /// <summary>Entry t - 1: unpruned parameters in force during update t.</summary>
+    public IReadOnlyList<long> NonZeroCounts { get; }
+
+    /// <summary>Every pruning step of the run, in order.</summary>
+    public IReadOnlyList<PruningEvent> Events { get; }
+
+    /// <summary>The masks as <c>mask.&lt;name&gt;</c> tensors of 0s and 1s, one per prunable parameter (copies).</summary>
+    public IReadOnlyDictionary<string, float[]> MaskTensors() => mask.ToTensors();
+
+    /// <summary>Whether entry <paramref name="index"/> of parameter <paramref name="parameterName"/> is kept.</summary>
+    /// <exception cref="ArgumentException">No parameter has that name.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> lies outside the parameter.</exception>
+    public bool IsKept(string parameterName, int index)
+    {
+        var layer = Layers.FirstOrDefault(candidate => candidate.Name == parameterName)
+            ?? throw new ArgumentException($"The model has no parameter '{parameterName}'.", nameof(parameterName));
+        if ((ulong)index >= (ulong)layer.ParameterCount) throw new ArgumentOutOfRangeException(nameof(index), index, $"'{parameterName}' has {layer.ParameterCount} entries.");
+        var slice = mask.PrunableSlices.FirstOrDefault(candidate => candidate.Name == parameterName);
+        return slice is null || mask.MaskOf(slice)[index] != 0f;
+    }
+
+    /// <summary>A table of every prunable parameter's final sparsity, then the totals and Nbar.</summary>
+    public string FormatReport()
+    {
+        var lines = new List<string> { $"{"parameter",-28} {"entries",10} {"kept",10} {"sparsity",9}" };
+        foreach (var layer in Layers.Where(layer => layer.IsPrunable))
+            lines.Add($"{layer.Name,-28} {layer.ParameterCount,10:N0} {layer.NonZeroCount,10:N0} {layer.Sparsity,9:P2}");
+        lines.Add($"{"all parameters",-28} {Sparsity.ParameterCount,10:N0} {Sparsity.FinalNonZeroCount,10:N0} {Sparsity.OverallSparsity,9:P2}");
+        lines.Add($"Nbar {Sparsity.AverageParameterCount:N0} over {NonZeroCounts.Count} steps ({Sparsity.Schedule}, s_f {Sparsity.TargetFinalSparsity:P2})");
+        return string.Join(Environment.NewLine, lines);
+    }
+
+    /// <inheritdoc/>
+    public bool IsRowToRowMapper => LanguageModel.IsRowToRowMapper;
+
+    /// <inheritdoc/>
+    public string Kind => KindName;
+
+    /// <inheritdoc/>
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => LanguageModel.GetOutputSchema(inputSchema);
+
+    /// <inheritdoc/>
+    public IDataView Transform(IDataView input) => LanguageModel.Transform(input);
+
+    /// <summary>Continues a prompt; see <see cref="CausalLanguageModelTransformer.Generate"/>.</summary>
+    public int[] Generate(ReadOnlySpan<int> promptTokens, int count, GenerationOptions? options = null, CancellationToken cancellationToken = default) =>
+        LanguageModel.Generate(promptTokens, count, options, cancellationToken);
+}
+
+/// <summary>One progress report of sparse pre-training.</summary>
+/// <param name="Training">The trainer's report (step, loss, learning rate, throughput, validation loss).</param>
+/// <param name="NonZeroCount">Unpruned parameters now.</param>
+/// <param name="OverallSparsity">Pruned fraction of all parameters now.</param>
+/// <param name="PrunableSparsity">Pruned fraction of the linear weights now.</param>
+/// <param name="AverageParameterCount">Nbar so far.</param>
+public sealed record SparseTrainingProgress(TrainingProgress Training, long NonZeroCount, double OverallSparsity, double PrunableSparsity, double AverageParameterCount);
+
+/// <summary>What a sparse pre-training run ended with.</summary>
+/// <param name="TargetFinalSparsity">s_f of the linear weights (solved when a target Nbar was given).</param>
+/// <param name="Schedule">The ramp, e.g. "Cubic 25%-75%".</param>
+/// <param name="ParameterCount">N: every parameter of the model.</param>
+/// <param name="PrunableCount">P: the linear weights.</param>
+/// <param name="FinalNonZeroCount">Unpruned parameters at the end.</param>
+/// <param name="AverageParameterCount">Nbar = (1/T) sum_t N(t); with the same tokens every step, also Nbar over tokens.</param>
+/// <param name="Tokens">Training tokens seen (steps x batch x sequence length).</param>
+public sealed record SparsityRecord(double TargetFinalSparsity, string Schedule, long ParameterCount, long PrunableCount, long FinalNonZeroCount,
+    double AverageParameterCount, long Tokens)
+{
+    /// <summary>Pruned fraction of all parameters at the end.</summary>
+    public double OverallSparsity => 1 - (double)FinalNonZeroCount / ParameterCount;
+
+    /// <summary>Pruned fraction of the linear weights at the end.</summary>
+    public double PrunableSparsity => PrunableCount == 0 ? 0 : (double)(ParameterCount - FinalNonZeroCount) / PrunableCount;
+}
