@@ -57,7 +57,15 @@ public sealed partial class CausalLanguageModelEstimator : IEstimator<CausalLang
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     /// <exception cref="FileNotFoundException"><see cref="CausalLanguageModelOptions.ResumeFrom"/> names no file.</exception>
     /// <exception cref="InvalidDataException">The checkpoint to resume from does not fit this model and optimizer.</exception>
-    public CausalLanguageModelTransformer Fit(IDataView train, IDataView? validation, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    public CausalLanguageModelTransformer Fit(IDataView train, IDataView? validation, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        Fit(train, validation, progress, cancellationToken, seed, extension: null);
+
+    /// <summary>
+    /// The pre-training run with another estimator taking part (e.g. sparse pre-training): <paramref name="extension"/>
+    /// sees the model and the run's length and may wrap the optimizer and add training hooks.
+    /// </summary>
+    internal CausalLanguageModelTransformer Fit(IDataView train, IDataView? validation, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken,
+        int runSeed, TrainingExtension? extension)
     {
         ArgumentNullException.ThrowIfNull(train);
         var requirement = ColumnRequirement.Vector(NumberDataViewType.Int32);
@@ -79,8 +87,11 @@ public sealed partial class CausalLanguageModelEstimator : IEstimator<CausalLang
         var config = new TransformerConfig(shape.LayerCount, shape.HeadCount, shape.Channels, shape.ContextLength, vocabulary);
         var steps = Options.ResolveSteps(trainStream.Tokens.Length);
         var parallelism = new Parallelism(Options.ThreadCount);
-        var model = GptModel.Create(config, (ulong)(uint)seed, parallelism);
-        var optimizer = new GradientTransformOptimizer(Options.ResolveOptimizer(Options.ResolveSchedule(steps)), model.Parameters);
+        var model = GptModel.Create(config, (ulong)(uint)runSeed, parallelism);
+        var transform = Options.ResolveOptimizer(Options.ResolveSchedule(steps));
+        IReadOnlyList<ITrainingHook> hooks = [];
+        if (extension is not null) (transform, hooks) = extension(model, steps, transform);
+        var optimizer = new GradientTransformOptimizer(transform, model.Parameters);
         var trainingOptions = new LanguageModelTrainingOptions
         {
             BatchSize = Options.BatchSize,
@@ -88,13 +99,13 @@ public sealed partial class CausalLanguageModelEstimator : IEstimator<CausalLang
             Steps = steps,
             EvaluationInterval = Options.EvaluationInterval,
             EvaluationBatches = Options.EvaluationBatches,
-            Seed = SeededRandom.ForStream((ulong)(uint)seed, 1).NextUInt64(),
+            Seed = SeededRandom.ForStream((ulong)(uint)runSeed, 1).NextUInt64(),
             CheckpointInterval = Options.CheckpointInterval,
             CheckpointPath = Options.CheckpointPath,
         };
 
         LogStart(logger, model.Parameters.ParameterCount, vocabulary, trainStream.Tokens.Length, trainStream.RowCount, steps, Options.BatchSize, sequenceLength);
-        var trainer = new LanguageModelTrainer(model, optimizer, trainingOptions);
+        var trainer = new LanguageModelTrainer(model, optimizer, trainingOptions, hooks);
         LanguageModelTrainingResult result;
         try
         {
@@ -107,7 +118,7 @@ public sealed partial class CausalLanguageModelEstimator : IEstimator<CausalLang
         }
 
         LogEnd(logger, result.Steps, result.History.Count > 0 ? result.History[^1].TrainingLoss : double.NaN, result.FinalValidationLoss);
-        var summary = new PretrainingSummary(result.Steps, Options.BatchSize, sequenceLength, seed, trainStream.Tokens.Length);
+        var summary = new PretrainingSummary(result.Steps, Options.BatchSize, sequenceLength, runSeed, trainStream.Tokens.Length);
         var columns = new LanguageModelColumns(Options.TokensColumnName, Options.LossColumnName, Options.PerplexityColumnName);
         return new CausalLanguageModelTransformer(config, model.Parameters.Values.ToArray(), endOfText, columns, Options.ThreadCount, result.History, summary);
     }

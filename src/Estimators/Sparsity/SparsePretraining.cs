@@ -61,52 +61,18 @@ public sealed class SparsePretrainingEstimator : IEstimator<SparsePretrainingTra
     public SparsePretrainingTransformer Fit(IDataView train, IDataView? validation, IProgress<SparseTrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(train);
-        var pretraining = Options.Pretraining;
-        var requirement = ColumnRequirement.Vector(NumberDataViewType.Int32);
-        var trainColumn = SchemaValidation.RequireColumn(train.Schema, pretraining.TokensColumnName, requirement);
-        var validationColumn = validation is null ? (DataViewSchema.Column?)null : SchemaValidation.RequireColumn(validation.Schema, pretraining.TokensColumnName, requirement);
-
-        var tokenizer = TokenizedDataView.FindTokenizer(train, pretraining.TokensColumnName);
-        var endOfText = ResolveEndOfText(pretraining, tokenizer);
-        var trainStream = TokenStream.Read(train, trainColumn, endOfText, nameof(train), cancellationToken);
-        var validationStream = validation is null ? null : TokenStream.Read(validation, validationColumn!.Value, endOfText, nameof(validation), cancellationToken);
-        var vocabulary = pretraining.VocabularySize ?? tokenizer?.VocabularySize ?? Math.Max(trainStream.MaximumId, validationStream?.MaximumId ?? 0) + 1;
-        trainStream.CheckVocabulary(vocabulary, pretraining.TokensColumnName, nameof(train));
-        validationStream?.CheckVocabulary(vocabulary, pretraining.TokensColumnName, nameof(validation));
-        var sequenceLength = pretraining.ResolvedSequenceLength;
-        trainStream.CheckLength(sequenceLength, nameof(train));
-        validationStream?.CheckLength(sequenceLength, nameof(validation));
-
-        var shape = pretraining.Model;
-        var config = new TransformerConfig(shape.LayerCount, shape.HeadCount, shape.Channels, shape.ContextLength, vocabulary);
-        var steps = pretraining.ResolveSteps(trainStream.Tokens.Length);
-        var model = GptModel.Create(config, (ulong)(uint)seed, new Parallelism(pretraining.ThreadCount));
-        var prunable = new PruningMask(model.Parameters).PrunableCount;
-        var hook = new PruningTrainingHook(model.Parameters, Options.ResolvePruning(steps, prunable, model.Parameters.ParameterCount - prunable));
-        var transform = new Chain(pretraining.ResolveOptimizer(pretraining.ResolveSchedule(steps)), hook.ApplyMask);
-        var optimizer = new GradientTransformOptimizer(transform, model.Parameters);
-        var trainingOptions = new LanguageModelTrainingOptions
+        PruningTrainingHook? hook = null;
+        var reporter = progress is null ? null : new SparsityProgress(() => hook!, progress);
+        var languageModel = dense.Fit(train, validation, reporter, cancellationToken, seed, (model, steps, optimizer) =>
         {
-            BatchSize = pretraining.BatchSize,
-            SequenceLength = sequenceLength,
-            Steps = steps,
-            EvaluationInterval = pretraining.EvaluationInterval,
-            EvaluationBatches = pretraining.EvaluationBatches,
-            Seed = SeededRandom.ForStream((ulong)(uint)seed, 1).NextUInt64(),
-            CheckpointInterval = pretraining.CheckpointInterval,
-            CheckpointPath = pretraining.CheckpointPath,
-        };
+            var prunable = new PruningMask(model.Parameters).PrunableCount;
+            hook = new PruningTrainingHook(model.Parameters, Options.ResolvePruning(steps, prunable, model.Parameters.ParameterCount - prunable));
+            return (new Chain(optimizer, hook.ApplyMask), [hook]);
+        });
 
-        var trainer = new LanguageModelTrainer(model, optimizer, trainingOptions, [hook]);
-        var reporter = progress is null ? null : new SparsityProgress(hook, progress);
-        var result = trainer.Train(trainStream.Tokens, validationStream?.Tokens, reporter, pretraining.ResumeFrom, cancellationToken);
-
-        var summary = new PretrainingSummary(result.Steps, pretraining.BatchSize, sequenceLength, seed, trainStream.Tokens.Length);
-        var columns = new LanguageModelColumns(pretraining.TokensColumnName, pretraining.LossColumnName, pretraining.PerplexityColumnName);
-        var languageModel = new CausalLanguageModelTransformer(config, model.Parameters.Values.ToArray(), endOfText, columns, pretraining.ThreadCount, result.History, summary);
-        var tokensPerStep = (long)pretraining.BatchSize * sequenceLength;
-        var record = new SparsityRecord(hook.Pruner.Schedule.FinalSparsity, DescribeSchedule(Options), model.Parameters.ParameterCount, prunable, hook.NonZeroCount,
-            hook.AverageParameterCount(), result.Steps * tokensPerStep);
+        var training = languageModel.Training;
+        var record = new SparsityRecord(hook!.Pruner.Schedule.FinalSparsity, DescribeSchedule(Options), hook.Mask.ParameterCount, hook.Mask.PrunableCount, hook.NonZeroCount,
+            hook.AverageParameterCount(), training.Steps * training.BatchSize * (long)training.SequenceLength);
         return new SparsePretrainingTransformer(languageModel, hook.Mask.Clone(), record, hook.Pruner.NonZeroCounts.ToArray(), hook.Pruner.Events.ToArray());
     }
 
@@ -122,22 +88,14 @@ public sealed class SparsePretrainingEstimator : IEstimator<SparsePretrainingTra
             : $"{options.Schedule} {Percent(options.StartFraction)}-{Percent(options.EndFraction)}";
     }
 
-    /// <summary>The end-of-text id, resolved as for pre-training (see <see cref="CausalLanguageModelOptions.EndOfTextTokenId"/>).</summary>
-    private static int ResolveEndOfText(CausalLanguageModelOptions options, BytePairEncoding? tokenizer)
-    {
-        if (options.EndOfTextTokenId is { } id) return id;
-        if (tokenizer is not null && tokenizer.TryGetSpecialTokenId(CausalLanguageModelOptions.EndOfTextToken, out var special)) return special;
-        throw new ArgumentException(tokenizer is null
-                ? $"No end-of-text id is known: the column '{options.TokensColumnName}' does not come straight from a tokenizer. Set {nameof(CausalLanguageModelOptions.EndOfTextTokenId)}."
-                : $"The tokenizer has no special token '{CausalLanguageModelOptions.EndOfTextToken}': add it to the tokenizer's special tokens or set {nameof(CausalLanguageModelOptions.EndOfTextTokenId)}.",
-            nameof(CausalLanguageModelOptions.EndOfTextTokenId));
-    }
-
     /// <summary>Adds the hook's sparsity and Nbar to each of the trainer's reports (synchronously, while the hook is at that step).</summary>
-    private sealed class SparsityProgress(PruningTrainingHook hook, IProgress<SparseTrainingProgress> inner) : IProgress<TrainingProgress>
+    private sealed class SparsityProgress(Func<PruningTrainingHook> hook, IProgress<SparseTrainingProgress> inner) : IProgress<TrainingProgress>
     {
-        public void Report(TrainingProgress value) =>
-            inner.Report(new SparseTrainingProgress(value, hook.NonZeroCount, hook.OverallSparsity, hook.PrunableSparsity, hook.AverageParameterCount()));
+        public void Report(TrainingProgress value)
+        {
+            var current = hook();
+            inner.Report(new SparseTrainingProgress(value, current.NonZeroCount, current.OverallSparsity, current.PrunableSparsity, current.AverageParameterCount()));
+        }
     }
 }
 
