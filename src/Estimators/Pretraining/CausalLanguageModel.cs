@@ -88,9 +88,15 @@ public sealed partial class CausalLanguageModelEstimator : IEstimator<CausalLang
         var steps = Options.ResolveSteps(trainStream.Tokens.Length);
         var parallelism = new Parallelism(Options.ThreadCount);
         var model = GptModel.Create(config, (ulong)(uint)runSeed, parallelism);
-        var transform = Options.ResolveOptimizer(Options.ResolveSchedule(steps));
-        IReadOnlyList<ITrainingHook> hooks = [];
-        if (extension is not null) (transform, hooks) = extension(model, steps, transform);
+        var schedule = Options.ResolveSchedule(steps);
+        var transform = Options.ResolveOptimizer(schedule);
+        var hooks = new List<ITrainingHook>(Options.ResolveScheduleHooks(schedule));
+        if (extension is not null)
+        {
+            (transform, var extensionHooks) = extension(model, steps, transform);
+            hooks.AddRange(extensionHooks);
+        }
+
         var optimizer = new GradientTransformOptimizer(transform, model.Parameters);
         var trainingOptions = new LanguageModelTrainingOptions
         {

@@ -1,6 +1,7 @@
 using Pipelines.Components.Models;
 using Pipelines.Components.Optimization;
 using Pipelines.Components.Schedules;
+using Pipelines.Components.Training;
 
 namespace Pipelines.Pretraining;
 
@@ -90,6 +91,20 @@ public sealed record CausalLanguageModelOptions
     public ISchedule? LearningRateSchedule { get; init; }
 
     /// <summary>
+    /// When resuming (<see cref="ResumeFrom"/>) under a plan derived on purpose from the one the checkpoint was trained
+    /// under (<see cref="WarmupStableDecaySchedule.ExtendStable"/>, <see cref="WarmupStableDecaySchedule.StartDecayAt"/>,
+    /// <see cref="WarmupStableDecaySchedule.BranchDecay"/>, <see cref="WsdsPlan.AddBudget"/>): that stored plan. Null
+    /// (the default) refuses to resume a warmup-stable-decay run under any changed plan, naming what changed.
+    /// </summary>
+    public ISchedule? AcceptedScheduleChangeFrom { get; init; }
+
+    /// <summary>
+    /// With a WSD-S plan (<see cref="WsdsPlan"/>) as <see cref="LearningRateSchedule"/>: the directory where the decayed
+    /// model of each budget is saved (safetensors, <c>decayed-{step}.safetensors</c>) while the main branch resumes from it.
+    /// </summary>
+    public string? DecayedModelDirectory { get; init => field = value is not null && string.IsNullOrWhiteSpace(value) ? throw new ArgumentException("A directory must not be empty.", nameof(DecayedModelDirectory)) : value; }
+
+    /// <summary>
     /// Makes the optimizer from the schedule; null (the default) is AdamW with <see cref="WeightDecay"/> on matrices.
     /// Clipping (<see cref="GradientClipNorm"/>) is chained in front of whatever it returns.
     /// </summary>
@@ -129,6 +144,10 @@ public sealed record CausalLanguageModelOptions
             throw OptionChecks.OutOfRange(nameof(CheckpointPath), CheckpointPath, $"A checkpoint interval ({CheckpointInterval}) needs a checkpoint path.");
         if (VocabularySize is { } vocabulary && EndOfTextTokenId is { } endOfText && endOfText >= vocabulary)
             throw OptionChecks.OutOfRange(nameof(EndOfTextTokenId), endOfText, $"Must be below VocabularySize ({vocabulary}).");
+        if (DecayedModelDirectory is not null && LearningRateSchedule is not WsdsPlan)
+            throw OptionChecks.OutOfRange(nameof(DecayedModelDirectory), DecayedModelDirectory, "Decayed models are saved at the budgets of a WSD-S plan: set LearningRateSchedule to a WsdsPlan.");
+        if (AcceptedScheduleChangeFrom is not null && AcceptedScheduleChangeFrom.GetType() != LearningRateSchedule?.GetType())
+            throw OptionChecks.OutOfRange(nameof(AcceptedScheduleChangeFrom), AcceptedScheduleChangeFrom, "Must be a plan of the same kind as LearningRateSchedule (WarmupStableDecaySchedule or WsdsPlan).");
         string[] columns = [TokensColumnName, LossColumnName, PerplexityColumnName];
         if (columns.Distinct(StringComparer.Ordinal).Count() != columns.Length)
             throw new ArgumentException($"TokensColumnName, LossColumnName and PerplexityColumnName must differ; they are '{string.Join("', '", columns)}'.", nameof(LossColumnName));
@@ -146,6 +165,18 @@ public sealed record CausalLanguageModelOptions
         var warmupSteps = Math.Min(steps - decaySteps, (long)Math.Round(DefaultWarmupFraction * steps, MidpointRounding.AwayFromZero));
         return new WarmupStableDecaySchedule(LearningRate, steps, DecayLength.OfSteps(decaySteps), warmupSteps);
     }
+
+    /// <summary>
+    /// The hooks that keep a warmup-stable-decay plan in the checkpoint (refusing an unasked-for change on resume) and,
+    /// for a WSD-S plan with <see cref="DecayedModelDirectory"/>, save each budget's decayed model.
+    /// </summary>
+    internal IReadOnlyList<ITrainingHook> ResolveScheduleHooks(ISchedule schedule) => schedule switch
+    {
+        WarmupStableDecaySchedule plan => [new ScheduleLayoutHook(plan, AcceptedScheduleChangeFrom as WarmupStableDecaySchedule)],
+        WsdsPlan plan when DecayedModelDirectory is { } directory => [new ScheduleLayoutHook(plan, AcceptedScheduleChangeFrom as WsdsPlan), new DecayedCheckpointHook(plan, directory)],
+        WsdsPlan plan => [new ScheduleLayoutHook(plan, AcceptedScheduleChangeFrom as WsdsPlan)],
+        _ => [],
+    };
 
     /// <summary>The optimizer's transform for <paramref name="schedule"/>: clipping, then the chosen or default optimizer.</summary>
     internal IGradientTransform ResolveOptimizer(ISchedule schedule)

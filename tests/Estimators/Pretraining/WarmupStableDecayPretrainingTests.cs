@@ -1,0 +1,72 @@
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+using Pipelines.Components.Schedules;
+
+namespace Pipelines.Estimators.Tests.Pretraining;
+
+/// <summary>WSD plans through the pre-training estimator: kept in the checkpoint, changed only on purpose, WSD-S models saved.</summary>
+[TestClass]
+public sealed class WarmupStableDecayPretrainingTests
+{
+    [TestMethod]
+    public void ResumingUnderAChangedPlanIsRefusedNamingTheChange()
+    {
+        var directory = Directory.CreateTempSubdirectory("pipelines-wsd-");
+        try
+        {
+            var checkpoint = Path.Combine(directory.FullName, "main.ckpt");
+            var stable = WarmupStableDecaySchedule.OpenEnded(1e-2, warmupSteps: 2, decaySteps: 4);
+            var options = PretrainingFixtures.TinyOptions() with { Steps = 6, LearningRateSchedule = stable, CheckpointPath = checkpoint, CheckpointInterval = 6 };
+            PretrainingFixtures.Train(options);
+
+            var changed = WarmupStableDecaySchedule.OpenEnded(1e-2, warmupSteps: 3, decaySteps: 4);
+            var error = Assert.ThrowsExactly<InvalidDataException>(() =>
+                PretrainingFixtures.Train(options with { Steps = 8, LearningRateSchedule = changed, ResumeFrom = checkpoint, CheckpointPath = null, CheckpointInterval = 0 }));
+            StringAssert.Contains(error.Message, "warm-up");
+
+            // Deciding the decay on purpose is accepted: a branch of 4 decay steps from the stable checkpoint at step 6.
+            var branch = stable.BranchDecay(6, 4);
+            var before = File.ReadAllBytes(checkpoint);
+            var branched = PretrainingFixtures.Train(options with
+            {
+                Steps = 10, LearningRateSchedule = branch, AcceptedScheduleChangeFrom = stable, ResumeFrom = checkpoint,
+                CheckpointPath = Path.Combine(directory.FullName, "branch.ckpt"),
+            }).Model;
+            CollectionAssert.AreEqual(before, File.ReadAllBytes(checkpoint), "the main run's checkpoint is untouched by the branch");
+            Assert.AreEqual(10, branched.TrainingHistory.Count);
+            Assert.AreEqual(branch.ValueAt(9), branched.TrainingHistory[^1].LearningRate, 1e-12, "the branch follows its decay");
+            Assert.AreEqual(0.0, branch.ValueAt(10), "the branch has decayed to its floor after its last step");
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    [TestMethod]
+    public void WsdsRunSavesOneDecayedModelPerBudget()
+    {
+        var directory = Directory.CreateTempSubdirectory("pipelines-wsds-");
+        try
+        {
+            var plan = new WsdsPlan(1e-2, [4, 8], decayFraction: 0.5);
+            var options = PretrainingFixtures.TinyOptions() with { Steps = 8, LearningRateSchedule = plan, DecayedModelDirectory = directory.FullName };
+            var model = PretrainingFixtures.Train(options).Model;
+            var saved = Directory.GetFiles(directory.FullName, "*.safetensors").Select(Path.GetFileName).Order().ToArray();
+            Assert.AreEqual(2, saved.Length, string.Join(", ", saved));
+            Assert.AreEqual(plan.ValueAt(4), model.TrainingHistory[4].LearningRate, 1e-12, "the main branch resumes at the peak after the first decay");
+            Assert.AreEqual(1e-2, plan.ValueAt(4), 1e-12);
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    [TestMethod]
+    public void DecayedModelsNeedAWsdsPlan()
+    {
+        var error = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() =>
+            new PipelineContext(1).Pretraining.CausalLanguageModel(PretrainingFixtures.TinyOptions() with { DecayedModelDirectory = "somewhere" }));
+        Assert.AreEqual("DecayedModelDirectory", error.ParamName);
+    }
+}
