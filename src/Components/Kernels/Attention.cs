@@ -22,8 +22,9 @@ public static partial class Attention
     /// <summary>Scratch length (floats) up to which per-thread scratch lives on the stack rather than in the array pool.</summary>
     private const int StackScratchLimit = 4096;
 
-    /// <summary>Queries whose dS rows backward keeps at once, so that each key's dv and dk are summed in registers.</summary>
-    private const int BackwardBlockRows = 32;
+    /// <summary>Queries per block of the small matrix products (forward and backward): long enough for Gemm's
+    /// micro-kernel, short enough that a causal block skips a good share of the future keys.</summary>
+    private const int QueryBlockRows = 64;
 
     /// <summary>Computes the attention output and the attention probabilities.</summary>
     /// <param name="qkv">Fused projection [B, T, 3C]: queries, then keys, then values; head h at channels h·hs.. of each.</param>
