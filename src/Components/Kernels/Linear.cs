@@ -58,7 +58,18 @@ public static class Linear
     public static void Backward(
         ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
         Span<float> inputGradient, Span<float> weightGradient, Span<float> biasGradient,
-        int rows, int inChannels, int outChannels, Parallelism parallelism)
+        int rows, int inChannels, int outChannels, Parallelism parallelism) =>
+        Backward(outputGradient, input, weight, inputGradient, weightGradient, biasGradient, rows, inChannels, outChannels, parallelism, overwriteInputGradient: false);
+
+    /// <summary>
+    /// <see cref="Backward(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Span{float}, Span{float}, int, int, int, Parallelism)"/>,
+    /// except that with <paramref name="overwriteInputGradient"/> ∂input is overwritten (Gemm beta = 0) rather than
+    /// accumulated: the models use it for per-block temporaries, which then need no clearing first.
+    /// </summary>
+    internal static void Backward(
+        ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
+        Span<float> inputGradient, Span<float> weightGradient, Span<float> biasGradient,
+        int rows, int inChannels, int outChannels, Parallelism parallelism, bool overwriteInputGradient)
     {
         ValidateBackward(outputGradient, input, weight, inputGradient, weightGradient, biasGradient, rows, inChannels, outChannels);
         var leadingIn = Math.Max(1, inChannels);
@@ -67,7 +78,7 @@ public static class Linear
         {
             Gemm.Multiply(
                 outputGradient, leadingOut, false, weight, leadingIn, false, inputGradient, leadingIn,
-                rows, inChannels, outChannels, 1f, 1f, parallelism);
+                rows, inChannels, outChannels, 1f, overwriteInputGradient ? 0f : 1f, parallelism);
         }
 
         if (!weightGradient.IsEmpty)
