@@ -36,10 +36,9 @@ public static class Gelu
         CheckForward(input, output, count);
         fixed (float* inputPointer = input, outputPointer = output)
         {
-            float* inputAddress = inputPointer, outputAddress = outputPointer;
-            parallelism.For(count, (start, end) => ForwardRange(
-                new ReadOnlySpan<float>(inputAddress + start, end - start),
-                new Span<float>(outputAddress + start, end - start)), MinimumChunk);
+            parallelism.For(count, ((nint)inputPointer, (nint)outputPointer), static (state, start, end) => ForwardRange(
+                new ReadOnlySpan<float>((float*)state.Item1 + start, end - start),
+                new Span<float>((float*)state.Item2 + start, end - start)), MinimumChunk);
         }
     }
 
@@ -60,11 +59,10 @@ public static class Gelu
         CheckBackward(outputGradient, input, inputGradient, count);
         fixed (float* outputGradientPointer = outputGradient, inputPointer = input, inputGradientPointer = inputGradient)
         {
-            float* outputGradientAddress = outputGradientPointer, inputAddress = inputPointer, inputGradientAddress = inputGradientPointer;
-            parallelism.For(count, (start, end) => BackwardRange(
-                new ReadOnlySpan<float>(outputGradientAddress + start, end - start),
-                new ReadOnlySpan<float>(inputAddress + start, end - start),
-                new Span<float>(inputGradientAddress + start, end - start), overwrite), MinimumChunk);
+            parallelism.For(count, ((nint)outputGradientPointer, (nint)inputPointer, (nint)inputGradientPointer, overwrite), static (state, start, end) => BackwardRange(
+                new ReadOnlySpan<float>((float*)state.Item1 + start, end - start),
+                new ReadOnlySpan<float>((float*)state.Item2 + start, end - start),
+                new Span<float>((float*)state.Item3 + start, end - start), state.Item4), MinimumChunk);
         }
     }
 
