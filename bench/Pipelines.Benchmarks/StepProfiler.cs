@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Pipelines.Components.Compute;
 using Pipelines.Components.Kernels;
 using Pipelines.Components.Models;
@@ -101,9 +100,9 @@ internal static class StepProfiler
         var best = double.MaxValue;
         for (var repetition = 0; repetition < Repetitions; repetition++)
         {
-            var clock = Stopwatch.StartNew();
+            var start = Timing.Now();
             action();
-            best = Math.Min(best, clock.Elapsed.TotalMilliseconds);
+            best = Math.Min(best, (Timing.Now() - start) * 1e3);
         }
 
         return best;

@@ -14,6 +14,9 @@ internal static partial class Timing
 
     public static bool UseCpuTime { get; set; }
 
+    /// <summary>Now, in seconds: process CPU time with <c>--cpu</c>, else wall time.</summary>
+    public static double Now() => UseCpuTime ? CpuSeconds() : Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency;
+
     /// <summary>Seconds per call of <paramref name="action"/>: the best of <paramref name="repetitions"/> runs of at least <paramref name="minimumSeconds"/> each, after a warm-up.</summary>
     public static double BestSeconds(Action action, int repetitions = 7, double minimumSeconds = 0.2)
     {
@@ -54,7 +57,8 @@ internal static partial class Timing
         return values;
     }
 
-    private static double CpuSeconds()
+    /// <summary>Seconds of CPU time this process has used (all threads).</summary>
+    public static double CpuSeconds()
     {
         if (!OperatingSystem.IsLinux()) return Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
         ClockGetTime(ProcessCpuTimeClock, out var time);

@@ -1,43 +1,45 @@
 using System.Buffers;
 using System.Numerics.Tensors;
+using Pipelines.Components.Compute;
 
 namespace Pipelines.Components.Kernels;
 
 public static partial class Attention
 {
-    // Each (batch, head) pair is one unit of work. Its q, k, v rows lie 3C floats apart in qkv, a stride that
-    // maps many rows onto the same few L1 sets, so a pair first gathers what its inner loops sweep into
-    // contiguous per-thread scratch: Kᵀ and V for forward; Vᵀ, K, Q and dy for backward.
+    // Each (batch, head) pair is one unit of work, and within it each block of queries is a handful of small
+    // matrix products run by Gemm on the calling thread: scores = Q·Kᵀ, y = P·V forward; dP = dy·Vᵀ,
+    // dq += dS·K, dk += dSᵀ·Q, dv += Pᵀ·dy backward. Gemm reads q, k, v in place through leading dimensions
+    // (3C apart in qkv), so nothing is gathered. Under a causal mask a block of queries ending at row e sees
+    // only keys [0, e), so each product stops there: about 3/4 of the full work with T = 128 and 64-row blocks.
 
     /// <summary>Forward for the (batch, head) pairs [start, end); pair = batch·H + head.</summary>
     private static void ForwardPairs(ReadOnlySpan<float> qkv, ReadOnlySpan<byte> keyMask, Span<float> output, Span<float> probabilities,
         int start, int end, AttentionShape shape, bool causal)
     {
         var (tokenCount, channels, headSize, rowStride) = (shape.TokenCount, shape.Channels, shape.HeadSize, shape.RowStride);
-        var headLength = headSize * tokenCount;
-        var scratchLength = 2 * headLength;
-        float[]? rented = null;
-        var scratch = scratchLength <= StackScratchLimit
-            ? stackalloc float[scratchLength]
-            : (rented = ArrayPool<float>.Shared.Rent(scratchLength)).AsSpan(0, scratchLength);
-        try
+        for (var pair = start; pair < end; pair++)
         {
-            var keysTransposed = scratch[..headLength];
-            var values = scratch[headLength..];
-            for (var pair = start; pair < end; pair++)
+            var (batch, head) = Math.DivRem(pair, shape.HeadCount);
+            var sequence = qkv.Slice(batch * tokenCount * rowStride, tokenCount * rowStride);
+            var queries = sequence[(head * headSize)..];
+            var keys = sequence[(channels + head * headSize)..];
+            var values = sequence[(2 * channels + head * headSize)..];
+            var mask = keyMask.IsEmpty ? default : keyMask.Slice(batch * tokenCount, tokenCount);
+            var headProbabilities = probabilities.Slice(pair * tokenCount * tokenCount, tokenCount * tokenCount);
+            for (var blockStart = 0; blockStart < tokenCount; blockStart += QueryBlockRows)
             {
-                var (batch, head) = Math.DivRem(pair, shape.HeadCount);
-                var sequence = qkv.Slice(batch * tokenCount * rowStride, tokenCount * rowStride);
-                var mask = keyMask.IsEmpty ? default : keyMask.Slice(batch * tokenCount, tokenCount);
-                Transpose(sequence, channels + head * headSize, rowStride, tokenCount, headSize, keysTransposed);
-                Gather(sequence, 2 * channels + head * headSize, rowStride, tokenCount, headSize, values);
-                for (var query = 0; query < tokenCount; query++)
+                var blockRows = Math.Min(QueryBlockRows, tokenCount - blockStart);
+                var extent = causal ? blockStart + blockRows : tokenCount;
+                var scores = headProbabilities[(blockStart * tokenCount)..];
+                Gemm.Multiply(queries[(blockStart * rowStride)..], rowStride, false, keys, rowStride, true, scores, tokenCount,
+                    blockRows, extent, headSize, shape.Scale, 0f, Parallelism.Sequential);
+                for (var blockRow = 0; blockRow < blockRows; blockRow++)
                 {
+                    var query = blockStart + blockRow;
                     var visibleCount = causal ? query + 1 : tokenCount;
-                    var row = probabilities.Slice((pair * tokenCount + query) * tokenCount, tokenCount);
+                    var row = scores.Slice(blockRow * tokenCount, tokenCount);
                     var visible = row[..visibleCount];
                     row[visibleCount..].Clear();
-                    MultiplyByColumns(sequence.Slice(query * rowStride + head * headSize, headSize), keysTransposed, tokenCount, shape.Scale, visible);
                     if (!mask.IsEmpty)
                     {
                         for (var key = 0; key < visibleCount; key++)
@@ -50,35 +52,28 @@ public static partial class Attention
                     TensorPrimitives.Subtract(visible, TensorPrimitives.Max(visible), visible);
                     TensorPrimitives.Exp(visible, visible);
                     TensorPrimitives.Divide(visible, TensorPrimitives.Sum(visible), visible);
-
-                    var outputRow = output.Slice((batch * tokenCount + query) * channels + head * headSize, headSize);
-                    outputRow.Clear();
-                    AddWeightedRows(visible, 1, visibleCount, values, headSize, outputRow);
                 }
+
+                Gemm.Multiply(scores, tokenCount, false, values, rowStride, false,
+                    output[((batch * tokenCount + blockStart) * channels + head * headSize)..], channels,
+                    blockRows, headSize, extent, 1f, 0f, Parallelism.Sequential);
             }
-        }
-        finally
-        {
-            if (rented is not null) ArrayPool<float>.Shared.Return(rented);
         }
     }
 
-    /// <summary>Backward for the (batch, head) pairs [start, end).</summary>
+    /// <summary>Backward for the (batch, head) pairs [start, end), with one block of dS rows [block, T] of per-thread scratch.</summary>
     private static void BackwardPairs(ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> qkv, ReadOnlySpan<float> probabilities,
         Span<float> qkvGradient, int start, int end, AttentionShape shape)
     {
-        var headLength = shape.HeadSize * shape.TokenCount;
-        var scratchLength = 4 * headLength + BackwardBlockRows * shape.TokenCount;
+        var scratchLength = QueryBlockRows * shape.TokenCount;
         float[]? rented = null;
-        var scratch = scratchLength <= StackScratchLimit
+        var scoreGradients = scratchLength <= StackScratchLimit
             ? stackalloc float[scratchLength]
             : (rented = ArrayPool<float>.Shared.Rent(scratchLength)).AsSpan(0, scratchLength);
         try
         {
-            var head = new HeadScratch(scratch[..headLength], scratch.Slice(headLength, headLength),
-                scratch.Slice(2 * headLength, headLength), scratch.Slice(3 * headLength, headLength), scratch[(4 * headLength)..]);
             for (var pair = start; pair < end; pair++)
-                BackwardPair(outputGradient, qkv, probabilities, qkvGradient, pair, shape, head);
+                BackwardPair(outputGradient, qkv, probabilities, qkvGradient, pair, shape, scoreGradients);
         }
         finally
         {
@@ -86,73 +81,68 @@ public static partial class Attention
         }
     }
 
-    /// <summary>Backward's per-thread scratch: one head's Vᵀ [hs, T], K, Q and dy [T, hs], and a block of dS rows [block, T].</summary>
-    private readonly ref struct HeadScratch(Span<float> valuesTransposed, Span<float> keys, Span<float> queries, Span<float> outputGradients,
-        Span<float> scoreGradients)
-    {
-        public readonly Span<float> ValuesTransposed = valuesTransposed;
-        public readonly Span<float> Keys = keys;
-        public readonly Span<float> Queries = queries;
-        public readonly Span<float> OutputGradients = outputGradients;
-        public readonly Span<float> ScoreGradients = scoreGradients;
-    }
-
     /// <summary>
-    /// One (batch, head) pair, a block of queries at a time: per query dP, dS and dq; then per key dv and dk
-    /// summed over the block in registers, so each key row is written once per block rather than once per query.
+    /// One (batch, head) pair, a block of queries at a time: dP = dy·Vᵀ, dS = P ⊙ (dP − rowsum(P ⊙ dP)) / √hs in
+    /// place, then dq += dS·K, dk += dSᵀ·Q and dv += Pᵀ·dy over the keys the block can see.
     /// </summary>
     private static void BackwardPair(ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> qkv, ReadOnlySpan<float> probabilities,
-        Span<float> qkvGradient, int pair, AttentionShape shape, HeadScratch scratch)
+        Span<float> qkvGradient, int pair, AttentionShape shape, Span<float> scoreGradients)
     {
         var (tokenCount, channels, headSize, rowStride) = (shape.TokenCount, shape.Channels, shape.HeadSize, shape.RowStride);
         var (batch, head) = Math.DivRem(pair, shape.HeadCount);
-        var sequence = qkv.Slice(batch * tokenCount * rowStride, tokenCount * rowStride);
-        var sequenceGradient = qkvGradient.Slice(batch * tokenCount * rowStride, tokenCount * rowStride);
-        var headProbabilities = probabilities.Slice(pair * tokenCount * tokenCount, tokenCount * tokenCount);
+        var sequenceOffset = batch * tokenCount * rowStride;
         var (queryBase, keyBase, valueBase) = (head * headSize, channels + head * headSize, 2 * channels + head * headSize);
-        Transpose(sequence, valueBase, rowStride, tokenCount, headSize, scratch.ValuesTransposed);
-        Gather(sequence, keyBase, rowStride, tokenCount, headSize, scratch.Keys);
-        Gather(sequence, queryBase, rowStride, tokenCount, headSize, scratch.Queries);
-        Gather(outputGradient.Slice(batch * tokenCount * channels, tokenCount * channels), head * headSize, channels, tokenCount, headSize, scratch.OutputGradients);
-        var scoreGradients = scratch.ScoreGradients;
-        for (var blockStart = 0; blockStart < tokenCount; blockStart += BackwardBlockRows)
+        var sequence = qkv.Slice(sequenceOffset, tokenCount * rowStride);
+        var sequenceGradient = qkvGradient.Slice(sequenceOffset, tokenCount * rowStride);
+        var queries = sequence[queryBase..];
+        var keys = sequence[keyBase..];
+        var values = sequence[valueBase..];
+        var queryGradients = sequenceGradient[queryBase..];
+        var keyGradients = sequenceGradient[keyBase..];
+        var valueGradients = sequenceGradient[valueBase..];
+        var headGradient = outputGradient.Slice(batch * tokenCount * channels + head * headSize);
+        var headProbabilities = probabilities.Slice(pair * tokenCount * tokenCount, tokenCount * tokenCount);
+        for (var blockStart = 0; blockStart < tokenCount; blockStart += QueryBlockRows)
         {
-            var blockRows = Math.Min(BackwardBlockRows, tokenCount - blockStart);
-            var blockExtent = 0;
+            var blockRows = Math.Min(QueryBlockRows, tokenCount - blockStart);
+            var blockProbabilities = headProbabilities.Slice(blockStart * tokenCount, blockRows * tokenCount);
+            // Keys past the block's last nonzero probability (the future, under a causal mask) contribute nothing.
+            var extent = VisibleExtent(blockProbabilities, blockRows, tokenCount);
+            if (extent == 0) continue;
+            var blockGradient = headGradient[(blockStart * channels)..];
+            Gemm.Multiply(blockGradient, channels, false, values, rowStride, true, scoreGradients, tokenCount,
+                blockRows, extent, headSize, 1f, 0f, Parallelism.Sequential);
             for (var blockRow = 0; blockRow < blockRows; blockRow++)
             {
-                var query = blockStart + blockRow;
-                var row = headProbabilities.Slice(query * tokenCount, tokenCount);
-                // Keys past the last nonzero probability (the future, under a causal mask) contribute nothing.
-                var extent = tokenCount;
-                while (extent > 0 && row[extent - 1] == 0f) extent--;
-                blockExtent = Math.Max(blockExtent, extent);
-                var visible = row[..extent];
-                var scoreGradient = scoreGradients.Slice(blockRow * tokenCount, tokenCount);
-                scoreGradient[extent..].Clear();
-                scoreGradient = scoreGradient[..extent];
-
-                // dP[j] = dy_i · v_j, then dS[j] = P[j] (dP[j] - Σ_k P[k] dP[k]) / √hs in place; zero wherever P is.
-                MultiplyByColumns(scratch.OutputGradients.Slice(query * headSize, headSize), scratch.ValuesTransposed, tokenCount, 1f, scoreGradient);
+                var visible = blockProbabilities.Slice(blockRow * tokenCount, extent);
+                var scoreGradient = scoreGradients.Slice(blockRow * tokenCount, extent);
                 var expected = TensorPrimitives.Dot(visible, scoreGradient);
                 TensorPrimitives.Subtract(scoreGradient, expected, scoreGradient);
                 TensorPrimitives.Multiply(scoreGradient, visible, scoreGradient);
                 TensorPrimitives.Multiply(scoreGradient, shape.Scale, scoreGradient);
-
-                // dq_i += Σ_j dS[j] k_j.
-                AddWeightedRows(scoreGradient, 1, extent, scratch.Keys, headSize, sequenceGradient.Slice(query * rowStride + queryBase, headSize));
             }
 
-            // dv_j += Σ_i P[i,j] dy_i and dk_j += Σ_i dS[i,j] q_i over the block's queries i.
-            var blockProbabilities = headProbabilities[(blockStart * tokenCount)..];
-            var blockGradients = scratch.OutputGradients[(blockStart * headSize)..];
-            var blockQueries = scratch.Queries[(blockStart * headSize)..];
-            for (var key = 0; key < blockExtent; key++)
-            {
-                var keyRow = key * rowStride;
-                AddWeightedRows(blockProbabilities[key..], tokenCount, blockRows, blockGradients, headSize, sequenceGradient.Slice(keyRow + valueBase, headSize));
-                AddWeightedRows(scoreGradients[key..], tokenCount, blockRows, blockQueries, headSize, sequenceGradient.Slice(keyRow + keyBase, headSize));
-            }
+            Gemm.Multiply(scoreGradients, tokenCount, false, keys, rowStride, false, queryGradients[(blockStart * rowStride)..], rowStride,
+                blockRows, headSize, extent, 1f, 1f, Parallelism.Sequential);
+            Gemm.Multiply(scoreGradients, tokenCount, true, queries[(blockStart * rowStride)..], rowStride, false, keyGradients, rowStride,
+                extent, headSize, blockRows, 1f, 1f, Parallelism.Sequential);
+            Gemm.Multiply(blockProbabilities, tokenCount, true, blockGradient, channels, false, valueGradients, rowStride,
+                extent, headSize, blockRows, 1f, 1f, Parallelism.Sequential);
         }
+    }
+
+    /// <summary>One past the last key with a nonzero probability in any of the block's rows [rows, T].</summary>
+    private static int VisibleExtent(ReadOnlySpan<float> blockProbabilities, int rows, int tokenCount)
+    {
+        var extent = 0;
+        for (var row = 0; row < rows; row++)
+        {
+            var probabilityRow = blockProbabilities.Slice(row * tokenCount, tokenCount);
+            var rowExtent = tokenCount;
+            while (rowExtent > extent && probabilityRow[rowExtent - 1] == 0f) rowExtent--;
+            extent = Math.Max(extent, rowExtent);
+        }
+
+        return extent;
     }
 }

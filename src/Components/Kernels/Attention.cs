@@ -22,8 +22,9 @@ public static partial class Attention
     /// <summary>Scratch length (floats) up to which per-thread scratch lives on the stack rather than in the array pool.</summary>
     private const int StackScratchLimit = 4096;
 
-    /// <summary>Queries whose dS rows backward keeps at once, so that each key's dv and dk are summed in registers.</summary>
-    private const int BackwardBlockRows = 32;
+    /// <summary>Queries per block of the small matrix products (forward and backward): long enough for Gemm's
+    /// micro-kernel, short enough that a causal block skips a good share of the future keys.</summary>
+    private const int QueryBlockRows = 64;
 
     /// <summary>Computes the attention output and the attention probabilities.</summary>
     /// <param name="qkv">Fused projection [B, T, 3C]: queries, then keys, then values; head h at channels h·hs.. of each.</param>
@@ -51,17 +52,13 @@ public static partial class Attention
         fixed (float* outputPointer = output)
         fixed (float* probabilitiesPointer = probabilities)
         {
-            // Spans cannot be captured by the lambda; the buffers stay pinned until For returns.
-            var (qkvAddress, maskAddress, outputAddress, probabilitiesAddress) =
-                ((nint)qkvPointer, (nint)maskPointer, (nint)outputPointer, (nint)probabilitiesPointer);
-            var (qkvLength, maskLength, outputLength, probabilitiesLength) =
-                (qkv.Length, keyMask.Length, output.Length, probabilities.Length);
-            parallelism.For(batchSize * headCount, (start, end) => ForwardPairs(
-                new ReadOnlySpan<float>((void*)qkvAddress, qkvLength),
-                new ReadOnlySpan<byte>((void*)maskAddress, maskLength),
-                new Span<float>((void*)outputAddress, outputLength),
-                new Span<float>((void*)probabilitiesAddress, probabilitiesLength),
-                start, end, shape, causal));
+            // Spans cannot cross threads; the buffers stay pinned until For returns.
+            var buffers = new ForwardBuffers(qkvPointer, qkv.Length, maskPointer, keyMask.Length, outputPointer, output.Length,
+                probabilitiesPointer, probabilities.Length, shape, causal);
+            parallelism.For(batchSize * headCount, buffers, static (state, start, end) => ForwardPairs(
+                new ReadOnlySpan<float>(state.Qkv, state.QkvLength), new ReadOnlySpan<byte>(state.KeyMask, state.KeyMaskLength),
+                new Span<float>(state.Output, state.OutputLength), new Span<float>(state.Probabilities, state.ProbabilitiesLength),
+                start, end, state.Shape, state.Causal));
         }
     }
 
@@ -94,15 +91,42 @@ public static partial class Attention
         fixed (float* probabilitiesPointer = probabilities)
         fixed (float* qkvGradientPointer = qkvGradient)
         {
-            var (outputGradientAddress, qkvAddress, probabilitiesAddress, qkvGradientAddress) =
-                ((nint)outputGradientPointer, (nint)qkvPointer, (nint)probabilitiesPointer, (nint)qkvGradientPointer);
-            var (outputGradientLength, qkvLength, probabilitiesLength) = (outputGradient.Length, qkv.Length, probabilities.Length);
-            parallelism.For(batchSize * headCount, (start, end) => BackwardPairs(
-                new ReadOnlySpan<float>((void*)outputGradientAddress, outputGradientLength),
-                new ReadOnlySpan<float>((void*)qkvAddress, qkvLength),
-                new ReadOnlySpan<float>((void*)probabilitiesAddress, probabilitiesLength),
-                new Span<float>((void*)qkvGradientAddress, qkvLength),
-                start, end, shape));
+            var buffers = new BackwardBuffers(outputGradientPointer, outputGradient.Length, qkvPointer, qkvGradientPointer, qkv.Length,
+                probabilitiesPointer, probabilities.Length, shape);
+            parallelism.For(batchSize * headCount, buffers, static (state, start, end) => BackwardPairs(
+                new ReadOnlySpan<float>(state.OutputGradient, state.OutputGradientLength), new ReadOnlySpan<float>(state.Qkv, state.QkvLength),
+                new ReadOnlySpan<float>(state.Probabilities, state.ProbabilitiesLength), new Span<float>(state.QkvGradient, state.QkvLength),
+                start, end, state.Shape));
         }
+    }
+
+    /// <summary>Forward's pinned buffers, for the worker threads.</summary>
+    private readonly unsafe struct ForwardBuffers(float* qkv, int qkvLength, byte* keyMask, int keyMaskLength, float* output, int outputLength,
+        float* probabilities, int probabilitiesLength, AttentionShape shape, bool causal)
+    {
+        public readonly float* Qkv = qkv;
+        public readonly int QkvLength = qkvLength;
+        public readonly byte* KeyMask = keyMask;
+        public readonly int KeyMaskLength = keyMaskLength;
+        public readonly float* Output = output;
+        public readonly int OutputLength = outputLength;
+        public readonly float* Probabilities = probabilities;
+        public readonly int ProbabilitiesLength = probabilitiesLength;
+        public readonly AttentionShape Shape = shape;
+        public readonly bool Causal = causal;
+    }
+
+    /// <summary>Backward's pinned buffers, for the worker threads (qkv and its gradient have the same length).</summary>
+    private readonly unsafe struct BackwardBuffers(float* outputGradient, int outputGradientLength, float* qkv, float* qkvGradient, int qkvLength,
+        float* probabilities, int probabilitiesLength, AttentionShape shape)
+    {
+        public readonly float* OutputGradient = outputGradient;
+        public readonly int OutputGradientLength = outputGradientLength;
+        public readonly float* Qkv = qkv;
+        public readonly float* QkvGradient = qkvGradient;
+        public readonly int QkvLength = qkvLength;
+        public readonly float* Probabilities = probabilities;
+        public readonly int ProbabilitiesLength = probabilitiesLength;
+        public readonly AttentionShape Shape = shape;
     }
 }

@@ -36,10 +36,9 @@ public static class Gelu
         CheckForward(input, output, count);
         fixed (float* inputPointer = input, outputPointer = output)
         {
-            float* inputAddress = inputPointer, outputAddress = outputPointer;
-            parallelism.For(count, (start, end) => ForwardRange(
-                new ReadOnlySpan<float>(inputAddress + start, end - start),
-                new Span<float>(outputAddress + start, end - start)), MinimumChunk);
+            parallelism.For(count, ((nint)inputPointer, (nint)outputPointer), static (state, start, end) => ForwardRange(
+                new ReadOnlySpan<float>((float*)state.Item1 + start, end - start),
+                new Span<float>((float*)state.Item2 + start, end - start)), MinimumChunk);
         }
     }
 
@@ -51,16 +50,19 @@ public static class Gelu
     /// <param name="parallelism">Threads to use.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is not positive.</exception>
     /// <exception cref="ArgumentException">A span's length is not <paramref name="count"/>.</exception>
-    public static unsafe void Backward(ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> input, Span<float> inputGradient, int count, Parallelism parallelism)
+    public static void Backward(ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> input, Span<float> inputGradient, int count, Parallelism parallelism) =>
+        Backward(outputGradient, input, inputGradient, count, parallelism, overwrite: false);
+
+    /// <summary>As the public <c>Backward</c>, but with <paramref name="overwrite"/> writes <c>outputGradient · gelu'(input)</c> instead of adding it (the models' temporaries need no clearing first).</summary>
+    internal static unsafe void Backward(ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> input, Span<float> inputGradient, int count, Parallelism parallelism, bool overwrite)
     {
         CheckBackward(outputGradient, input, inputGradient, count);
         fixed (float* outputGradientPointer = outputGradient, inputPointer = input, inputGradientPointer = inputGradient)
         {
-            float* outputGradientAddress = outputGradientPointer, inputAddress = inputPointer, inputGradientAddress = inputGradientPointer;
-            parallelism.For(count, (start, end) => BackwardRange(
-                new ReadOnlySpan<float>(outputGradientAddress + start, end - start),
-                new ReadOnlySpan<float>(inputAddress + start, end - start),
-                new Span<float>(inputGradientAddress + start, end - start)), MinimumChunk);
+            parallelism.For(count, ((nint)outputGradientPointer, (nint)inputPointer, (nint)inputGradientPointer, overwrite), static (state, start, end) => BackwardRange(
+                new ReadOnlySpan<float>((float*)state.Item1 + start, end - start),
+                new ReadOnlySpan<float>((float*)state.Item2 + start, end - start),
+                new Span<float>((float*)state.Item3 + start, end - start), state.Item4), MinimumChunk);
         }
     }
 
@@ -96,7 +98,7 @@ public static class Gelu
         }
     }
 
-    private static void BackwardRange(ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> input, Span<float> inputGradient)
+    private static void BackwardRange(ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> input, Span<float> inputGradient, bool overwrite)
     {
         ref var dy = ref MemoryMarshal.GetReference(outputGradient);
         ref var x = ref MemoryMarshal.GetReference(input);
@@ -111,7 +113,7 @@ public static class Gelu
                 var exponential = Vector512.Exp(Vector512.Min(value * (Vector512.Create(-2f * Beta) + Vector512.Create(-2f * Beta * Kappa) * square), Vector512.Create(MaximumExponent)));
                 var sigmoid = Vector512<float>.One / (Vector512<float>.One + exponential);
                 var slope = sigmoid + Vector512.Create(2f * Beta) * value * (exponential * sigmoid) * sigmoid * (Vector512<float>.One + Vector512.Create(3f * Kappa) * square);
-                (Vector512.LoadUnsafe(ref dx, index) + Vector512.LoadUnsafe(ref dy, index) * slope).StoreUnsafe(ref dx, index);
+                ((overwrite ? Vector512<float>.Zero : Vector512.LoadUnsafe(ref dx, index)) + Vector512.LoadUnsafe(ref dy, index) * slope).StoreUnsafe(ref dx, index);
             }
         }
 
@@ -124,7 +126,7 @@ public static class Gelu
                 var exponential = Vector.Exp(Vector.Min(value * (new Vector<float>(-2f * Beta) + new Vector<float>(-2f * Beta * Kappa) * square), new Vector<float>(MaximumExponent)));
                 var sigmoid = Vector<float>.One / (Vector<float>.One + exponential);
                 var slope = sigmoid + new Vector<float>(2f * Beta) * value * (exponential * sigmoid) * sigmoid * (Vector<float>.One + new Vector<float>(3f * Kappa) * square);
-                (Vector.LoadUnsafe(ref dx, index) + Vector.LoadUnsafe(ref dy, index) * slope).StoreUnsafe(ref dx, index);
+                ((overwrite ? Vector<float>.Zero : Vector.LoadUnsafe(ref dx, index)) + Vector.LoadUnsafe(ref dy, index) * slope).StoreUnsafe(ref dx, index);
             }
         }
 
@@ -135,7 +137,7 @@ public static class Gelu
             var exponential = MathF.Exp(MathF.Min(value * (-2f * Beta + -2f * Beta * Kappa * square), MaximumExponent));
             var sigmoid = 1f / (1f + exponential);
             var slope = sigmoid + 2f * Beta * value * (exponential * sigmoid) * sigmoid * (1f + 3f * Kappa * square);
-            Unsafe.Add(ref dx, index) += Unsafe.Add(ref dy, index) * slope;
+            Unsafe.Add(ref dx, index) = (overwrite ? 0f : Unsafe.Add(ref dx, index)) + Unsafe.Add(ref dy, index) * slope;
         }
     }
 
@@ -172,7 +174,7 @@ public static class Gelu
             }
         }
 
-        /// <summary>Adds <c>outputGradient · gelu'(input)</c> to the input gradient; see <see cref="Gelu.Backward"/>.</summary>
+        /// <summary>Adds <c>outputGradient · gelu'(input)</c> to the input gradient; see <see cref="Gelu.Backward(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, Parallelism)"/>.</summary>
         /// <param name="outputGradient">Gradient with respect to the output, <c>count</c> floats.</param>
         /// <param name="input">The forward input, <c>count</c> floats.</param>
         /// <param name="inputGradient">Accumulated (<c>+=</c>), <c>count</c> floats.</param>

@@ -96,14 +96,17 @@ public static partial class Gemm
             return;
         }
 
-        new Parallelism(threads).For(tiles, (startTile, endTile) =>
+        new Parallelism(threads).For(tiles, new Split(problem, tile, extent, splitRows), static (split, startTile, endTile) =>
         {
-            var start = startTile * tile;
-            var end = Math.Min(extent, endTile * tile);
-            if (splitRows) MultiplyRegion(problem, start, end, 0, problem.N);
-            else MultiplyRegion(problem, 0, problem.M, start, end);
+            var start = startTile * split.Tile;
+            var end = Math.Min(split.Extent, endTile * split.Tile);
+            if (split.Rows) MultiplyRegion(split.Problem, start, end, 0, split.Problem.N);
+            else MultiplyRegion(split.Problem, 0, split.Problem.M, start, end);
         });
     }
+
+    /// <summary>How <see cref="Run"/> divides C: along rows or columns, in tiles of <c>Tile</c>, up to <c>Extent</c>.</summary>
+    private readonly record struct Split(Problem Problem, int Tile, int Extent, bool Rows);
 
     private static void Validate(
         int aLength, int leadingA, bool transposeA, int bLength, int leadingB, bool transposeB,

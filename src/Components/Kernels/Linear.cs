@@ -29,10 +29,7 @@ public static class Linear
         int rows, int inChannels, int outChannels, Parallelism parallelism)
     {
         ValidateForward(input, weight, bias, output, rows, inChannels, outChannels);
-        if (!bias.IsEmpty)
-        {
-            for (var row = 0; row < rows; row++) bias.CopyTo(output.Slice(row * outChannels, outChannels));
-        }
+        if (!bias.IsEmpty) BroadcastRows(bias, output, rows, outChannels, parallelism);
 
         Gemm.Multiply(
             input, Math.Max(1, inChannels), false, weight, Math.Max(1, inChannels), true, output, Math.Max(1, outChannels),
@@ -58,7 +55,18 @@ public static class Linear
     public static void Backward(
         ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
         Span<float> inputGradient, Span<float> weightGradient, Span<float> biasGradient,
-        int rows, int inChannels, int outChannels, Parallelism parallelism)
+        int rows, int inChannels, int outChannels, Parallelism parallelism) =>
+        Backward(outputGradient, input, weight, inputGradient, weightGradient, biasGradient, rows, inChannels, outChannels, parallelism, overwriteInputGradient: false);
+
+    /// <summary>
+    /// <see cref="Backward(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Span{float}, Span{float}, int, int, int, Parallelism)"/>,
+    /// except that with <paramref name="overwriteInputGradient"/> ∂input is overwritten (Gemm beta = 0) rather than
+    /// accumulated: the models use it for per-block temporaries, which then need no clearing first.
+    /// </summary>
+    internal static void Backward(
+        ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
+        Span<float> inputGradient, Span<float> weightGradient, Span<float> biasGradient,
+        int rows, int inChannels, int outChannels, Parallelism parallelism, bool overwriteInputGradient)
     {
         ValidateBackward(outputGradient, input, weight, inputGradient, weightGradient, biasGradient, rows, inChannels, outChannels);
         var leadingIn = Math.Max(1, inChannels);
@@ -67,7 +75,7 @@ public static class Linear
         {
             Gemm.Multiply(
                 outputGradient, leadingOut, false, weight, leadingIn, false, inputGradient, leadingIn,
-                rows, inChannels, outChannels, 1f, 1f, parallelism);
+                rows, inChannels, outChannels, 1f, overwriteInputGradient ? 0f : 1f, parallelism);
         }
 
         if (!weightGradient.IsEmpty)
@@ -80,6 +88,22 @@ public static class Linear
         if (!biasGradient.IsEmpty) AccumulateColumnSums(outputGradient, biasGradient, rows, outChannels, parallelism);
     }
 
+    /// <summary>Copies <paramref name="row"/> into each of the <paramref name="rows"/> rows of <paramref name="matrix"/>, split between threads.</summary>
+    private static unsafe void BroadcastRows(ReadOnlySpan<float> row, Span<float> matrix, int rows, int columns, Parallelism parallelism)
+    {
+        fixed (float* rowPointer = row)
+        fixed (float* matrixPointer = matrix)
+        {
+            var threads = (long)rows * columns < 1 << 16 ? Parallelism.Sequential : parallelism;
+            threads.For(rows, ((nint)rowPointer, (nint)matrixPointer, columns), static (state, start, end) =>
+            {
+                var (source, target, width) = state;
+                var values = new ReadOnlySpan<float>((float*)source, width);
+                for (var index = start; index < end; index++) values.CopyTo(new Span<float>((float*)target + (long)index * width, width));
+            }, minimumChunk: 64);
+        }
+    }
+
     /// <summary>sums[j] += Σ_row values[row, j], each column summed in row order by one thread.</summary>
     private static unsafe void AccumulateColumnSums(ReadOnlySpan<float> values, Span<float> sums, int rows, int columns, Parallelism parallelism)
     {
@@ -89,8 +113,9 @@ public static class Linear
             var source = (nint)valuesPointer;
             var target = (nint)sumsPointer;
             var threads = (long)rows * columns < 1 << 16 ? Parallelism.Sequential : parallelism;
-            threads.For(columns, (start, end) =>
+            threads.For(columns, (source, target, rows, columns), static (state, start, end) =>
             {
+                var (source, target, rows, columns) = state;
                 var sum = new Span<float>((float*)target + start, end - start);
                 for (var row = 0; row < rows; row++)
                     TensorPrimitives.Add(sum, new ReadOnlySpan<float>((float*)source + (long)row * columns + start, end - start), sum);

@@ -26,11 +26,10 @@ public static class Residual
         CheckForward(left, right, output, count);
         fixed (float* leftPointer = left, rightPointer = right, outputPointer = output)
         {
-            float* leftAddress = leftPointer, rightAddress = rightPointer, outputAddress = outputPointer;
-            parallelism.For(count, (start, end) => TensorPrimitives.Add(
-                new ReadOnlySpan<float>(leftAddress + start, end - start),
-                new ReadOnlySpan<float>(rightAddress + start, end - start),
-                new Span<float>(outputAddress + start, end - start)), MinimumChunk);
+            parallelism.For(count, ((nint)leftPointer, (nint)rightPointer, (nint)outputPointer), static (state, start, end) => TensorPrimitives.Add(
+                new ReadOnlySpan<float>((float*)state.Item1 + start, end - start),
+                new ReadOnlySpan<float>((float*)state.Item2 + start, end - start),
+                new Span<float>((float*)state.Item3 + start, end - start)), MinimumChunk);
         }
     }
 

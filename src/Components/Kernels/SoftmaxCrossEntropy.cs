@@ -58,7 +58,11 @@ public static class SoftmaxCrossEntropy
     /// <param name="parallelism">Threads to use.</param>
     /// <exception cref="ArgumentOutOfRangeException">A size is not positive, or a target is outside [0, V) and not −1.</exception>
     /// <exception cref="ArgumentException">A span's length does not match the shape.</exception>
-    public static unsafe void Backward(ReadOnlySpan<float> probabilities, ReadOnlySpan<int> targets, ReadOnlySpan<float> lossGradients, Span<float> logitsGradient, int rows, int classCount, Parallelism parallelism)
+    public static void Backward(ReadOnlySpan<float> probabilities, ReadOnlySpan<int> targets, ReadOnlySpan<float> lossGradients, Span<float> logitsGradient, int rows, int classCount, Parallelism parallelism) =>
+        Backward(probabilities, targets, lossGradients, logitsGradient, rows, classCount, parallelism, overwrite: false);
+
+    /// <summary>As the public <c>Backward</c>, but with <paramref name="overwrite"/> writes <c>dloss·(p − onehot)</c> (0 on ignored rows) instead of adding it, so the models' logits gradient needs no clearing first.</summary>
+    internal static unsafe void Backward(ReadOnlySpan<float> probabilities, ReadOnlySpan<int> targets, ReadOnlySpan<float> lossGradients, Span<float> logitsGradient, int rows, int classCount, Parallelism parallelism, bool overwrite)
     {
         CheckBackward(probabilities, targets, lossGradients, logitsGradient, rows, classCount);
         var length = rows * classCount;
@@ -69,7 +73,7 @@ public static class SoftmaxCrossEntropy
             var targetsAddress = targetsPointer;
             parallelism.For(rows, (start, end) => BackwardRows(
                 new ReadOnlySpan<float>(probabilitiesAddress, length), new ReadOnlySpan<int>(targetsAddress, rows),
-                new ReadOnlySpan<float>(lossGradientsAddress, rows), new Span<float>(logitsGradientAddress, length), classCount, start, end),
+                new ReadOnlySpan<float>(lossGradientsAddress, rows), new Span<float>(logitsGradientAddress, length), classCount, start, end, overwrite),
                 Math.Max(1, 2 * MinimumChunkElements / classCount));
         }
     }
@@ -133,18 +137,24 @@ public static class SoftmaxCrossEntropy
         return sum;
     }
 
-    private static void BackwardRows(ReadOnlySpan<float> probabilities, ReadOnlySpan<int> targets, ReadOnlySpan<float> lossGradients, Span<float> logitsGradient, int classCount, int start, int end)
+    private static void BackwardRows(ReadOnlySpan<float> probabilities, ReadOnlySpan<int> targets, ReadOnlySpan<float> lossGradients, Span<float> logitsGradient, int classCount, int start, int end, bool overwrite)
     {
         for (var row = start; row < end; row++)
         {
             var target = targets[row];
-            if (target == IgnoredTarget) continue;
-            var p = probabilities.Slice(row * classCount, classCount);
             var dz = logitsGradient.Slice(row * classCount, classCount);
+            if (target == IgnoredTarget)
+            {
+                if (overwrite) dz.Clear();
+                continue;
+            }
+
+            var p = probabilities.Slice(row * classCount, classCount);
             var lossGradient = lossGradients[row];
             // The target entry gets (p − 1)·dloss in one rounding, as the reference does.
-            var targetGradient = dz[target] + (p[target] - 1f) * lossGradient;
-            TensorPrimitives.MultiplyAdd(p, lossGradient, dz, dz);
+            var targetGradient = (overwrite ? 0f : dz[target]) + (p[target] - 1f) * lossGradient;
+            if (overwrite) TensorPrimitives.Multiply(p, lossGradient, dz);
+            else TensorPrimitives.MultiplyAdd(p, lossGradient, dz, dz);
             dz[target] = targetGradient;
         }
     }
@@ -219,7 +229,7 @@ public static class SoftmaxCrossEntropy
             }
         }
 
-        /// <summary>Adds <c>dloss·(p − onehot(target))</c> to each non-ignored row; see <see cref="SoftmaxCrossEntropy.Backward"/>.</summary>
+        /// <summary>Adds <c>dloss·(p − onehot(target))</c> to each non-ignored row; see <see cref="SoftmaxCrossEntropy.Backward(ReadOnlySpan{float}, ReadOnlySpan{int}, ReadOnlySpan{float}, Span{float}, int, int, Parallelism)"/>.</summary>
         /// <param name="probabilities">The softmax written by forward, N×V.</param>
         /// <param name="targets">Target class per row, or −1 to ignore the row, N.</param>
         /// <param name="lossGradients">dL/dloss_i per row, N.</param>

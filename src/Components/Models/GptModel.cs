@@ -116,11 +116,9 @@ public sealed class GptModel : ICausalLanguageModel
         KernelGuard.RequireLength(positionLossGradients.Length, rows, nameof(positionLossGradients));
         var (channels, vocabulary) = (Config.Channels, Config.VocabularySize);
         var logitsGradientSpan = logitsGradient.AsSpan(0, rows * vocabulary);
-        logitsGradientSpan.Clear();
-        SoftmaxCrossEntropy.Backward(probabilities.AsSpan(0, rows * vocabulary), targets.AsSpan(0, rows), positionLossGradients, logitsGradientSpan, rows, vocabulary, Parallelism);
+        SoftmaxCrossEntropy.Backward(probabilities.AsSpan(0, rows * vocabulary), targets.AsSpan(0, rows), positionLossGradients, logitsGradientSpan, rows, vocabulary, Parallelism, overwrite: true);
         var normalizedGradientSpan = normalizedGradient.AsSpan(0, rows * channels);
-        normalizedGradientSpan.Clear();
-        Linear.Backward(logitsGradientSpan, normalized.AsSpan(0, rows * channels), Parameters.ValuesOf(body.TokenEmbedding), normalizedGradientSpan, body.Gradients(body.TokenEmbedding), Span<float>.Empty, rows, channels, vocabulary, Parallelism);
+        Linear.Backward(logitsGradientSpan, normalized.AsSpan(0, rows * channels), Parameters.ValuesOf(body.TokenEmbedding), normalizedGradientSpan, body.Gradients(body.TokenEmbedding), Span<float>.Empty, rows, channels, vocabulary, Parallelism, overwriteInputGradient: true);
         body.Backward(normalizedGradientSpan, batchSize, tokenCount, Parallelism);
     }
 

@@ -118,15 +118,17 @@ public sealed class TransformerBlock
     {
         var (channels, hidden) = (config.Channels, config.HiddenChannels);
         var p = Parameters;
+        // The temporaries below are overwritten (Gemm beta = 0), not accumulated, so they need no clearing;
+        // only the parameter gradients and the two residual branches accumulate.
         outputGradient.CopyTo(Live(residualGradient, channels));
-        Linear.Backward(outputGradient, Live(activated, hidden), Values(p.ContractWeight), Zeroed(activatedGradient, hidden), Gradients(p.ContractWeight), Gradients(p.ContractBias), rows, hidden, channels, parallelism);
-        Gelu.Backward(Live(activatedGradient, hidden), Live(expanded, hidden), Zeroed(expandedGradient, hidden), rows * hidden, parallelism);
-        Linear.Backward(Live(expandedGradient, hidden), Live(secondNormOutput, channels), Values(p.ExpandWeight), Zeroed(secondNormGradient, channels), Gradients(p.ExpandWeight), Gradients(p.ExpandBias), rows, channels, hidden, parallelism);
+        Linear.Backward(outputGradient, Live(activated, hidden), Values(p.ContractWeight), Live(activatedGradient, hidden), Gradients(p.ContractWeight), Gradients(p.ContractBias), rows, hidden, channels, parallelism, overwriteInputGradient: true);
+        Gelu.Backward(Live(activatedGradient, hidden), Live(expanded, hidden), Live(expandedGradient, hidden), rows * hidden, parallelism, overwrite: true);
+        Linear.Backward(Live(expandedGradient, hidden), Live(secondNormOutput, channels), Values(p.ExpandWeight), Live(secondNormGradient, channels), Gradients(p.ExpandWeight), Gradients(p.ExpandBias), rows, channels, hidden, parallelism, overwriteInputGradient: true);
         LayerNorm.Backward(Live(secondNormGradient, channels), Live(residual, channels), Values(p.SecondNormScale), Live(secondNormMean, 1), Live(secondNormDeviation, 1), Live(residualGradient, channels), Gradients(p.SecondNormScale), Gradients(p.SecondNormShift), rows, channels, parallelism);
         Live(residualGradient, channels).CopyTo(inputGradient);
-        Linear.Backward(Live(residualGradient, channels), Live(attentionOutput, channels), Values(p.ProjectionWeight), Zeroed(attentionOutputGradient, channels), Gradients(p.ProjectionWeight), Gradients(p.ProjectionBias), rows, channels, channels, parallelism);
+        Linear.Backward(Live(residualGradient, channels), Live(attentionOutput, channels), Values(p.ProjectionWeight), Live(attentionOutputGradient, channels), Gradients(p.ProjectionWeight), Gradients(p.ProjectionBias), rows, channels, channels, parallelism, overwriteInputGradient: true);
         Attention.Backward(Live(attentionOutputGradient, channels), Live(qkv, 3 * channels), probabilities.AsSpan(0, batchSize * config.HeadCount * tokenCount * tokenCount), Zeroed(qkvGradient, 3 * channels), batchSize, tokenCount, channels, config.HeadCount, parallelism);
-        Linear.Backward(Live(qkvGradient, 3 * channels), Live(firstNormOutput, channels), Values(p.QkvWeight), Zeroed(firstNormGradient, channels), Gradients(p.QkvWeight), Gradients(p.QkvBias), rows, channels, 3 * channels, parallelism);
+        Linear.Backward(Live(qkvGradient, 3 * channels), Live(firstNormOutput, channels), Values(p.QkvWeight), Live(firstNormGradient, channels), Gradients(p.QkvWeight), Gradients(p.QkvBias), rows, channels, 3 * channels, parallelism, overwriteInputGradient: true);
         LayerNorm.Backward(Live(firstNormGradient, channels), input, Values(p.FirstNormScale), Live(firstNormMean, 1), Live(firstNormDeviation, 1), inputGradient, Gradients(p.FirstNormScale), Gradients(p.FirstNormShift), rows, channels, parallelism);
     }
 
