@@ -6,8 +6,9 @@ using System.Text.RegularExpressions;
 namespace Pipelines.Estimators.Tests.Scripts;
 
 /// <summary>
-/// Runs the F# scripts with <c>dotnet fsi</c> as a child process, so they cannot rot: the spam fine-tuning experiment
-/// and the Brown pre-training experiments end to end on the tiny budget, and the checks of the Pipelines.Scripts helpers.
+/// Runs the F# scripts with <c>dotnet fsi</c> as a child process, so they cannot rot: the spam fine-tuning, Brown
+/// pre-training, sparse pre-training and narrowing-valley experiments end to end on the tiny budget, and the checks of
+/// the Pipelines.Scripts helpers.
 /// </summary>
 /// <remarks>
 /// This project builds <c>src/Scripts</c> first (a project reference that does not reference its assembly), which
@@ -52,6 +53,56 @@ public sealed partial class FsxScriptTests
     }
 
     [TestMethod]
+    public void SparsePretrainingRunsOnTheTinyBudgetAndMatchesNbar()
+    {
+        RunExperiment("sparse_pretraining.fsx", ["summary.csv", "history.csv", "loss-curves.svg", "parameters.svg"], (run, output) =>
+        {
+            Assert.MatchesRegex(SparseSummaryLine(), run.Output, run.Describe());
+            var summary = ReadCsv(Path.Combine(output, "summary.csv"));
+            CollectionAssert.AreEqual(new[] { "dense", "sparse-25-75", "early-0-50", "late-50-100" }, summary.Select(row => row["Run"]).ToArray());
+            var dense = summary[0];
+            var denseCount = Number(dense, "ParameterCount");
+            Assert.AreEqual(denseCount, Number(dense, "AverageParameterCount"), "a dense run's Nbar is its N");
+            foreach (var sparse in summary.Skip(1))
+            {
+                var label = $"{sparse["Run"]}: {string.Join(", ", sparse.Select(pair => $"{pair.Key} {pair.Value}"))}";
+                Assert.IsTrue(Math.Abs(Number(sparse, "AverageParameterCount") / denseCount - 1) < 1e-3, $"Nbar does not match the dense N {denseCount}: {label}");
+                Assert.IsTrue(Number(sparse, "ParameterCount") > denseCount, $"the sparse model is not the bigger one: {label}");
+                Assert.IsTrue(Number(sparse, "FinalNonZeroCount") < denseCount, $"the sparse model does not end smaller than the dense one: {label}");
+                Assert.IsTrue(Number(sparse, "FinalSparsity") is > 0 and < 1, label);
+            }
+
+            foreach (var row in summary)
+                Assert.IsTrue(Number(row, "FinalValidationLoss") is > 0 and < 10, $"{row["Run"]}: validation loss {row["FinalValidationLoss"]}");
+            var history = ReadCsv(Path.Combine(output, "history.csv"));
+            var steps = (int)Number(dense, "Steps");
+            Assert.HasCount(4 * steps, history, "one row per step of each run");
+            Assert.AreEqual(Number(summary[1], "FinalNonZeroCount"), Number(history.Last(row => row["Run"] == "sparse-25-75"), "NonZeroCount"), "N(t) ends at the final count");
+        });
+    }
+
+    [TestMethod]
+    public void NarrowingValleyRunsOnTheTinyBudgetAndWritesThePhaseDiagrams()
+    {
+        string[] maps = [.. from decay in new[] { "wd0", "wd0.1" } from map in new[] { "winner", "adam", "signum", "focus" } select $"{decay}-{map}.svg"];
+        RunExperiment("narrowing_valley.fsx", ["phase-diagram.csv", .. maps], (run, output) =>
+        {
+            Assert.MatchesRegex(ValleySummaryLine(), run.Output, run.Describe());
+            var rows = ReadCsv(Path.Combine(output, "phase-diagram.csv"));
+            Assert.HasCount(2 * 9 * 3, rows, "two weight decays, 3 x 3 cells, three optimizers");
+            foreach (var cell in rows.GroupBy(row => (row["WeightDecay"], row["Sharpness"], row["NoiseLevel"])))
+            {
+                Assert.HasCount(3, cell, $"cell {cell.Key}");
+                Assert.AreEqual(1, cell.Count(row => row["IsWinner"] == "True"), $"cell {cell.Key} has one winner");
+                var winner = cell.Single(row => row["IsWinner"] == "True");
+                Assert.AreEqual(cell.Min(row => Number(row, "BestLoss")), Number(winner, "BestLoss"), $"cell {cell.Key}: the winner has the lowest loss");
+            }
+
+            StringAssert.Contains(File.ReadAllText(Path.Combine(output, "wd0-winner.svg")), "noise sigma");
+        });
+    }
+
+    [TestMethod]
     public void TheLibraryChecksPass()
     {
         var run = RunScript(Path.Combine("tests", "Estimators", "Scripts", "library_checks.fsx"), outputDirectory: null);
@@ -65,6 +116,22 @@ public sealed partial class FsxScriptTests
 
     [GeneratedRegex(@"validation: loss \d+\.\d{4} nats/token \| perplexity \d+\.\d \| \d+\.\d{4} bits/byte")]
     private static partial Regex LanguageModelMetricLine();
+
+    [GeneratedRegex(@"summary: sparse-25-75 vs dense: validation loss \d+\.\d{4} vs \d+\.\d{4} \([+-]\d+\.\d{2}%\), final N \d+ vs \d+")]
+    private static partial Regex SparseSummaryLine();
+
+    [GeneratedRegex(@"summary: weight decay 0\.1: cells won Adam \d+, Signum \d+, Focus \d+ of 9")]
+    private static partial Regex ValleySummaryLine();
+
+    /// <summary>The rows of a CSV file the scripts write (a header, no quoted commas), as column-to-text maps.</summary>
+    private static List<Dictionary<string, string>> ReadCsv(string path)
+    {
+        var lines = File.ReadAllLines(path);
+        var header = lines[0].Split(',');
+        return [.. lines.Skip(1).Select(line => header.Zip(line.Split(',')).ToDictionary(pair => pair.First, pair => pair.Second))];
+    }
+
+    private static double Number(Dictionary<string, string> row, string column) => double.Parse(row[column], CultureInfo.InvariantCulture);
 
     /// <summary>Runs an experiment into a temporary directory, checks its exit code and files, then <paramref name="check"/>s the rest.</summary>
     private static void RunExperiment(string script, string[] expectedFiles, Action<ScriptRun, string> check)
