@@ -39,7 +39,7 @@ module Valley =
             { new IProgress<NarrowingValleyProgress> with
                 member _.Report report =
                     if report.CompletedCells % options.NoiseLevels.Count = 0 then
-                        printfn "%s | a = %g done: %d/%d cells | %.1f s" label report.LastCell.Sharpness report.CompletedCells report.TotalCells clock.Elapsed.TotalSeconds }
+                        printfn "%s | a = %.3g done: %d/%d cells | %.1f s" label report.LastCell.Sharpness report.CompletedCells report.TotalCells clock.Elapsed.TotalSeconds }
         NarrowingValleyExperiment.Run(options, Random seed, progress, Parallelism threads) |> List.ofSeq
 
     /// One row per cell and optimizer.

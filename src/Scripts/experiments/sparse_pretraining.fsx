@@ -13,6 +13,7 @@
 //   summary.csv      one row per run: N, final sparsity, final non-zero count, Nbar, tokens, final validation loss, time
 //   history.csv      per step and run: training loss, learning rate, validation loss (when measured), N(t)
 //   loss-curves.svg  training and validation loss of every run
+//   validation-loss.svg  validation loss of every run
 //   parameters.svg   N(t) of every run (the areas under the curves are equal: the same Nbar)
 
 #load "prelude.fsx"
@@ -145,6 +146,16 @@ outcomes
 |> Charts.lossCurves "Brown: dense vs Nbar-matched sparse pre-training"
 |> Charts.save (Path.Combine(output, "loss-curves.svg"))
 
+// The validation losses alone: the runs' differences are a few hundredths of a nat, lost among the training curves.
+outcomes
+|> List.map (fun outcome ->
+    outcome.Summary.Run,
+    [ for metrics in outcome.History do
+          if metrics.ValidationLoss.HasValue then
+              yield float metrics.Step, metrics.ValidationLoss.Value ])
+|> Charts.line (LineChartOptions(Title = "Validation loss", XAxisLabel = "step", YAxisLabel = "loss (nats per token)"))
+|> Charts.save (Path.Combine(output, "validation-loss.svg"))
+
 outcomes
 |> List.map (fun outcome ->
     $"{outcome.Summary.Run} (Nbar %.0f{outcome.Summary.AverageParameterCount})",
@@ -167,4 +178,4 @@ for run in summaries.Tail do
         run.AverageParameterCount
         baseline.AverageParameterCount
         (100.0 * run.FinalSparsity)
-printfn "wrote summary.csv, history.csv, loss-curves.svg and parameters.svg to %s" output
+printfn "wrote summary.csv, history.csv, loss-curves.svg, validation-loss.svg and parameters.svg to %s" output

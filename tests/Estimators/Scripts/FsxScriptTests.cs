@@ -55,7 +55,7 @@ public sealed partial class FsxScriptTests
     [TestMethod]
     public void SparsePretrainingRunsOnTheTinyBudgetAndMatchesNbar()
     {
-        RunExperiment("sparse_pretraining.fsx", ["summary.csv", "history.csv", "loss-curves.svg", "parameters.svg"], (run, output) =>
+        RunExperiment("sparse_pretraining.fsx", ["summary.csv", "history.csv", "loss-curves.svg", "validation-loss.svg", "parameters.svg"], (run, output) =>
         {
             Assert.MatchesRegex(SparseSummaryLine(), run.Output, run.Describe());
             var summary = ReadCsv(Path.Combine(output, "summary.csv"));
