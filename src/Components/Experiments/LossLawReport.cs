@@ -1,0 +1,68 @@
+using System.Globalization;
+using Pipelines.Components.Reporting;
+
+namespace Pipelines.Components.Experiments;
+
+/// <summary>CSV, SVG charts and a text summary of a <see cref="LossLawExperimentResult"/>.</summary>
+public static class LossLawReport
+{
+    /// <summary>Every scored point: <c>Schedule,Step,LearningRate,Measured,Predicted,RelativeError,Fitted</c>.</summary>
+    public static string PointsCsv(LossLawExperimentResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        var csv = new ExperimentCsv("Schedule", "Step", "LearningRate", "Measured", "Predicted", "RelativeError", "Fitted");
+        foreach (var point in result.Points)
+            csv.Row(point.Schedule, point.Step, point.LearningRate, point.Measured, point.Predicted, point.RelativeError, point.Fitted);
+        return csv.ToString();
+    }
+
+    /// <summary>The measured and predicted validation losses of the WSD run, and optionally the two fitted runs with the law's fit.</summary>
+    public static SvgLineChart Chart(LossLawExperimentResult result, bool includeFittedRuns = true)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        var title = string.Create(CultureInfo.InvariantCulture,
+            $"Annealing loss law: WSD predicted from constant + cosine (MARE {100 * result.WsdMeanAbsoluteRelativeError:F2}%)");
+        var chart = new SvgLineChart(new LineChartOptions { Title = title, XAxisLabel = "step", YAxisLabel = "validation loss (nats/token)", Width = 900 });
+        var names = includeFittedRuns
+            ? new[] { LossLawExperiment.WsdName, LossLawExperiment.ConstantName, LossLawExperiment.CosineName }
+            : [LossLawExperiment.WsdName];
+        foreach (var name in names)
+        {
+            var points = result.Points.Where(point => point.Schedule == name).ToArray();
+            var steps = points.Select(point => (double)point.Step).ToArray();
+            var kind = name == LossLawExperiment.WsdName ? "predicted" : "fit";
+            chart.AddSeries($"{name} measured", steps, points.Select(point => point.Measured).ToArray());
+            chart.AddSeries($"{name} {kind}", steps, points.Select(point => point.Predicted).ToArray());
+        }
+
+        return chart;
+    }
+
+    /// <summary>The learning rate of the three runs over steps.</summary>
+    public static SvgLineChart ScheduleChart(LossLawExperimentResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        var options = result.Options;
+        var chart = new SvgLineChart(new LineChartOptions { Title = "Learning-rate schedules", XAxisLabel = "step", YAxisLabel = "learning rate", Height = 320 });
+        var steps = Enumerable.Range(0, (int)Math.Min(options.Setup.Training.Steps, int.MaxValue)).Select(step => (long)step).ToArray();
+        foreach (var (name, schedule) in new (string, Schedules.ISchedule)[]
+        {
+            (LossLawExperiment.ConstantName, options.ConstantSchedule), (LossLawExperiment.CosineName, options.CosineSchedule), (LossLawExperiment.WsdName, options.WsdSchedule),
+        })
+            chart.AddSeries(name, steps.Select(step => (double)step + 1).ToArray(), steps.Select(schedule.ValueAt).ToArray());
+        return chart;
+    }
+
+    /// <summary>A few lines: the fitted parameters, the in-sample errors and the WSD prediction's errors.</summary>
+    public static string Summary(LossLawExperimentResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        var parameters = result.Fit.Parameters;
+        return string.Create(CultureInfo.InvariantCulture, $"""
+            fit on {LossLawExperiment.ConstantName} + {LossLawExperiment.CosineName}: L0 = {parameters.L0:G5}, A = {parameters.A:G5}, alpha = {parameters.Alpha:G5}, C = {parameters.C:G5}
+            in-sample MARE: {LossLawExperiment.ConstantName} {100 * result.Fit.MeanAbsoluteRelativeErrors[0]:F3}%, {LossLawExperiment.CosineName} {100 * result.Fit.MeanAbsoluteRelativeErrors[1]:F3}%
+            WSD predicted vs measured: MARE {100 * result.WsdMeanAbsoluteRelativeError:F3}%, max {100 * result.WsdMaximumAbsoluteRelativeError:F3}%, final point {100 * result.WsdFinalRelativeError:F3}%
+            final validation losses (measured): constant {result.Constant.FinalValidationLoss:F4}, cosine {result.Cosine.FinalValidationLoss:F4}, WSD {result.Wsd.FinalValidationLoss:F4}
+            """);
+    }
+}
