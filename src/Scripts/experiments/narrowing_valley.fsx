@@ -8,9 +8,10 @@
 //   PIPELINES_BUDGET=tiny dotnet fsi src/Scripts/experiments/narrowing_valley.fsx    (smoke run, seconds)
 //
 // Writes to $PIPELINES_OUTPUT, else artifacts/experiments/narrowing_valley/, for each weight decay wd (0 and 0.1):
-//   phase-diagram.csv        one row per weight decay, cell and optimizer: best mean final loss and its learning rate, winner
+//   wd<wd>.csv               one row per cell and optimizer: best mean final loss, its learning rate, whether it won
 //   wd<wd>-winner.svg        each cell coloured and labelled by its winner
 //   wd<wd>-<optimizer>.svg   each optimizer's best mean final loss, as sign(L) log10(1 + |L|)
+// (NarrowingValleyPhaseDiagram.WriteAll, as samples/NarrowingValley writes them.)
 
 #load "prelude.fsx"
 
@@ -46,23 +47,14 @@ let diagrams =
           let cells = Valley.run label threads 2025 (optionsWith weightDecay)
           weightDecay, cells ]
 
-Csv.write (Path.Combine(output, "phase-diagram.csv")) [ for weightDecay, cells in diagrams do yield! Valley.rows weightDecay cells ]
-
 for weightDecay, cells in diagrams do
     let prefix = String.Format(CultureInfo.InvariantCulture, "wd{0}", weightDecay)
     let suffix = $"weight decay %g{weightDecay}"
-    cells
-    |> Valley.winnerMap $"Narrowing valley: winner ({suffix})"
-    |> Charts.save (Path.Combine(output, $"{prefix}-winner.svg"))
-    for optimizer in (optionsWith weightDecay).Optimizers do
-        cells
-        |> Valley.bestLossMap $"{optimizer}: best mean final loss ({suffix})" optimizer
-        |> Charts.save (Path.Combine(output, $"{prefix}-{optimizer.ToString().ToLowerInvariant()}.svg"))
-
+    NarrowingValleyPhaseDiagram.WriteAll(Array.ofList cells, output, prefix, suffix) |> ignore
     printfn ""
     printfn "Winner per cell, %s (rows: sharpness a, columns: noise sigma):" suffix
     printf "%s" (Valley.winnerTable cells)
     let wins = Valley.wins cells |> List.map (fun (optimizer, count) -> $"{optimizer} {count}") |> String.concat ", "
     printfn "summary: %s: cells won %s of %d" suffix wins cells.Length
 
-printfn "wrote phase-diagram.csv and the wd*-winner.svg and wd*-<optimizer>.svg heat maps to %s" output
+printfn "wrote wd0.csv, wd0.1.csv and their winner and per-optimizer heat maps to %s" output

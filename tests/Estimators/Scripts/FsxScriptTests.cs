@@ -6,9 +6,8 @@ using System.Text.RegularExpressions;
 namespace Pipelines.Estimators.Tests.Scripts;
 
 /// <summary>
-/// Runs the F# scripts with <c>dotnet fsi</c> as a child process, so they cannot rot: the spam fine-tuning, Brown
-/// pre-training, sparse pre-training and narrowing-valley experiments end to end on the tiny budget, and the checks of
-/// the Pipelines.Scripts helpers.
+/// Runs the F# scripts with <c>dotnet fsi</c> as a child process, so they cannot rot: every experiment of
+/// <c>src/Scripts/experiments</c> end to end on the tiny budget, and the checks of the Pipelines.Scripts helpers.
 /// </summary>
 /// <remarks>
 /// This project builds <c>src/Scripts</c> first (a project reference that does not reference its assembly), which
@@ -84,21 +83,57 @@ public sealed partial class FsxScriptTests
     [TestMethod]
     public void NarrowingValleyRunsOnTheTinyBudgetAndWritesThePhaseDiagrams()
     {
-        string[] maps = [.. from decay in new[] { "wd0", "wd0.1" } from map in new[] { "winner", "adam", "signum", "focus" } select $"{decay}-{map}.svg"];
-        RunExperiment("narrowing_valley.fsx", ["phase-diagram.csv", .. maps], (run, output) =>
+        string[] files = [.. from decay in new[] { "wd0", "wd0.1" } from file in new[] { ".csv", "-winner.svg", "-adam.svg", "-signum.svg", "-focus.svg" } select decay + file];
+        RunExperiment("narrowing_valley.fsx", files, (run, output) =>
         {
             Assert.MatchesRegex(ValleySummaryLine(), run.Output, run.Describe());
-            var rows = ReadCsv(Path.Combine(output, "phase-diagram.csv"));
-            Assert.HasCount(2 * 9 * 3, rows, "two weight decays, 3 x 3 cells, three optimizers");
-            foreach (var cell in rows.GroupBy(row => (row["WeightDecay"], row["Sharpness"], row["NoiseLevel"])))
+            foreach (var decay in new[] { "wd0", "wd0.1" })
             {
-                Assert.HasCount(3, cell, $"cell {cell.Key}");
-                Assert.AreEqual(1, cell.Count(row => row["IsWinner"] == "True"), $"cell {cell.Key} has one winner");
-                var winner = cell.Single(row => row["IsWinner"] == "True");
-                Assert.AreEqual(cell.Min(row => Number(row, "BestLoss")), Number(winner, "BestLoss"), $"cell {cell.Key}: the winner has the lowest loss");
+                var rows = ReadCsv(Path.Combine(output, decay + ".csv"));
+                Assert.HasCount(9 * 3, rows, $"{decay}: 3 x 3 cells, three optimizers");
+                foreach (var cell in rows.GroupBy(row => (row["Sharpness"], row["NoiseLevel"])))
+                {
+                    Assert.HasCount(3, cell, $"{decay} cell {cell.Key}");
+                    var winner = cell.Single(row => row["IsWinner"] == "True");
+                    Assert.AreEqual(cell.Min(row => Number(row, "BestLoss")), Number(winner, "BestLoss"), $"{decay} cell {cell.Key}: the winner has the lowest loss");
+                }
             }
 
             StringAssert.Contains(File.ReadAllText(Path.Combine(output, "wd0-winner.svg")), "noise sigma");
+        });
+    }
+
+    [TestMethod]
+    public void OptimizersBrownRunsOnTheTinyBudgetAndPicksEachOptimizersBestRate()
+    {
+        RunExperiment("optimizers_brown.fsx", ["summary.csv", "curves.csv", "table.md", "validation.svg", "training.svg"], (run, output) =>
+        {
+            Assert.MatchesRegex(OptimizerSummaryLine(), run.Output, run.Describe());
+            var summary = ReadCsv(Path.Combine(output, "summary.csv"));
+            CollectionAssert.AreEqual(new[] { "AdamW", "AdamW", "Signum", "FOCUS" }, summary.Select(row => row["Optimizer"]).ToArray());
+            foreach (var optimizer in summary.GroupBy(row => row["Optimizer"]))
+            {
+                var best = optimizer.Single(row => row["IsBest"] == "True");
+                Assert.AreEqual(optimizer.Min(row => Number(row, "FinalValidationLoss")), Number(best, "FinalValidationLoss"), $"{optimizer.Key}: the best rate has the lowest loss");
+            }
+
+            StringAssert.StartsWith(File.ReadAllText(Path.Combine(output, "table.md")), "| Optimizer |");
+            Assert.HasCount(4 * 40, ReadCsv(Path.Combine(output, "curves.csv")), "one row per step of each run");
+        });
+    }
+
+    [TestMethod]
+    public void LossLawRunsOnTheTinyBudgetAndPredictsTheWsdRun()
+    {
+        RunExperiment("loss_law.fsx", ["points.csv", "prediction.svg", "prediction-wsd.svg", "schedules.svg", "summary.txt"], (run, output) =>
+        {
+            Assert.MatchesRegex(LossLawSummaryLine(), run.Output, run.Describe());
+            var points = ReadCsv(Path.Combine(output, "points.csv"));
+            CollectionAssert.AreEquivalent(new[] { "constant", "cosine", "WSD" }, points.Select(point => point["Schedule"]).Distinct().ToArray());
+            Assert.IsTrue(points.All(point => (point["Fitted"] == "True") == (point["Schedule"] != "WSD")), "the law is fitted on constant and cosine only");
+            var wsdError = points.Where(point => point["Schedule"] == "WSD").Average(point => Number(point, "RelativeError"));
+            Assert.IsTrue(wsdError is >= 0 and < 0.2, $"the WSD prediction's MARE is {wsdError}");
+            StringAssert.Contains(File.ReadAllText(Path.Combine(output, "summary.txt")), "WSD predicted vs measured: MARE");
         });
     }
 
@@ -122,6 +157,12 @@ public sealed partial class FsxScriptTests
 
     [GeneratedRegex(@"summary: weight decay 0\.1: cells won Adam \d+, Signum \d+, Focus \d+ of 9")]
     private static partial Regex ValleySummaryLine();
+
+    [GeneratedRegex(@"summary: winner (AdamW|Signum|FOCUS) at \d+\.\d{4} nats/token")]
+    private static partial Regex OptimizerSummaryLine();
+
+    [GeneratedRegex(@"summary: WSD predicted from constant \+ cosine: MARE \d+\.\d{3}% over \d+ points")]
+    private static partial Regex LossLawSummaryLine();
 
     /// <summary>The rows of a CSV file the scripts write (a header, no quoted commas), as column-to-text maps.</summary>
     private static List<Dictionary<string, string>> ReadCsv(string path)

@@ -172,17 +172,16 @@ let cells =
 check "wins count each optimizer's cells, not those where all diverged" (
     Valley.wins cells = [ ValleyOptimizer.Adam, 1; ValleyOptimizer.Signum, 1; ValleyOptimizer.Focus, 1 ])
 check "axes: sharpness largest first, noise increasing" (Valley.axes cells = ([ 10.0; 1.0 ], [ 0.0; 1.0 ]))
-check "signed log keeps the sign and compresses decades" (Valley.signedLog -999.0 = -3.0 && Valley.signedLog 9.0 = 1.0 && Double.IsNaN(Valley.signedLog infinity))
-let valleyRows = Valley.rows 0.1 cells
-check "one CSV row per cell and optimizer, the winner marked" (
-    valleyRows.Length = 12 && (valleyRows |> List.filter _.IsWinner |> List.map (fun row -> row.Sharpness, row.NoiseLevel, row.Optimizer))
-                              |> List.take 3 = [ 1.0, 0.0, ValleyOptimizer.Adam; 1.0, 1.0, ValleyOptimizer.Signum; 10.0, 0.0, ValleyOptimizer.Focus ])
 let winners = (Valley.winnerTable cells).Split('\n', StringSplitOptions.RemoveEmptyEntries)
 check "the winner table has a header and a row per sharpness, largest first" (
     winners.Length = 3 && winners[1].StartsWith "10 " && winners[1].Contains "Focus" && winners[1].TrimEnd().EndsWith "-" && winners[2].Contains "Adam")
-check "the winner map names the winners and greys the diverged cell" (
-    let svg = (Valley.winnerMap "w" cells).ToSvg() in svg.Contains ">Signum<" && svg.Contains ">-<")
-check "a best-loss map is drawn per optimizer" ((Valley.bestLossMap "focus" ValleyOptimizer.Focus cells).ToSvg().Contains "<svg")
+
+// Token streams and run lines for the Components-level experiments.
+check "a stream puts the end-of-text id before every document" (Corpus.stream 9 (fun text -> [| text.Length |]) [ "ab"; "c" ] = [| 9; 2; 9; 1 |])
+let finished = PretrainingRunResult("AdamW", 3e-3, [||], 4.25, Nullable(), TimeSpan.FromSeconds 12.0)
+let diverged = PretrainingRunResult("FOCUS", 1e-2, [||], infinity, Nullable 17L, TimeSpan.FromSeconds 2.0)
+check "a run line names the optimizer, the rate and the loss" (Runs.format finished = "AdamW | peak lr 0.003 | final validation loss 4.2500 | 12 s")
+check "a diverged run's line names the step" ((Runs.format diverged).Contains "diverged at step 17")
 
 Directory.Delete(directory, true)
 printfn "%d check(s) failed" failed
