@@ -51,15 +51,20 @@ module Experiment =
         | Tiny -> tiny
         | Full -> full
 
-    /// Threads for each training run: <c>PIPELINES_THREADS</c>, else every processor.
+    /// Threads for each training run: <c>PIPELINES_THREADS</c>, else <paramref name="fallback"/> (for example 1 in a script
+    /// that trains several small models at once).
     /// <exception cref="System.ArgumentOutOfRangeException">The variable is not a positive integer.</exception>
-    let threadCount () : int =
+    let threadCountOr (fallback: int) : int =
         match variable ThreadsVariable with
-        | None -> Environment.ProcessorCount
+        | None -> fallback
         | Some text ->
             match Int32.TryParse text with
             | true, count when count >= 1 -> count
             | _ -> raise (ArgumentOutOfRangeException(ThreadsVariable, text, "Must be a positive integer."))
+
+    /// Threads for each training run: <c>PIPELINES_THREADS</c>, else every processor.
+    /// <exception cref="System.ArgumentOutOfRangeException">The variable is not a positive integer.</exception>
+    let threadCount () : int = threadCountOr Environment.ProcessorCount
 
     let private searchUpwards (start: string) =
         let rec search (directory: DirectoryInfo | null) =

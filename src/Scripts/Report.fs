@@ -39,10 +39,12 @@ module Table =
         |> Array.filter (fun property -> property.GetIndexParameters().Length = 0)
         |> Array.sortBy (fun property -> property.MetadataToken)
 
-    /// A value as table text: floats to four significant digits, empty for null and None, invariant culture.
+    /// A value as table text: floats to four significant digits (whole numbers from 10,000 to 10^15, such as
+    /// parameter counts, in full rather than with an exponent), empty for null and None, invariant culture.
     let rec formatValue (value: obj | null) : string =
         match value with
         | null -> ""
+        | :? float as number when abs number >= 1e4 && abs number < 1e15 -> number.ToString("F0", CultureInfo.InvariantCulture)
         | :? float as number -> number.ToString("G4", CultureInfo.InvariantCulture)
         | :? float32 as number -> number.ToString("G4", CultureInfo.InvariantCulture)
         | :? TimeSpan as span -> span.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture) + " s"

@@ -6,8 +6,8 @@ using System.Text.RegularExpressions;
 namespace Pipelines.Estimators.Tests.Scripts;
 
 /// <summary>
-/// Runs the F# scripts with <c>dotnet fsi</c> as a child process, so they cannot rot: the spam fine-tuning experiment
-/// and the Brown pre-training experiments end to end on the tiny budget, and the checks of the Pipelines.Scripts helpers.
+/// Runs the F# scripts with <c>dotnet fsi</c> as a child process, so they cannot rot: every experiment of
+/// <c>src/Scripts/experiments</c> end to end on the tiny budget, and the checks of the Pipelines.Scripts helpers.
 /// </summary>
 /// <remarks>
 /// This project builds <c>src/Scripts</c> first (a project reference that does not reference its assembly), which
@@ -52,6 +52,92 @@ public sealed partial class FsxScriptTests
     }
 
     [TestMethod]
+    public void SparsePretrainingRunsOnTheTinyBudgetAndMatchesNbar()
+    {
+        RunExperiment("sparse_pretraining.fsx", ["summary.csv", "history.csv", "loss-curves.svg", "validation-loss.svg", "parameters.svg"], (run, output) =>
+        {
+            Assert.MatchesRegex(SparseSummaryLine(), run.Output, run.Describe());
+            var summary = ReadCsv(Path.Combine(output, "summary.csv"));
+            CollectionAssert.AreEqual(new[] { "dense", "sparse-25-75", "early-0-50", "late-50-100" }, summary.Select(row => row["Run"]).ToArray());
+            var dense = summary[0];
+            var denseCount = Number(dense, "ParameterCount");
+            Assert.AreEqual(denseCount, Number(dense, "AverageParameterCount"), "a dense run's Nbar is its N");
+            foreach (var sparse in summary.Skip(1))
+            {
+                var label = $"{sparse["Run"]}: {string.Join(", ", sparse.Select(pair => $"{pair.Key} {pair.Value}"))}";
+                Assert.IsTrue(Math.Abs(Number(sparse, "AverageParameterCount") / denseCount - 1) < 1e-3, $"Nbar does not match the dense N {denseCount}: {label}");
+                Assert.IsTrue(Number(sparse, "ParameterCount") > denseCount, $"the sparse model is not the bigger one: {label}");
+                Assert.IsTrue(Number(sparse, "FinalNonZeroCount") < denseCount, $"the sparse model does not end smaller than the dense one: {label}");
+                Assert.IsTrue(Number(sparse, "FinalSparsity") is > 0 and < 1, label);
+            }
+
+            foreach (var row in summary)
+                Assert.IsTrue(Number(row, "FinalValidationLoss") is > 0 and < 10, $"{row["Run"]}: validation loss {row["FinalValidationLoss"]}");
+            var history = ReadCsv(Path.Combine(output, "history.csv"));
+            var steps = (int)Number(dense, "Steps");
+            Assert.HasCount(4 * steps, history, "one row per step of each run");
+            Assert.AreEqual(Number(summary[1], "FinalNonZeroCount"), Number(history.Last(row => row["Run"] == "sparse-25-75"), "NonZeroCount"), "N(t) ends at the final count");
+        });
+    }
+
+    [TestMethod]
+    public void NarrowingValleyRunsOnTheTinyBudgetAndWritesThePhaseDiagrams()
+    {
+        string[] files = [.. from decay in new[] { "wd0", "wd0.1" } from file in new[] { ".csv", "-winner.svg", "-adam.svg", "-signum.svg", "-focus.svg" } select decay + file];
+        RunExperiment("narrowing_valley.fsx", files, (run, output) =>
+        {
+            Assert.MatchesRegex(ValleySummaryLine(), run.Output, run.Describe());
+            foreach (var decay in new[] { "wd0", "wd0.1" })
+            {
+                var rows = ReadCsv(Path.Combine(output, decay + ".csv"));
+                Assert.HasCount(9 * 3, rows, $"{decay}: 3 x 3 cells, three optimizers");
+                foreach (var cell in rows.GroupBy(row => (row["Sharpness"], row["NoiseLevel"])))
+                {
+                    Assert.HasCount(3, cell, $"{decay} cell {cell.Key}");
+                    var winner = cell.Single(row => row["IsWinner"] == "True");
+                    Assert.AreEqual(cell.Min(row => Number(row, "BestLoss")), Number(winner, "BestLoss"), $"{decay} cell {cell.Key}: the winner has the lowest loss");
+                }
+            }
+
+            StringAssert.Contains(File.ReadAllText(Path.Combine(output, "wd0-winner.svg")), "noise sigma");
+        });
+    }
+
+    [TestMethod]
+    public void OptimizersBrownRunsOnTheTinyBudgetAndPicksEachOptimizersBestRate()
+    {
+        RunExperiment("optimizers_brown.fsx", ["summary.csv", "curves.csv", "table.md", "validation.svg", "training.svg"], (run, output) =>
+        {
+            Assert.MatchesRegex(OptimizerSummaryLine(), run.Output, run.Describe());
+            var summary = ReadCsv(Path.Combine(output, "summary.csv"));
+            CollectionAssert.AreEqual(new[] { "AdamW", "AdamW", "Signum", "FOCUS" }, summary.Select(row => row["Optimizer"]).ToArray());
+            foreach (var optimizer in summary.GroupBy(row => row["Optimizer"]))
+            {
+                var best = optimizer.Single(row => row["IsBest"] == "True");
+                Assert.AreEqual(optimizer.Min(row => Number(row, "FinalValidationLoss")), Number(best, "FinalValidationLoss"), $"{optimizer.Key}: the best rate has the lowest loss");
+            }
+
+            StringAssert.StartsWith(File.ReadAllText(Path.Combine(output, "table.md")), "| Optimizer |");
+            Assert.HasCount(4 * 40, ReadCsv(Path.Combine(output, "curves.csv")), "one row per step of each run");
+        });
+    }
+
+    [TestMethod]
+    public void LossLawRunsOnTheTinyBudgetAndPredictsTheWsdRun()
+    {
+        RunExperiment("loss_law.fsx", ["points.csv", "prediction.svg", "prediction-wsd.svg", "schedules.svg", "summary.txt"], (run, output) =>
+        {
+            Assert.MatchesRegex(LossLawSummaryLine(), run.Output, run.Describe());
+            var points = ReadCsv(Path.Combine(output, "points.csv"));
+            CollectionAssert.AreEquivalent(new[] { "constant", "cosine", "WSD" }, points.Select(point => point["Schedule"]).Distinct().ToArray());
+            Assert.IsTrue(points.All(point => (point["Fitted"] == "True") == (point["Schedule"] != "WSD")), "the law is fitted on constant and cosine only");
+            var wsdError = points.Where(point => point["Schedule"] == "WSD").Average(point => Number(point, "RelativeError"));
+            Assert.IsTrue(wsdError is >= 0 and < 0.2, $"the WSD prediction's MARE is {wsdError}");
+            StringAssert.Contains(File.ReadAllText(Path.Combine(output, "summary.txt")), "WSD predicted vs measured: MARE");
+        });
+    }
+
+    [TestMethod]
     public void TheLibraryChecksPass()
     {
         var run = RunScript(Path.Combine("tests", "Estimators", "Scripts", "library_checks.fsx"), outputDirectory: null);
@@ -65,6 +151,28 @@ public sealed partial class FsxScriptTests
 
     [GeneratedRegex(@"validation: loss \d+\.\d{4} nats/token \| perplexity \d+\.\d \| \d+\.\d{4} bits/byte")]
     private static partial Regex LanguageModelMetricLine();
+
+    [GeneratedRegex(@"summary: sparse-25-75 vs dense: validation loss \d+\.\d{4} vs \d+\.\d{4} \([+-]\d+\.\d{2}%\), final N \d+ vs \d+")]
+    private static partial Regex SparseSummaryLine();
+
+    [GeneratedRegex(@"summary: weight decay 0\.1: cells won Adam \d+, Signum \d+, Focus \d+ of 9")]
+    private static partial Regex ValleySummaryLine();
+
+    [GeneratedRegex(@"summary: winner (AdamW|Signum|FOCUS) at \d+\.\d{4} nats/token")]
+    private static partial Regex OptimizerSummaryLine();
+
+    [GeneratedRegex(@"summary: WSD predicted from constant \+ cosine: MARE \d+\.\d{3}% over \d+ points")]
+    private static partial Regex LossLawSummaryLine();
+
+    /// <summary>The rows of a CSV file the scripts write (a header, no quoted commas), as column-to-text maps.</summary>
+    private static List<Dictionary<string, string>> ReadCsv(string path)
+    {
+        var lines = File.ReadAllLines(path);
+        var header = lines[0].Split(',');
+        return [.. lines.Skip(1).Select(line => header.Zip(line.Split(',')).ToDictionary(pair => pair.First, pair => pair.Second))];
+    }
+
+    private static double Number(Dictionary<string, string> row, string column) => double.Parse(row[column], CultureInfo.InvariantCulture);
 
     /// <summary>Runs an experiment into a temporary directory, checks its exit code and files, then <paramref name="check"/>s the rest.</summary>
     private static void RunExperiment(string script, string[] expectedFiles, Action<ScriptRun, string> check)

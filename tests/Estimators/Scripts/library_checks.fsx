@@ -3,6 +3,7 @@
 
 #load "../../../src/Scripts/experiments/prelude.fsx"
 
+open Pipelines.Components.Experiments
 open Pipelines.Components.Training
 open Pipelines.Scripts
 open System
@@ -131,6 +132,56 @@ throws<ArgumentOutOfRangeException> "a learning rate of 0 is rejected by the est
 check "the unigram entropy of two equally frequent bytes is one bit" (abs (LanguageModel.unigramBitsPerByte "abba" - 1.0) < 1e-12)
 check "the unigram entropy of one repeated byte is zero" (LanguageModel.unigramBitsPerByte "aaaa" = 0.0)
 check "documents become rows of one Text column" (Data.documents [ "x"; "y" ] = [ { Text = "x" }; { Text = "y" } ])
+
+// Thread counts.
+Environment.SetEnvironmentVariable(Experiment.ThreadsVariable, null)
+check "without PIPELINES_THREADS the fallback is used" (Experiment.threadCountOr 1 = 1 && Experiment.threadCount () = Environment.ProcessorCount)
+Environment.SetEnvironmentVariable(Experiment.ThreadsVariable, "3")
+check "PIPELINES_THREADS overrides the fallback" (Experiment.threadCountOr 1 = 3)
+Environment.SetEnvironmentVariable(Experiment.ThreadsVariable, "0")
+throws<ArgumentOutOfRangeException> "PIPELINES_THREADS=0 is rejected" (fun () -> Experiment.threadCountOr 1 |> ignore)
+Environment.SetEnvironmentVariable(Experiment.ThreadsVariable, null)
+check "tables print whole large floats in full" ((Table.ofRecords [ { Rate = 269696.4; Loss = 2.0; Note = "" } ]).Contains "269696 ")
+
+// Sparse pre-training helpers.
+let small = { LanguageModelOptions.defaults with Layers = 2; Heads = 2; Channels = 32; ContextLength = 32 }
+let counts = Sparse.parameterCounts 320 small
+// Per block: 4 x 32 x 32 attention + 2 x 4 x 32 x 32 MLP weights (prunable), their biases and two layer norms.
+check "parameter counts: the prunable part is the blocks' linear weights" (counts.Prunable = 2L * 12L * 32L * 32L)
+check "parameter counts: the embeddings are the token and position tables" (counts.Embedding = 320L * 32L + 32L * 32L)
+check "parameter counts: the total is that of the dense tiny model" (counts.Total = 36736L)
+let plans = Sparse.standardPlans (AverageParameterCount 1000.0)
+check "the standard plans are 25-75, 0-50 and 50-100" (
+    plans |> List.map (fun (run, plan) -> run, plan.StartFraction, plan.EndFraction) = [ "sparse-25-75", 0.25, 0.75; "early-0-50", 0.0, 0.5; "late-50-100", 0.5, 1.0 ])
+let targeted = PruningPlan.toEstimatorOptions small (snd plans.Head)
+check "an Nbar target maps onto TargetAverageParameterCount" (targeted.TargetAverageParameterCount = Nullable 1000.0 && targeted.StartFraction = 0.25)
+let fixedSparsity = PruningPlan.toEstimatorOptions small { PruningPlan.defaults with Target = FinalSparsity 0.7; Interval = Some 5L }
+check "a final sparsity maps onto FinalSparsity" (
+    fixedSparsity.FinalSparsity = 0.7 && not fixedSparsity.TargetAverageParameterCount.HasValue && fixedSparsity.PruningInterval = Nullable 5L
+    && fixedSparsity.Pretraining.Model.LayerCount = 2)
+throws<ArgumentOutOfRangeException> "a final sparsity of 1 is rejected by the estimator's record" (fun () ->
+    PruningPlan.toEstimatorOptions small { PruningPlan.defaults with Target = FinalSparsity 1.0 } |> ignore)
+
+// Narrowing-valley helpers, on hand-made cells (losses 1, 2, 3 with Adam, Signum, Focus in turn the winner).
+let score optimizer loss = ValleyScore(optimizer, loss, 0.1, [| loss |])
+let cell noise sharpness (adam, signum, focus) =
+    NarrowingValleyCell(noise, sharpness, [| score ValleyOptimizer.Adam adam; score ValleyOptimizer.Signum signum; score ValleyOptimizer.Focus focus |])
+let cells =
+    [ cell 0.0 1.0 (1.0, 2.0, 3.0); cell 1.0 1.0 (2.0, 1.0, 3.0)
+      cell 0.0 10.0 (3.0, 2.0, 1.0); cell 1.0 10.0 (infinity, infinity, infinity) ]
+check "wins count each optimizer's cells, not those where all diverged" (
+    Valley.wins cells = [ ValleyOptimizer.Adam, 1; ValleyOptimizer.Signum, 1; ValleyOptimizer.Focus, 1 ])
+check "axes: sharpness largest first, noise increasing" (Valley.axes cells = ([ 10.0; 1.0 ], [ 0.0; 1.0 ]))
+let winners = (Valley.winnerTable cells).Split('\n', StringSplitOptions.RemoveEmptyEntries)
+check "the winner table has a header and a row per sharpness, largest first" (
+    winners.Length = 3 && winners[1].StartsWith "10 " && winners[1].Contains "Focus" && winners[1].TrimEnd().EndsWith "-" && winners[2].Contains "Adam")
+
+// Token streams and run lines for the Components-level experiments.
+check "a stream puts the end-of-text id before every document" (Corpus.stream 9 (fun text -> [| text.Length |]) [ "ab"; "c" ] = [| 9; 2; 9; 1 |])
+let finished = PretrainingRunResult("AdamW", 3e-3, [||], 4.25, Nullable(), TimeSpan.FromSeconds 12.0)
+let diverged = PretrainingRunResult("FOCUS", 1e-2, [||], infinity, Nullable 17L, TimeSpan.FromSeconds 2.0)
+check "a run line names the optimizer, the rate and the loss" (Runs.format finished = "AdamW | peak lr 0.003 | final validation loss 4.2500 | 12 s")
+check "a diverged run's line names the step" ((Runs.format diverged).Contains "diverged at step 17")
 
 Directory.Delete(directory, true)
 printfn "%d check(s) failed" failed
