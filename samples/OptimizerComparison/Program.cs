@@ -43,9 +43,9 @@ var training = new LanguageModelTrainingOptions
 var setup = new PretrainingSetup(model, training) { ModelSeed = 11, FinalEvaluationBatches = quick ? 4 : 64 };
 var options = new OptimizerComparisonOptions(setup,
 [
-    OptimizerCandidate.AdamW(arguments.Numbers("adamw", quick ? [3e-3] : [1e-3, 3e-3, 1e-2])),
-    OptimizerCandidate.Signum(arguments.Numbers("signum", quick ? [1e-3] : [1e-4, 3e-4, 1e-3])),
-    OptimizerCandidate.Focus(arguments.Numbers("focus", quick ? [1e-3] : [1e-4, 3e-4, 1e-3])),
+    OptimizerCandidate.AdamW(arguments.Numbers("adamw", quick ? [3e-3] : [3e-4, 1e-3, 3e-3, 1e-2])),
+    OptimizerCandidate.Signum(arguments.Numbers("signum", quick ? [1e-3] : [1e-4, 3e-4, 1e-3, 3e-3])),
+    OptimizerCandidate.Focus(arguments.Numbers("focus", quick ? [1e-3] : [1e-4, 3e-4, 1e-3, 3e-3])),
 ]);
 var runCount = options.Candidates.Sum(candidate => candidate.PeakLearningRates.Count);
 Console.WriteLine($"GPT {model.LayerCount} layers x {model.Channels} wide, context {model.ContextLength}; {runCount} runs of {steps} steps x {training.BatchSize} x {training.SequenceLength} = {setup.TokensPerRun:N0} tokens each, {threads} at a time");

@@ -128,6 +128,22 @@ public static class LossLawExperiment
         return new LossLawExperimentResult(options, constant, cosine, wsd, fit, points);
     }
 
+    /// <summary>
+    /// Fits and scores the same three runs under each annealing-momentum decay lambda of <paramref name="momentumDecays"/>
+    /// (no training). The paper's 0.999 suits runs of tens of thousands of steps; shorter runs may want a shorter memory.
+    /// Choose by <see cref="LossLawExperimentResult.InSampleMeanAbsoluteRelativeError"/>, not by the WSD error, to keep
+    /// the prediction honest.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A lambda outside [0, 1).</exception>
+    /// <exception cref="InvalidOperationException">A run diverged, or has no validation point from the first fitted step on.</exception>
+    public static IReadOnlyList<LossLawExperimentResult> AnalyseMomentumDecays(LossLawExperimentOptions options, IReadOnlyList<double> momentumDecays,
+        PretrainingRunResult constant, PretrainingRunResult cosine, PretrainingRunResult wsd)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(momentumDecays);
+        return momentumDecays.Select(lambda => Analyse(options with { MomentumDecay = lambda }, constant, cosine, wsd)).ToArray();
+    }
+
     private static LossCurve Curve(LossLawExperimentOptions options, PretrainingRunResult run, ISchedule schedule)
     {
         ArgumentNullException.ThrowIfNull(run);
@@ -169,6 +185,7 @@ public sealed class LossLawExperimentResult
         WsdMeanAbsoluteRelativeError = predicted.Average(point => point.RelativeError);
         WsdMaximumAbsoluteRelativeError = predicted.Max(point => point.RelativeError);
         WsdFinalRelativeError = predicted[^1].RelativeError;
+        InSampleMeanAbsoluteRelativeError = fit.MeanAbsoluteRelativeErrors.Average();
     }
 
     /// <summary>The options.</summary>
@@ -197,4 +214,7 @@ public sealed class LossLawExperimentResult
 
     /// <summary>The relative error at the WSD run's last validation point (the final loss).</summary>
     public double WsdFinalRelativeError { get; }
+
+    /// <summary>The mean of the fitted runs' in-sample errors: a way to choose lambda without looking at the WSD run.</summary>
+    public double InSampleMeanAbsoluteRelativeError { get; }
 }

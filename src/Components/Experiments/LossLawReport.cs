@@ -21,7 +21,7 @@ public static class LossLawReport
     {
         ArgumentNullException.ThrowIfNull(result);
         var title = string.Create(CultureInfo.InvariantCulture,
-            $"Annealing loss law: WSD predicted from constant + cosine (MARE {100 * result.WsdMeanAbsoluteRelativeError:F2}%)");
+            $"Loss law (lambda {result.Options.MomentumDecay}): WSD predicted from constant + cosine, MARE {100 * result.WsdMeanAbsoluteRelativeError:F2}%");
         var chart = new SvgLineChart(new LineChartOptions { Title = title, XAxisLabel = "step", YAxisLabel = "validation loss (nats/token)", Width = 900 });
         var names = includeFittedRuns
             ? new[] { LossLawExperiment.WsdName, LossLawExperiment.ConstantName, LossLawExperiment.CosineName }
@@ -53,13 +53,48 @@ public static class LossLawReport
         return chart;
     }
 
+    /// <summary>One row per lambda: <c>MomentumDecay,L0,A,Alpha,C,InSampleMare,ConstantMare,CosineMare,WsdMare,WsdMaximumError,WsdFinalError</c>.</summary>
+    public static string MomentumDecayCsv(IReadOnlyList<LossLawExperimentResult> results)
+    {
+        ArgumentNullException.ThrowIfNull(results);
+        var csv = new ExperimentCsv("MomentumDecay", "L0", "A", "Alpha", "C", "InSampleMare", "ConstantMare", "CosineMare", "WsdMare", "WsdMaximumError", "WsdFinalError");
+        foreach (var result in results)
+        {
+            var parameters = result.Fit.Parameters;
+            csv.Row(result.Options.MomentumDecay, parameters.L0, parameters.A, parameters.Alpha, parameters.C, result.InSampleMeanAbsoluteRelativeError,
+                result.Fit.MeanAbsoluteRelativeErrors[0], result.Fit.MeanAbsoluteRelativeErrors[1], result.WsdMeanAbsoluteRelativeError,
+                result.WsdMaximumAbsoluteRelativeError, result.WsdFinalRelativeError);
+        }
+
+        return csv.ToString();
+    }
+
+    /// <summary>A markdown table of the errors per lambda, the in-sample choice marked.</summary>
+    public static string MomentumDecayTable(IReadOnlyList<LossLawExperimentResult> results)
+    {
+        ArgumentNullException.ThrowIfNull(results);
+        var chosen = results.MinBy(result => result.InSampleMeanAbsoluteRelativeError);
+        var text = new System.Text.StringBuilder();
+        text.Append("| lambda | L0 | A | alpha | C | in-sample MARE (constant, cosine) | WSD MARE | WSD max error | WSD final-point error |\n");
+        text.Append("|---|---|---|---|---|---|---|---|---|\n");
+        foreach (var result in results)
+        {
+            var parameters = result.Fit.Parameters;
+            var mark = ReferenceEquals(result, chosen) ? " (chosen in-sample)" : "";
+            text.Append(string.Create(CultureInfo.InvariantCulture,
+                $"| {result.Options.MomentumDecay}{mark} | {parameters.L0:G4} | {parameters.A:G4} | {parameters.Alpha:G4} | {parameters.C:G4} | {100 * result.Fit.MeanAbsoluteRelativeErrors[0]:F2}%, {100 * result.Fit.MeanAbsoluteRelativeErrors[1]:F2}% | {100 * result.WsdMeanAbsoluteRelativeError:F2}% | {100 * result.WsdMaximumAbsoluteRelativeError:F2}% | {100 * result.WsdFinalRelativeError:F2}% |\n"));
+        }
+
+        return text.ToString();
+    }
+
     /// <summary>A few lines: the fitted parameters, the in-sample errors and the WSD prediction's errors.</summary>
     public static string Summary(LossLawExperimentResult result)
     {
         ArgumentNullException.ThrowIfNull(result);
         var parameters = result.Fit.Parameters;
         return string.Create(CultureInfo.InvariantCulture, $"""
-            fit on {LossLawExperiment.ConstantName} + {LossLawExperiment.CosineName}: L0 = {parameters.L0:G5}, A = {parameters.A:G5}, alpha = {parameters.Alpha:G5}, C = {parameters.C:G5}
+            lambda {result.Options.MomentumDecay}; fit on {LossLawExperiment.ConstantName} + {LossLawExperiment.CosineName}: L0 = {parameters.L0:G5}, A = {parameters.A:G5}, alpha = {parameters.Alpha:G5}, C = {parameters.C:G5}
             in-sample MARE: {LossLawExperiment.ConstantName} {100 * result.Fit.MeanAbsoluteRelativeErrors[0]:F3}%, {LossLawExperiment.CosineName} {100 * result.Fit.MeanAbsoluteRelativeErrors[1]:F3}%
             WSD predicted vs measured: MARE {100 * result.WsdMeanAbsoluteRelativeError:F3}%, max {100 * result.WsdMaximumAbsoluteRelativeError:F3}%, final point {100 * result.WsdFinalRelativeError:F3}%
             final validation losses (measured): constant {result.Constant.FinalValidationLoss:F4}, cosine {result.Cosine.FinalValidationLoss:F4}, WSD {result.Wsd.FinalValidationLoss:F4}

@@ -58,6 +58,25 @@ public sealed class LossLawExperimentTests
     }
 
     [TestMethod]
+    public void TheInSampleErrorPicksTheLambdaTheCurvesWereMadeWith()
+    {
+        var options = Options(600, 10, 1e-2) with { MomentumDecay = 0.99, WarmupSteps = 20, FirstFittedStep = 40 };
+        var law = new LossLawParameters(L0: 2.0, A: 1.5, Alpha: 0.6, C: 3.0);
+        var (constant, cosine, wsd) = (LawRun("constant", options.ConstantSchedule, options, law), LawRun("cosine", options.CosineSchedule, options, law),
+            LawRun("WSD", options.WsdSchedule, options, law));
+
+        var sweep = LossLawExperiment.AnalyseMomentumDecays(options, [0.9, 0.99, 0.999], constant, cosine, wsd);
+
+        CollectionAssert.AreEqual(new[] { 0.9, 0.99, 0.999 }, sweep.Select(result => result.Options.MomentumDecay).ToArray());
+        Assert.AreEqual(0.99, sweep.MinBy(result => result.InSampleMeanAbsoluteRelativeError)!.Options.MomentumDecay);
+        Assert.IsGreaterThan(10 * sweep[1].WsdMeanAbsoluteRelativeError, sweep[0].WsdMeanAbsoluteRelativeError, "a wrong lambda predicts worse");
+        Assert.HasCount(4, LossLawReport.MomentumDecayCsv(sweep).TrimEnd('\n').Split('\n'));
+        var table = LossLawReport.MomentumDecayTable(sweep).TrimEnd('\n').Split('\n');
+        Assert.HasCount(5, table);
+        StringAssert.StartsWith(table[3], "| 0.99 (chosen in-sample) |");
+    }
+
+    [TestMethod]
     public void AShiftedStepAlignmentIsNotPredictedExactly()
     {
         // The same law but measured one step later than the experiment assumes: the WSD decay then misfits,
