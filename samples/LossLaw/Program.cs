@@ -26,22 +26,8 @@ var clock = Stopwatch.StartNew();
 var corpus = BrownCorpus.Load(vocabularySize: 1024);
 Console.WriteLine($"Brown: {corpus.Training.Length:N0} training and {corpus.Validation.Length:N0} validation tokens, vocabulary {corpus.Encoding.VocabularySize}");
 
-var model = new TransformerConfig(
-    layerCount: arguments.Int("layers", quick ? 1 : 3),
-    headCount: 4,
-    channels: arguments.Int("channels", quick ? 32 : 96),
-    contextLength: 64,
-    vocabularySize: corpus.Encoding.VocabularySize);
-var training = new LanguageModelTrainingOptions
-{
-    BatchSize = 16,
-    SequenceLength = 64,
-    Steps = steps,
-    EvaluationInterval = quick ? 5 : 25,
-    EvaluationBatches = quick ? 2 : 8,
-    Seed = 7,
-};
-var setup = new PretrainingSetup(model, training) { ModelSeed = 11, FinalEvaluationBatches = quick ? 4 : 64 };
+var setup = BrownSetup.SmallGpt(arguments, corpus, steps, evaluationInterval: quick ? 5 : 25, quick);
+var (model, training) = (setup.Model, setup.Training);
 var options = new LossLawExperimentOptions(setup, peakLearningRate: arguments.Numbers("peak", [3e-3])[0])
 {
     MomentumDecay = arguments.Numbers("lambda", [0.999])[0],

@@ -1,5 +1,8 @@
 using System.Globalization;
+using Pipelines.Components.Experiments;
+using Pipelines.Components.Models;
 using Pipelines.Components.Text;
+using Pipelines.Components.Training;
 
 namespace Pipelines.Samples;
 
@@ -20,6 +23,31 @@ internal sealed record BrownCorpus(int[] Training, int[] Validation, BytePairEnc
             .Train(training.Split("\n\n"));
         var validationTokens = encoding.Encode(validation);
         return new BrownCorpus(encoding.Encode(training), validationTokens, encoding, (double)validation.Length / validationTokens.Length);
+    }
+}
+
+/// <summary>The small GPT both Brown samples train (3 layers × 96 wide, context 64; 1 × 32 with --quick), on batches of 16 × 64 tokens.</summary>
+internal static class BrownSetup
+{
+    /// <summary>The model, the training options and the run setup; <c>--layers</c> and <c>--channels</c> override the shape.</summary>
+    public static PretrainingSetup SmallGpt(SampleArguments arguments, BrownCorpus corpus, long steps, int evaluationInterval, bool quick)
+    {
+        var model = new TransformerConfig(
+            layerCount: arguments.Int("layers", quick ? 1 : 3),
+            headCount: 4,
+            channels: arguments.Int("channels", quick ? 32 : 96),
+            contextLength: 64,
+            vocabularySize: corpus.Encoding.VocabularySize);
+        var training = new LanguageModelTrainingOptions
+        {
+            BatchSize = 16,
+            SequenceLength = 64,
+            Steps = steps,
+            EvaluationInterval = evaluationInterval,
+            EvaluationBatches = quick ? 2 : 8,
+            Seed = 7,
+        };
+        return new PretrainingSetup(model, training) { ModelSeed = 11, FinalEvaluationBatches = quick ? 4 : 64 };
     }
 }
 
