@@ -27,7 +27,7 @@ var corpus = BrownCorpus.Load(vocabularySize: 1024);
 Console.WriteLine($"Brown: {corpus.Training.Length:N0} training and {corpus.Validation.Length:N0} validation tokens, vocabulary {corpus.Encoding.VocabularySize}");
 
 var setup = BrownSetup.SmallGpt(arguments, corpus, steps, evaluationInterval: quick ? 5 : 25, quick);
-var (model, training) = (setup.Model, setup.Training);
+var model = setup.Model;
 var options = new LossLawExperimentOptions(setup, peakLearningRate: arguments.Numbers("peak", [3e-3])[0])
 {
     MomentumDecay = arguments.Numbers("lambda", [0.999])[0],
