@@ -1,3 +1,4 @@
+using Pipelines.Components.Schedules;
 using System.Diagnostics;
 using Pipelines.Components.Training;
 using Pipelines.Pretraining;
@@ -63,7 +64,12 @@ public sealed class CheckpointResumeTests
                 clock.Start();
                 cancellation.Cancel();
             });
-            var options = PretrainingFixtures.TinyOptions() with { Steps = 1_000_000, CheckpointPath = checkpoint, CheckpointInterval = 1000 };
+            // A constant rate: the resumed run below is shorter, and a default (warmup-stable-decay) plan derived from a
+            // different step count would rightly be refused as a changed plan (WarmupStableDecayPretrainingTests).
+            var options = PretrainingFixtures.TinyOptions() with
+            {
+                Steps = 1_000_000, CheckpointPath = checkpoint, CheckpointInterval = 1000, LearningRateSchedule = new ConstantSchedule(1e-2),
+            };
 
             Assert.ThrowsExactly<OperationCanceledException>(() => PretrainingFixtures.Train(options, progress, cancellation.Token));
 
