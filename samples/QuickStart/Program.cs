@@ -7,7 +7,7 @@ using Pipelines.Pretraining;
 using QuickStart;
 using Spectre.Console;
 
-var steps = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 1000;
+var steps = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 4000;
 using var cancellation = new CancellationTokenSource();
 Console.CancelKeyPress += (_, keyPress) =>
 {
@@ -30,8 +30,8 @@ try
 
     var options = new CausalLanguageModelOptions
     {
-        // Measured on the shipped corpus: at this budget 2 layers beat 4 (more tokens per second), and a peak rate of
-        // 1e-3 beat 5e-4, 2e-3, 5e-3 and 1e-2.
+        // Measured on the shipped corpus at 300-1,000 steps: 2 layers beat 4 (more tokens per second), and a peak rate
+        // of 1e-3 beat 5e-4, 2e-3, 5e-3 and 1e-2. 4,000 steps take about 80 s on two idle cores.
         Model = new TransformerConfig(layerCount: 2, headCount: 4, channels: 128, contextLength: 128),
         BatchSize = 8,
         Steps = steps,
