@@ -1,85 +1,71 @@
+using Microsoft.ML;
+using Microsoft.ML.Runtime;
+
 namespace Pipelines;
 
 /// <summary>
-/// What every catalog holds: its context, and seeds derived under the catalog's name. Estimators are added to a
-/// catalog as extension methods, a simple overload and an options-record overload:
-/// <code>
-/// public static TokenizerEstimator Tokenize(this TextCatalog catalog, string outputColumnName, string inputColumnName) =&gt; ...;
-/// public static TokenizerEstimator Tokenize(this TextCatalog catalog, TokenizerOptions options) =&gt; new(catalog.Context, options);
-/// </code>
+/// What every Pipelines catalog holds: the <see cref="MLContext"/> it hangs off. Estimators are added to a catalog as
+/// extension methods, a simple overload and an options overload, as ML.NET's own catalogs are.
 /// </summary>
+/// <remarks>
+/// Random choices follow ML.NET: an estimator made without an explicit seed draws one from the context's seeded
+/// generator when it is created, so <c>new MLContext(seed)</c> and the same pipeline give the same run.
+/// </remarks>
 public abstract class PipelineCatalog
 {
-    private protected PipelineCatalog(PipelineContext context, string name)
+    private protected PipelineCatalog(MLContext context)
     {
+        ArgumentNullException.ThrowIfNull(context);
         Context = context;
-        Name = name;
     }
 
     /// <summary>The context this catalog belongs to.</summary>
-    public PipelineContext Context { get; }
+    public MLContext Context { get; }
 
-    /// <summary>The catalog's name, which prefixes the purposes of its seeds.</summary>
-    public string Name { get; }
-
-    /// <summary>The seed for <paramref name="purpose"/> within this catalog: <c>Context.DeriveSeed(Name + "/" + purpose)</c>.</summary>
-    public int DeriveSeed(string purpose)
-    {
-        ArgumentNullException.ThrowIfNull(purpose);
-        return Context.DeriveSeed($"{Name}/{purpose}");
-    }
+    /// <summary>A host registered with the context under <paramref name="name"/>: its channel logs to <c>MLContext.Log</c>.</summary>
+    internal IHost CreateHost(string name) => ((IHostEnvironment)Context).Register(name);
 }
 
-/// <summary>General-purpose transforms (<c>context.Transforms</c>).</summary>
-public sealed class TransformsCatalog : PipelineCatalog
-{
-    internal TransformsCatalog(PipelineContext context) : base(context, "Transforms") { }
-}
-
-/// <summary>Text transforms such as tokenizers (<c>context.Text</c>).</summary>
-public sealed class TextCatalog : PipelineCatalog
-{
-    internal TextCatalog(PipelineContext context) : base(context, "Text") { }
-}
-
-/// <summary>Language-model pretraining estimators (<c>context.Pretraining</c>).</summary>
+/// <summary>Language-model pretraining estimators (<c>mlContext.Pretraining()</c>).</summary>
 public sealed class PretrainingCatalog : PipelineCatalog
 {
-    internal PretrainingCatalog(PipelineContext context) : base(context, "Pretraining") { }
+    internal PretrainingCatalog(MLContext context) : base(context) { }
 }
 
-/// <summary>Fine-tuning estimators (<c>context.FineTuning</c>).</summary>
-public sealed class FineTuningCatalog : PipelineCatalog
-{
-    internal FineTuningCatalog(PipelineContext context) : base(context, "FineTuning") { }
-}
-
-/// <summary>Optimizers (<c>context.Optimizers</c>).</summary>
-public sealed class OptimizersCatalog : PipelineCatalog
-{
-    internal OptimizersCatalog(PipelineContext context) : base(context, "Optimizers") { }
-}
-
-/// <summary>Learning-rate schedules (<c>context.Schedules</c>).</summary>
-public sealed class SchedulesCatalog : PipelineCatalog
-{
-    internal SchedulesCatalog(PipelineContext context) : base(context, "Schedules") { }
-}
-
-/// <summary>Sparsity and pruning (<c>context.Sparsity</c>).</summary>
+/// <summary>Sparsity and pruning (<c>mlContext.Sparsity()</c>).</summary>
 public sealed class SparsityCatalog : PipelineCatalog
 {
-    internal SparsityCatalog(PipelineContext context) : base(context, "Sparsity") { }
+    internal SparsityCatalog(MLContext context) : base(context) { }
 }
 
-/// <summary>Low-rank adaptation (<c>context.Lora</c>).</summary>
-public sealed class LoraCatalog : PipelineCatalog
+/// <summary>Optimizers for the training estimators' options (<c>mlContext.Optimizers()</c>).</summary>
+public sealed class OptimizersCatalog : PipelineCatalog
 {
-    internal LoraCatalog(PipelineContext context) : base(context, "Lora") { }
+    internal OptimizersCatalog(MLContext context) : base(context) { }
 }
 
-/// <summary>Differential privacy (<c>context.Privacy</c>).</summary>
-public sealed class PrivacyCatalog : PipelineCatalog
+/// <summary>Learning-rate schedules for the training estimators' options (<c>mlContext.Schedules()</c>).</summary>
+public sealed class SchedulesCatalog : PipelineCatalog
 {
-    internal PrivacyCatalog(PipelineContext context) : base(context, "Privacy") { }
+    internal SchedulesCatalog(MLContext context) : base(context) { }
+}
+
+/// <summary>
+/// The Pipelines catalogs on an <see cref="MLContext"/>, in the way Microsoft.ML.AutoML adds <c>mlContext.Auto()</c>.
+/// The tokenizer and the classifier sit in ML.NET's own catalogs: <c>mlContext.Transforms.Text.TrainBytePairEncoding</c>
+/// and <c>mlContext.MulticlassClassification.Trainers.TextClassifier</c>.
+/// </summary>
+public static class MLContextCatalogs
+{
+    /// <summary>Language-model pretraining: <c>mlContext.Pretraining().CausalLanguageModel(...)</c>.</summary>
+    public static PretrainingCatalog Pretraining(this MLContext context) => new(context);
+
+    /// <summary>Sparse pre-training: <c>mlContext.Sparsity().SparsePretraining(...)</c>.</summary>
+    public static SparsityCatalog Sparsity(this MLContext context) => new(context);
+
+    /// <summary>Optimizer chains (FOCUS, AdamW, Signum, SGD) for the training options.</summary>
+    public static OptimizersCatalog Optimizers(this MLContext context) => new(context);
+
+    /// <summary>Learning-rate schedules (WSD, WSD-S, cosine, ...) for the training options.</summary>
+    public static SchedulesCatalog Schedules(this MLContext context) => new(context);
 }

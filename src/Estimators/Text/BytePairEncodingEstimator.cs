@@ -1,12 +1,14 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
 using Pipelines.Components.Text;
-using Pipelines.Data;
-using Pipelines.Model;
+using Pipelines.MachineLearning;
 
 namespace Pipelines.Text;
 
 /// <summary>
-/// Learns a byte-level BPE tokenizer from a text column (<c>context.Text.TrainBytePairEncoding()</c>); its
-/// transformer adds a column of token ids.
+/// Learns a byte-level BPE tokenizer from a text column (<c>mlContext.Transforms.Text.TrainBytePairEncoding()</c>);
+/// its transformer adds a column of token keys (<see cref="TokenColumn"/>).
 /// </summary>
 /// <remarks>
 /// Byte-pair encoding (Sennrich et al., arXiv 1508.07909), byte-level as in GPT-2: see
@@ -19,9 +21,9 @@ public sealed class BytePairEncodingEstimator : IEstimator<BytePairEncodingTrans
 
     /// <summary>Creates the estimator.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The vocabulary cannot hold the byte tokens and the special tokens.</exception>
-    public BytePairEncodingEstimator(PipelineContext context, BytePairEncodingOptions options)
+    public BytePairEncodingEstimator(IHostEnvironment environment, BytePairEncodingOptions options)
     {
-        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(environment);
         ArgumentNullException.ThrowIfNull(options);
         Options = options;
         trainerOptions = options.ToTrainerOptions();
@@ -44,7 +46,7 @@ public sealed class BytePairEncodingEstimator : IEstimator<BytePairEncodingTrans
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
         SchemaValidation.RequireColumn(inputSchema, Options.InputColumnName, ColumnRequirement.Scalar(TextDataViewType.Instance));
-        return inputSchema.WithColumns(new SchemaShape.Column(Options.OutputColumnName, SchemaShape.Column.VectorKind.VariableVector, NumberDataViewType.Int32, isKey: false));
+        return inputSchema.WithColumns(SchemaShapes.Column(Options.OutputColumnName, SchemaShape.Column.VectorKind.VariableVector, NumberDataViewType.UInt32, isKey: true, TokenColumn.AnnotationShape));
     }
 
     private static IEnumerable<string> ReadTexts(IDataView input, DataViewSchema.Column column)
@@ -61,24 +63,26 @@ public sealed class BytePairEncodingEstimator : IEstimator<BytePairEncodingTrans
 }
 
 /// <summary>
-/// Encodes a text column into a column of token ids (a variable-size <see cref="NumberDataViewType.Int32"/> vector),
-/// lazily, row by row, with a fixed <see cref="BytePairEncoding"/>.
+/// Encodes a text column into a column of token keys (<see cref="TokenColumn"/>), lazily, row by row, with a fixed
+/// <see cref="BytePairEncoding"/>.
 /// </summary>
 /// <remarks>
 /// <c>Decode(Encode(text)) == text</c> for every well-formed string (see <see cref="BytePairEncoding"/>). Immutable
-/// and thread-safe. Saved as kind <see cref="KindName"/>: the column names in <c>model.json</c> and the tokenizer's
-/// own JSON as the entry <c>tokenizer.json</c>.
+/// and thread-safe. Saved by <c>MLContext.Model.Save</c> with the column names in its description and the tokenizer's
+/// own JSON as the entry <c>tokenizer.json</c>; <c>MLContext.Model.Load</c> brings it back as this type.
 /// </remarks>
-public sealed class BytePairEncodingTransformer : ITransformer, ICanSaveModel
+[MachineLearningModelLoader(LoaderSignature)]
+public sealed class BytePairEncodingTransformer : RowMappingTransformer
 {
-    /// <summary>The kind under which the transformer is saved.</summary>
-    public const string KindName = "BytePairEncoding";
-
+    private const string LoaderSignature = "PipelinesBytePairEncode";
     private const string TokenizerEntry = "tokenizer.json";
+    private static readonly ModelVersion ModelVersion = CreateVersion("PLBPETOK", 0x00010001, LoaderSignature);
+
+    private readonly Lazy<DataViewSchema.Annotations> annotations;
 
     /// <summary>Wraps <paramref name="tokenizer"/> (trained here or loaded from a file) as a transformer.</summary>
     /// <param name="tokenizer">The tokenizer.</param>
-    /// <param name="outputColumnName">The column of token ids to add.</param>
+    /// <param name="outputColumnName">The column of token keys to add.</param>
     /// <param name="inputColumnName">The text column to encode.</param>
     /// <param name="parseSpecialTokens">Whether special tokens' text in the input becomes their ids.</param>
     /// <exception cref="ArgumentException">A column name is empty.</exception>
@@ -91,12 +95,13 @@ public sealed class BytePairEncodingTransformer : ITransformer, ICanSaveModel
         OutputColumnName = outputColumnName;
         InputColumnName = inputColumnName;
         ParseSpecialTokens = parseSpecialTokens;
+        annotations = new(() => TokenColumn.CreateAnnotations(tokenizer));
     }
 
     /// <summary>The tokenizer.</summary>
     public BytePairEncoding Tokenizer { get; }
 
-    /// <summary>The column of token ids.</summary>
+    /// <summary>The column of token keys.</summary>
     public string OutputColumnName { get; }
 
     /// <summary>The text column.</summary>
@@ -105,46 +110,28 @@ public sealed class BytePairEncodingTransformer : ITransformer, ICanSaveModel
     /// <summary>Whether special tokens' text in the input becomes their ids.</summary>
     public bool ParseSpecialTokens { get; }
 
-    /// <inheritdoc/>
-    public bool IsRowToRowMapper => true;
+    private protected override ModelVersion Version => ModelVersion;
 
-    /// <inheritdoc/>
-    public string Kind => KindName;
-
-    /// <summary>The token ids of <paramref name="text"/>, as the transform computes them.</summary>
+    /// <summary>The token ids of <paramref name="text"/> (0-based; the column holds them plus one), as the transform computes them.</summary>
     public int[] Encode(string text) => ParseSpecialTokens ? Tokenizer.EncodeWithSpecialTokens(text) : Tokenizer.Encode(text);
 
-    /// <summary>The text of <paramref name="tokens"/>.</summary>
+    /// <summary>The text of <paramref name="tokens"/> (0-based ids).</summary>
     /// <exception cref="ArgumentOutOfRangeException">An id is outside the vocabulary.</exception>
     public string Decode(ReadOnlySpan<int> tokens) => Tokenizer.Decode(tokens);
 
-    /// <inheritdoc/>
-    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
-    {
-        ArgumentNullException.ThrowIfNull(inputSchema);
-        return RowMappedDataView.CreateSchema(inputSchema, new Mapper(this, inputSchema).OutputColumns);
-    }
+    private protected override IRowMapper CreateMapper(DataViewSchema inputSchema) => new Mapper(this, inputSchema);
 
-    /// <inheritdoc/>
-    /// <returns>A <see cref="TokenizedDataView"/>, so that a language model after it knows the tokenizer.</returns>
-    public IDataView Transform(IDataView input)
+    private protected override void SaveModel(IModelWriter writer)
     {
-        ArgumentNullException.ThrowIfNull(input);
-        return new TokenizedDataView(new RowMappedDataView(input, new Mapper(this, input.Schema)), Tokenizer, OutputColumnName);
-    }
-
-    /// <inheritdoc/>
-    public void Save(IModelWriter writer)
-    {
-        ArgumentNullException.ThrowIfNull(writer);
         writer.WriteJson(new Description(OutputColumnName, InputColumnName, ParseSpecialTokens));
         using var stream = writer.WriteStream(TokenizerEntry);
         Tokenizer.Save(stream);
     }
 
-    /// <summary>Loads a transformer saved by <see cref="Save"/>.</summary>
-    internal static ITransformer Load(IModelReader reader)
+    /// <summary>Called by <c>MLContext.Model.Load</c> (registered by <see cref="MachineLearningModelLoaderAttribute"/>).</summary>
+    private static BytePairEncodingTransformer Create(IHostEnvironment environment, object loadContext)
     {
+        var reader = ModelParts.Open(environment, loadContext, ModelVersion);
         var description = reader.ReadJson<Description>();
         using var stream = reader.OpenStream(TokenizerEntry);
         return new BytePairEncodingTransformer(BytePairEncoding.Load(stream), description.OutputColumnName, description.InputColumnName, description.ParseSpecialTokens);
@@ -161,11 +148,11 @@ public sealed class BytePairEncodingTransformer : ITransformer, ICanSaveModel
         {
             this.parent = parent;
             source = SchemaValidation.RequireColumn(inputSchema, parent.InputColumnName, ColumnRequirement.Scalar(TextDataViewType.Instance));
-            InputColumnNames = [parent.InputColumnName];
-            OutputColumns = [new DataViewSchema.DetachedColumn(parent.OutputColumnName, new VectorDataViewType(NumberDataViewType.Int32))];
+            InputColumns = [source];
+            OutputColumns = [new DataViewSchema.DetachedColumn(parent.OutputColumnName, TokenColumn.Type(parent.Tokenizer.VocabularySize), parent.annotations.Value)];
         }
 
-        public IReadOnlyList<string> InputColumnNames { get; }
+        public IReadOnlyList<DataViewSchema.Column> InputColumns { get; }
 
         public IReadOnlyList<DataViewSchema.DetachedColumn> OutputColumns { get; }
 
@@ -174,18 +161,13 @@ public sealed class BytePairEncodingTransformer : ITransformer, ICanSaveModel
             if (!isOutputActive(0)) return [null];
             var textGetter = input.GetGetter<ReadOnlyMemory<char>>(source);
             ReadOnlyMemory<char> text = default;
-            var cachedPosition = -1L;
-            var cached = ReadOnlyMemory<int>.Empty;
-            ValueGetter<ReadOnlyMemory<int>> getter = (ref ReadOnlyMemory<int> value) =>
+            ValueGetter<VBuffer<uint>> getter = (ref VBuffer<uint> value) =>
             {
-                if (input.Position != cachedPosition)
-                {
-                    textGetter(ref text);
-                    cached = parent.Encode(text.ToString());
-                    cachedPosition = input.Position;
-                }
-
-                value = cached;
+                textGetter(ref text);
+                var ids = parent.Encode(text.ToString());
+                var editor = VBufferEditor.Create(ref value, ids.Length);
+                for (var index = 0; index < ids.Length; index++) editor.Values[index] = (uint)ids[index] + 1;
+                value = editor.Commit();
             };
             return [getter];
         }

@@ -21,7 +21,7 @@ public sealed record BytePairEncodingOptions
         InputColumnName = inputColumnName;
     }
 
-    /// <summary>The column of token ids (a variable-size vector of <see cref="Data.NumberDataViewType.Int32"/>).</summary>
+    /// <summary>The column of token ids (a variable-size vector of key, see <see cref="TokenColumn"/>).</summary>
     public string OutputColumnName { get; init => field = ColumnName(value, nameof(OutputColumnName)); }
 
     /// <summary>The text column the tokenizer learns from and encodes.</summary>

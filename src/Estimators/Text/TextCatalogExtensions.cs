@@ -1,19 +1,22 @@
+using Microsoft.ML;
+using Pipelines.MachineLearning;
 using Pipelines.Text;
 
 namespace Pipelines;
 
-/// <summary>The estimators of the <see cref="TextCatalog"/> (<c>context.Text</c>).</summary>
+/// <summary>The tokenizer in ML.NET's text catalog (<c>mlContext.Transforms.Text</c>).</summary>
 public static class TextCatalogExtensions
 {
-    /// <summary>Learns a byte-level BPE tokenizer from <paramref name="inputColumnName"/> and adds the token ids as <paramref name="outputColumnName"/>.</summary>
-    /// <param name="catalog">The text catalog.</param>
-    /// <param name="outputColumnName">The column of token ids (variable-size <c>Vector&lt;Int32&gt;</c>).</param>
+    /// <summary>Learns a byte-level BPE tokenizer from <paramref name="inputColumnName"/> and adds the tokens as <paramref name="outputColumnName"/>.</summary>
+    /// <param name="catalog">ML.NET's text transforms catalog.</param>
+    /// <param name="outputColumnName">The column of token keys (<see cref="TokenColumn"/>: <c>Vector&lt;Key&lt;UInt32, V&gt;&gt;</c>).</param>
     /// <param name="inputColumnName">The text column.</param>
     /// <param name="vocabularySize">Bytes, merges and special tokens together.</param>
     /// <param name="specialTokens">Special tokens (default: <c>&lt;|endoftext|&gt;</c>).</param>
-    /// <example><c>context.Text.TrainBytePairEncoding(vocabularySize: 1024).Append(context.Pretraining.CausalLanguageModel())</c></example>
+    /// <remarks>Byte-pair encoding (Sennrich et al., arXiv 1508.07909), byte-level as in GPT-2.</remarks>
+    /// <example><c>mlContext.Transforms.Text.TrainBytePairEncoding(vocabularySize: 1024).Append(mlContext.Pretraining().CausalLanguageModel())</c></example>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range (the message names it).</exception>
-    public static BytePairEncodingEstimator TrainBytePairEncoding(this TextCatalog catalog, string outputColumnName = "Tokens", string inputColumnName = "Text",
+    public static BytePairEncodingEstimator TrainBytePairEncoding(this TransformsCatalog.TextTransforms catalog, string outputColumnName = "Tokens", string inputColumnName = "Text",
         int vocabularySize = 2048, IReadOnlyList<string>? specialTokens = null)
     {
         ArgumentNullException.ThrowIfNull(catalog);
@@ -24,9 +27,9 @@ public static class TextCatalogExtensions
 
     /// <summary>Learns a byte-level BPE tokenizer as <paramref name="options"/> say.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The vocabulary cannot hold the byte tokens and the special tokens.</exception>
-    public static BytePairEncodingEstimator TrainBytePairEncoding(this TextCatalog catalog, BytePairEncodingOptions options)
+    public static BytePairEncodingEstimator TrainBytePairEncoding(this TransformsCatalog.TextTransforms catalog, BytePairEncodingOptions options)
     {
         ArgumentNullException.ThrowIfNull(catalog);
-        return new BytePairEncodingEstimator(catalog.Context, options);
+        return new BytePairEncodingEstimator(MachineLearningInternals.GetEnvironment(catalog), options);
     }
 }

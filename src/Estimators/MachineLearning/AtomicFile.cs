@@ -1,4 +1,4 @@
-namespace Pipelines.Model;
+namespace Pipelines.MachineLearning;
 
 /// <summary>
 /// Writes a file all at once or not at all: the content goes to a temporary file in the same directory, is flushed
