@@ -4,13 +4,13 @@ using Pipelines.Components.Schedules;
 namespace Pipelines;
 
 /// <summary>
-/// Optimizers for the training estimators' <c>Optimizer</c> option (<c>context.Optimizers</c>). Each entry returns a
+/// Optimizers for the training estimators' <c>Optimizer</c> option (<c>mlContext.Optimizers()</c>). Each entry returns a
 /// factory from the run's learning-rate schedule to the optimizer chain, so the estimator keeps the schedule
 /// (and its phase layout) while the user picks the update rule.
 /// </summary>
 /// <remarks>
 /// <code>
-/// var options = new CausalLanguageModelOptions { Optimizer = context.Optimizers.Focus(), LearningRateSchedule = context.Schedules.WarmupStableDecay(6e-4, 2000) };
+/// var options = new CausalLanguageModelOptions { Optimizer = mlContext.Optimizers().Focus(), LearningRateSchedule = mlContext.Schedules().WarmupStableDecay(6e-4, 2000) };
 /// </code>
 /// Every entry has a simple overload (the paper's defaults) and an options-record overload whose learning rate is
 /// replaced by the run's schedule. See <c>src/Components/Optimization/README.md</c> for the transforms.

@@ -3,7 +3,7 @@ using Pipelines.Components.Schedules;
 namespace Pipelines;
 
 /// <summary>
-/// Learning-rate schedules for the training estimators' <c>LearningRateSchedule</c> option (<c>context.Schedules</c>):
+/// Learning-rate schedules for the training estimators' <c>LearningRateSchedule</c> option (<c>mlContext.Schedules()</c>):
 /// pure functions of the step, validated when made.
 /// </summary>
 /// <remarks>

@@ -161,10 +161,17 @@ public sealed class BytePairEncodingTransformer : RowMappingTransformer
             if (!isOutputActive(0)) return [null];
             var textGetter = input.GetGetter<ReadOnlyMemory<char>>(source);
             ReadOnlyMemory<char> text = default;
+            var cachedPosition = -1L;
+            var ids = Array.Empty<int>();
             ValueGetter<VBuffer<uint>> getter = (ref VBuffer<uint> value) =>
             {
-                textGetter(ref text);
-                var ids = parent.Encode(text.ToString());
+                if (input.Position != cachedPosition)
+                {
+                    textGetter(ref text);
+                    ids = parent.Encode(text.ToString());
+                    cachedPosition = input.Position;
+                }
+
                 var editor = VBufferEditor.Create(ref value, ids.Length);
                 for (var index = 0; index < ids.Length; index++) editor.Values[index] = (uint)ids[index] + 1;
                 value = editor.Commit();

@@ -1,4 +1,4 @@
-using Microsoft.VisualStudio.TestTools.UnitTesting;
+using Microsoft.ML;
 using Pipelines.Components.Optimization;
 using Pipelines.Components.Schedules;
 using Pipelines.Components.Tensors;
@@ -19,9 +19,9 @@ public sealed class OptimizerAndScheduleCatalogTests
     [TestMethod]
     public void EveryOptimizerEntryFollowsTheRunsSchedule()
     {
-        var context = new PipelineContext(seed: 1);
-        var schedule = context.Schedules.WarmupStableDecay(1e-2, totalSteps: 10, decayFraction: 0.5, warmupSteps: 2);
-        foreach (var factory in new[] { context.Optimizers.AdamW(), context.Optimizers.Signum(), context.Optimizers.Focus(), context.Optimizers.Sgd(momentum: 0.9) })
+        var context = new MLContext(seed: 1);
+        var schedule = context.Schedules().WarmupStableDecay(1e-2, totalSteps: 10, decayFraction: 0.5, warmupSteps: 2);
+        foreach (var factory in new[] { context.Optimizers().AdamW(), context.Optimizers().Signum(), context.Optimizers().Focus(), context.Optimizers().Sgd(momentum: 0.9) })
         {
             var arena = Arena();
             var optimizer = new GradientTransformOptimizer(factory(schedule), arena);
@@ -37,8 +37,8 @@ public sealed class OptimizerAndScheduleCatalogTests
     [TestMethod]
     public void OptionsOverloadsKeepEveryOptionButTheRate()
     {
-        var context = new PipelineContext(seed: 1);
-        var focus = context.Optimizers.Focus(FocusOptions.Gpt2(new ConstantSchedule(123))) (new ConstantSchedule(0.5));
+        var context = new MLContext(seed: 1);
+        var focus = context.Optimizers().Focus(FocusOptions.Gpt2(new ConstantSchedule(123))) (new ConstantSchedule(0.5));
         var state = new GradientTransformOptimizer(focus, Arena()).State.Find<ScaleByFocusState>();
         Assert.IsNotNull(state);
         Assert.AreEqual(0.2, state.Gamma);
@@ -49,11 +49,11 @@ public sealed class OptimizerAndScheduleCatalogTests
     [TestMethod]
     public void SchedulesAreValidatedWithTheOptionNamed()
     {
-        var context = new PipelineContext(seed: 1);
-        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => context.Schedules.Constant(-1));
-        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => context.Schedules.WarmupStableDecay(1e-3, totalSteps: 100, decayFraction: 1.5));
-        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => context.Schedules.WarmupStableDecaySimplified(1e-3, [200, 100]));
-        var plan = context.Schedules.WarmupStableDecaySimplified(1e-3, [100, 200], decayFraction: 0.1);
+        var context = new MLContext(seed: 1);
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => context.Schedules().Constant(-1));
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => context.Schedules().WarmupStableDecay(1e-3, totalSteps: 100, decayFraction: 1.5));
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => context.Schedules().WarmupStableDecaySimplified(1e-3, [200, 100]));
+        var plan = context.Schedules().WarmupStableDecaySimplified(1e-3, [100, 200], decayFraction: 0.1);
         CollectionAssert.AreEqual(new long[] { 100, 200 }, plan.DecayedCheckpointSteps.ToArray());
     }
 }

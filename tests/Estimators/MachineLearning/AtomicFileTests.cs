@@ -1,6 +1,6 @@
-using Pipelines.Model;
+using Pipelines.MachineLearning;
 
-namespace Pipelines.Estimators.Tests.Model;
+namespace Pipelines.Estimators.Tests.MachineLearning;
 
 [TestClass]
 public sealed class AtomicFileTests
