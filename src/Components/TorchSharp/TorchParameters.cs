@@ -1,6 +1,7 @@
 using Pipelines.Components.Serialization;
 using Pipelines.Components.Tensors;
 using TorchSharp;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Pipelines.Components.TorchSharp;
@@ -110,9 +111,10 @@ public static class TorchParameters
         parameter.copy_(source);
     }
 
-    private static List<(Tensor Parameter, ParameterSlice Slice)> Match(nn.Module module, ParameterArena arena, string parameterName)
+    /// <summary>Pairs each module parameter with the arena slice of its name; throws listing every missing, extra or reshaped one.</summary>
+    internal static List<(Parameter Parameter, ParameterSlice Slice)> Match(nn.Module module, ParameterArena arena, string parameterName)
     {
-        var pairs = new List<(Tensor, ParameterSlice)>();
+        var pairs = new List<(Parameter, ParameterSlice)>();
         var problems = new List<string>();
         var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (name, parameter) in module.named_parameters())

@@ -53,6 +53,24 @@ internal sealed class TensorComparison(TestContext context, double relative, dou
         context.WriteLine($"NOT OK {name}: at {at} expected {expected[at]:G8}, got {actual[at]:G8}; worst relative error {worstRelative:E2}, normwise {normwise:E2}");
     }
 
+    /// <summary>Checks only the normwise error <c>‖actual − expected‖ / ‖expected‖ ≤ relative</c> (for quantities that drift apart element by element).</summary>
+    public void CompareNormwise(string name, ReadOnlySpan<float> expected, ReadOnlySpan<float> actual)
+    {
+        double differenceSquares = 0, expectedSquares = 0;
+        for (var index = 0; index < expected.Length; index++)
+        {
+            var difference = (double)actual[index] - expected[index];
+            differenceSquares += difference * difference;
+            expectedSquares += (double)expected[index] * expected[index];
+        }
+
+        var normwise = Math.Sqrt(differenceSquares / Math.Max(expectedSquares, double.Epsilon));
+        WorstNormwiseError = Math.Max(WorstNormwiseError, normwise);
+        var passed = expected.Length == actual.Length && normwise <= relative;
+        if (!passed) Failures++;
+        context.WriteLine($"{(passed ? "OK" : "NOT OK")} {name}: normwise {normwise:E2}");
+    }
+
     public void Summarize(string what)
     {
         context.WriteLine($"{what}: worst relative error {WorstRelativeError:E2}, worst normwise error {WorstNormwiseError:E2}");
