@@ -64,6 +64,15 @@ public sealed partial class BytePairEncoding
     }
 
     /// <summary>Writes <see cref="VocabularyFileName"/> and <see cref="MergesFileName"/> into <paramref name="directory"/> (created if missing, files replaced).</summary>
+    /// <remarks>
+    /// Microsoft.ML.Tokenizers' <see cref="Microsoft.ML.Tokenizers.BpeTokenizer"/> loads them
+    /// (<see cref="Microsoft.ML.Tokenizers.BpeOptions"/> with <c>ByteLevel = true</c> and a <see cref="PreTokenizerAdapter"/>;
+    /// for <see cref="EncodeWithSpecialTokens"/>, also the special tokens with their ids) and then gives the ids of
+    /// <see cref="Encode"/> and the text of <see cref="Decode"/>, as tested on the whole Brown corpus, with two known
+    /// exceptions: it writes a lone surrogate as the three bytes of its code point (U+D800 as ED A0 80) where this
+    /// class writes U+FFFD, and its <c>Decode</c> turns each character of a special token that is in the alphabet's upper
+    /// part (U+00A1..U+0143 but U+00AD) into one raw byte instead of its UTF-8.
+    /// </remarks>
     /// <exception cref="InvalidOperationException">Two tokens have the same text (see <see cref="GetGpt2TokenTexts"/>); nothing is written.</exception>
     public void SaveGpt2Files(string directory)
     {
