@@ -60,4 +60,22 @@ public sealed class PreTokenizerTests
 
     [TestMethod]
     public void EmptyTextHasNoChunks() => Assert.IsEmpty(PreTokenizer.Split(""));
+
+    [TestMethod]
+    public void TheAdapterCutsWhereThePreTokenizerCuts()
+    {
+        var text = EnglishLikeText.Generate(20_000, seed: 8) + "\r\n \t\u00a0 'tis 😀😀 x\ud800y " + new string('a', 600);
+        var pieces = new PreTokenizerAdapter([]).PreTokenize(text).Select(piece => text.Substring(piece.Offset, piece.Length));
+        CollectionAssert.AreEqual(PreTokenizer.Split(text).ToArray(), pieces.ToArray());
+        CollectionAssert.AreEqual(pieces.ToArray(), new PreTokenizerAdapter([]).PreTokenize(text.AsSpan()).Select(piece => text.Substring(piece.Offset, piece.Length)).ToArray());
+    }
+
+    [TestMethod]
+    public void TheAdapterCutsOutSpecialTokensWhole()
+    {
+        const string text = "one<|a|><|ab|> two<|a|>";
+        var pieces = new PreTokenizerAdapter(["<|a|>", "<|ab|>"]).PreTokenize(text).Select(piece => text.Substring(piece.Offset, piece.Length));
+        CollectionAssert.AreEqual(new[] { "one", "<|a|>", "<|ab|>", " two", "<|a|>" }, pieces.ToArray());
+        Assert.ThrowsExactly<ArgumentException>(() => new PreTokenizerAdapter(["x", "x"]));
+    }
 }
