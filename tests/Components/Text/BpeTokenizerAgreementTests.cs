@@ -171,32 +171,4 @@ public sealed class BpeTokenizerAgreementTests
         Assert.IsEmpty(differences, string.Join("\n", differences.Take(5)));
         Assert.IsGreaterThan(400, documentCount);
     }
-
-    [TestMethod]
-    [TestCategory("Slow")]
-    public void EncodeThroughputOnTheBrownCorpus()
-    {
-        // Three alternating runs each over every document of both files; the median is reported. The first
-        // runs also fill both tokenizers' caches.
-        var pair = Brown.Value; // trained before the clock starts
-        var documents = Documents("train.txt").Concat(Documents("validation.txt")).ToArray();
-        var megabytes = documents.Sum(document => (long)System.Text.Encoding.UTF8.GetByteCount(document)) / 1e6;
-        var ours = new List<double>();
-        var theirs = new List<double>();
-        long ourTokens = 0, theirTokens = 0;
-        for (var run = 0; run < 3; run++)
-        {
-            var stopwatch = Stopwatch.StartNew();
-            ourTokens = documents.Sum(document => (long)pair.Ours.Encode(document).Length);
-            ours.Add(stopwatch.Elapsed.TotalSeconds);
-            stopwatch.Restart();
-            theirTokens = documents.Sum(document => (long)pair.Plain.EncodeToIds(document).Count);
-            theirs.Add(stopwatch.Elapsed.TotalSeconds);
-        }
-
-        double Median(List<double> seconds) => seconds.Order().ElementAt(1);
-        TestContext.WriteLine($"{documents.Length} documents, {megabytes:F2} MB, {ourTokens} tokens. BytePairEncoding.Encode: median {Median(ours):F2} s = {megabytes / Median(ours):F2} MB/s (runs {string.Join(", ", ours.Select(value => value.ToString("F2")))}); "
-            + $"BpeTokenizer.EncodeToIds: median {Median(theirs):F2} s = {megabytes / Median(theirs):F2} MB/s (runs {string.Join(", ", theirs.Select(value => value.ToString("F2")))}).");
-        Assert.AreEqual(ourTokens, theirTokens);
-    }
 }
