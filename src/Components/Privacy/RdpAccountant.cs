@@ -50,7 +50,9 @@ public sealed class RdpAccountant
     /// <exception cref="ArgumentOutOfRangeException">sigma &lt; 0 or not finite, q outside (0, 1], or steps &lt; 0.</exception>
     public void Step(double noiseMultiplier, double samplingRate, long steps = 1)
     {
-        var phase = new PrivacyPhase(noiseMultiplier, samplingRate, steps);
+        PrivacyGuard.NoiseMultiplier(noiseMultiplier, nameof(noiseMultiplier));
+        PrivacyGuard.SamplingRate(samplingRate, nameof(samplingRate));
+        PrivacyGuard.Steps(steps, nameof(steps));
         if (steps == 0) return;
         if (history.Count > 0 && history[^1] is var last
             && last.NoiseMultiplier.Equals(noiseMultiplier) && last.SamplingRate.Equals(samplingRate))
@@ -59,7 +61,7 @@ public sealed class RdpAccountant
             return;
         }
 
-        history.Add(phase);
+        history.Add(new PrivacyPhase(noiseMultiplier, samplingRate, steps));
     }
 
     /// <summary>The RDP of the whole history at each order (<see cref="RdpOrders.Default"/> when null).</summary>
