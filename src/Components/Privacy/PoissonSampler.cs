@@ -8,7 +8,7 @@ namespace Pipelines.Components.Privacy;
 /// The batch size is Binomial(N, q): it varies from step to step and may be 0. This is the sampling the RDP
 /// accountant assumes (Mironov, Talwar and Zhang 2019, arXiv 1908.10530; Abadi et al. 2016, arXiv 1607.00133);
 /// fixed-size shuffled batches break its guarantee. The noisy sum is divided by the <em>expected</em> size q N
-/// (see NoiseCalibration and the DP transforms), never by the realised one, which would leak the batch size.
+/// (see <see cref="DivideByExpectedBatchSize"/>), never by the realised one, which would leak the batch size.
 /// </para>
 /// <para>
 /// <see cref="SampleStep"/> draws step s's batch from its own stream of the seed (<see cref="SeededRandom.ForStream"/>),
