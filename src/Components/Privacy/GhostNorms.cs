@@ -102,6 +102,31 @@ public static class GhostNorms
         }
     }
 
+    /// <summary>Multiplies example i's rows of a loss gradient by <c>factors[i]</c> (in place): the clipping pass of ghost clipping.</summary>
+    /// <remarks>
+    /// Backpropagation is linear in the gradient it starts from, so scaling example i's gradient at the loss (e.g. the
+    /// logits gradient) by <c>c_i</c> scales every parameter's per-example gradient by <c>c_i</c>; one ordinary backward
+    /// pass then accumulates <c>sum_i c_i g_i</c> (Li et al. 2021, arXiv 2110.05679).
+    /// </remarks>
+    /// <param name="factors">c_i per example [B].</param>
+    /// <param name="gradient">The gradient [B, elementsPerExample], scaled in place.</param>
+    /// <param name="batchSize">B.</param>
+    /// <param name="elementsPerExample">Elements of one example's rows (T times the channels).</param>
+    /// <exception cref="ArgumentOutOfRangeException">A size is negative.</exception>
+    /// <exception cref="ArgumentException">A span's length does not match its shape.</exception>
+    public static void ScaleExamples(ReadOnlySpan<double> factors, Span<float> gradient, int batchSize, int elementsPerExample)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(batchSize);
+        ArgumentOutOfRangeException.ThrowIfNegative(elementsPerExample);
+        CheckLength(factors.Length, batchSize, nameof(factors), "[B]");
+        CheckLength(gradient.Length, (long)batchSize * elementsPerExample, nameof(gradient), "[B, elementsPerExample]");
+        for (var example = 0; example < batchSize; example++)
+        {
+            var rows = gradient.Slice(example * elementsPerExample, elementsPerExample);
+            System.Numerics.Tensors.TensorPrimitives.Multiply(rows, (float)factors[example], rows);
+        }
+    }
+
     private static double Dot(ReadOnlySpan<float> left, ReadOnlySpan<float> right)
     {
         double sum = 0;
