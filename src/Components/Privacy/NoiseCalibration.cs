@@ -37,14 +37,16 @@ public static class NoiseCalibration
     /// <param name="conversion">The RDP-to-epsilon conversion.</param>
     /// <param name="orders">The orders; <see cref="RdpOrders.Default"/> when null.</param>
     /// <param name="alreadySpent">A history the new steps add to (a resumed run, a changed noise level), or null.</param>
+    /// <param name="datasetSize">N, when known: delta must then be below 1/N.</param>
     /// <exception cref="ArgumentOutOfRangeException">A parameter is outside its range, or the target cannot be met below
     /// <see cref="MaximumNoiseMultiplier"/> (the message names <paramref name="targetEpsilon"/>).</exception>
     public static double NoiseMultiplier(
         double targetEpsilon, double delta, double samplingRate, long steps, double tolerance = DefaultTolerance,
-        EpsilonConversion conversion = EpsilonConversion.Improved, IReadOnlyList<double>? orders = null, RdpAccountant? alreadySpent = null)
+        EpsilonConversion conversion = EpsilonConversion.Improved, IReadOnlyList<double>? orders = null, RdpAccountant? alreadySpent = null,
+        long? datasetSize = null)
     {
         PrivacyGuard.Epsilon(targetEpsilon, nameof(targetEpsilon));
-        PrivacyGuard.Delta(delta, nameof(delta));
+        PrivacyGuard.Delta(delta, nameof(delta), datasetSize);
         PrivacyGuard.SamplingRate(samplingRate, nameof(samplingRate));
         if (steps < 1) throw new ArgumentOutOfRangeException(nameof(steps), steps, "steps must be at least 1: without steps every noise level spends the same.");
         PrivacyGuard.Epsilon(tolerance, nameof(tolerance));
@@ -92,14 +94,23 @@ public static class NoiseCalibration
     /// <c>T_alpha = floor((target - c_alpha - spent_alpha) / rdp_alpha)</c> steps, where <c>c_alpha</c> is the
     /// conversion's own term; the answer is the largest <c>T_alpha</c>, checked against the accountant's epsilon.
     /// </remarks>
+    /// <param name="targetEpsilon">The budget epsilon; above 0.</param>
+    /// <param name="delta">delta in (0, 1).</param>
+    /// <param name="noiseMultiplier">sigma, at least 0.</param>
+    /// <param name="samplingRate">q in (0, 1].</param>
+    /// <param name="conversion">The RDP-to-epsilon conversion.</param>
+    /// <param name="orders">The orders; <see cref="RdpOrders.Default"/> when null.</param>
+    /// <param name="alreadySpent">A history the new steps add to, or null.</param>
+    /// <param name="datasetSize">N, when known: delta must then be below 1/N.</param>
     /// <returns>The step count (0 when not even one step fits; <see cref="long.MaxValue"/> when the per-step RDP is 0).</returns>
     /// <exception cref="ArgumentOutOfRangeException">A parameter is outside its range.</exception>
     public static long MaximumSteps(
         double targetEpsilon, double delta, double noiseMultiplier, double samplingRate,
-        EpsilonConversion conversion = EpsilonConversion.Improved, IReadOnlyList<double>? orders = null, RdpAccountant? alreadySpent = null)
+        EpsilonConversion conversion = EpsilonConversion.Improved, IReadOnlyList<double>? orders = null, RdpAccountant? alreadySpent = null,
+        long? datasetSize = null)
     {
         PrivacyGuard.Epsilon(targetEpsilon, nameof(targetEpsilon));
-        PrivacyGuard.Delta(delta, nameof(delta));
+        PrivacyGuard.Delta(delta, nameof(delta), datasetSize);
         PrivacyGuard.NoiseMultiplier(noiseMultiplier, nameof(noiseMultiplier));
         PrivacyGuard.SamplingRate(samplingRate, nameof(samplingRate));
         orders = PrivacyGuard.Orders(orders ?? RdpOrders.Default, nameof(orders));

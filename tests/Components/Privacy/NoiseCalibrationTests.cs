@@ -93,5 +93,8 @@ public sealed class NoiseCalibrationTests
         SubsampledGaussianRdpTests.AssertNames("samplingRate", 0.0, () => NoiseCalibration.StepsForEpochs(3, 0));
         SubsampledGaussianRdpTests.AssertNames("epochs", -3.0, () => NoiseCalibration.StepsForEpochs(-3, 0.1));
         SubsampledGaussianRdpTests.AssertNames("delta", 1.0, () => NoiseCalibration.MaximumSteps(1, 1, 1, 0.1));
+        SubsampledGaussianRdpTests.AssertNames("delta", 0.01, () => NoiseCalibration.MaximumSteps(1, 0.01, 1, 0.1, datasetSize: 100));
+        SubsampledGaussianRdpTests.AssertNames("delta", 0.001, () => NoiseCalibration.NoiseMultiplier(1, 0.001, 0.1, 10, datasetSize: 1000));
+        SubsampledGaussianRdpTests.AssertNames("noiseMultiplier", -1.0, () => NoiseCalibration.MaximumSteps(1, 1e-5, -1, 0.1));
     }
 }
