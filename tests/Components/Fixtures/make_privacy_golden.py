@@ -96,9 +96,14 @@ DEFAULT_ORDERS = [(10 + k) / 10.0 for k in range(1, 100)] + list(range(12, 64))
 
 
 def epsilon(sigma, q, steps, delta, conversion="improved", orders=DEFAULT_ORDERS):
+    return epsilon_of_history([(sigma, q, steps)], delta, conversion, orders)
+
+
+def epsilon_of_history(phases, delta, conversion="improved", orders=DEFAULT_ORDERS):
+    """RDP adds over phases (sigma, q, steps); then the smallest epsilon over the orders."""
     best = (math.inf, math.nan)
     for a in orders:
-        r = steps * rdp_series(sigma, q, a)
+        r = sum(steps * rdp_series(sigma, q, a) for sigma, q, steps in phases)
         if conversion == "improved":
             e = r + math.log((a - 1) / a) - (math.log(delta) + math.log(a)) / (a - 1)
         else:
@@ -135,6 +140,12 @@ def main():
         for a in orders:
             rdp_cases.append({"sigma": sigma, "q": q, "order": a,
                               "series": rdp_series(sigma, q, a), "integral": rdp_integral(sigma, q, a)})
+    # A sweep over small and large noise, tiny to large sampling rates, and orders in (1, 2), (2, 10) and beyond.
+    for sigma in [0.3, 0.6, 2.0, 10.0]:
+        for q in [1e-5, 1e-3, 0.1, 0.5, 0.9]:
+            for a in [1.1, 2.5, 7.75, 32.5]:
+                rdp_cases.append({"sigma": sigma, "q": q, "order": a,
+                                  "series": rdp_series(sigma, q, a), "integral": rdp_integral(sigma, q, a, intervals=40000)})
 
     log_erfc_cases = [{"x": x, "logErfc": log_erfc(x)} for x in [-3.0, -0.5, 0.0, 0.5, 2.0, 5.0, 10.0, 19.0, 24.9, 25.1, 26.0, 30.0, 100.0, 1000.0]]
 
@@ -151,9 +162,16 @@ def main():
         epsilon_cases.append({"sigma": sigma, "q": q, "steps": steps, "delta": delta, "conversion": conversion,
                               "epsilon": eps, "order": order})
 
+    history = [(1.0, 0.01, 300), (2.0, 0.05, 100), (0.8, 0.002, 5000)]
+    history_cases = []
+    for conversion in ["improved", "classic"]:
+        eps, order = epsilon_of_history(history, 1e-6, conversion)
+        history_cases.append({"phases": [list(phase) for phase in history], "delta": 1e-6, "conversion": conversion,
+                              "epsilon": eps, "order": order})
+
     calibration = {"targetEpsilon": 8.0, "delta": 1e-5, "q": 0.04, "steps": int(90 / 0.04),
                    "sigma": calibrate(8.0, 1e-5, 0.04, int(90 / 0.04))}
-    print(json.dumps({"rdp": rdp_cases, "logErfc": log_erfc_cases, "epsilon": epsilon_cases,
+    print(json.dumps({"rdp": rdp_cases, "logErfc": log_erfc_cases, "epsilon": epsilon_cases, "history": history_cases,
                       "calibration": calibration}, indent=1))
 
 

@@ -49,6 +49,24 @@ public sealed class RdpAccountantTests
     }
 
     [TestMethod]
+    public void HeterogeneousHistoryMatchesThePythonGolden()
+    {
+        foreach (var item in PrivacyGolden.Cases("history"))
+        {
+            var accountant = new RdpAccountant();
+            foreach (var phase in item.GetProperty("phases").EnumerateArray())
+                accountant.Step(phase[0].GetDouble(), phase[1].GetDouble(), (long)phase[2].GetDouble());
+            var conversion = item.GetProperty("conversion").GetString() == "classic" ? EpsilonConversion.Classic : EpsilonConversion.Improved;
+
+            var spent = accountant.GetPrivacySpent(item.Number("delta"), conversion);
+
+            Assert.AreEqual(3, accountant.History.Count);
+            SubsampledGaussianRdpTests.AssertRelative(item.Number("epsilon"), spent.Epsilon, 1e-9, $"history, {conversion}");
+            Assert.AreEqual(item.Number("order"), spent.Order, 1e-12);
+        }
+    }
+
+    [TestMethod]
     public void HeterogeneousHistoryAddsThePhasesRdp()
     {
         var accountant = new RdpAccountant();
