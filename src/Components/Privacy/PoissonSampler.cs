@@ -42,10 +42,18 @@ public sealed class PoissonSampler
     public int[] Sample(SeededRandom random)
     {
         ArgumentNullException.ThrowIfNull(random);
+        return Sample(random.NextDouble);
+    }
+
+    /// <summary>One batch drawn with the operating system's cryptographically secure generator, for releases (secure noise needs secure sampling too).</summary>
+    public int[] SampleSecure() => Sample(new SecureUniform().Next);
+
+    private int[] Sample(Func<double> uniform)
+    {
         var batch = new List<int>((int)Math.Min(ExampleCount, 2 * ExpectedBatchSize + 16));
         for (var example = 0; example < ExampleCount; example++)
         {
-            if (random.NextDouble() < SamplingRate) batch.Add(example);
+            if (uniform() < SamplingRate) batch.Add(example);
         }
 
         return [.. batch];

@@ -9,24 +9,12 @@ namespace Pipelines.Components.Privacy;
 /// </remarks>
 public sealed class SecureGaussianSource : IGaussianSource
 {
-    private readonly ulong[] buffer = new ulong[64];
-    private int next = 64;
+    private readonly SecureUniform uniform = new();
 
     /// <inheritdoc />
     public double NextStandardNormal()
     {
-        var radius = Math.Sqrt(-2.0 * Math.Log(1.0 - NextUniform()));
-        return radius * Math.Cos(2.0 * Math.PI * NextUniform());
-    }
-
-    private double NextUniform()
-    {
-        if (next == buffer.Length)
-        {
-            RandomNumberGenerator.Fill(System.Runtime.InteropServices.MemoryMarshal.AsBytes(buffer.AsSpan()));
-            next = 0;
-        }
-
-        return (buffer[next++] >> 11) * (1.0 / (1UL << 53));
+        var radius = Math.Sqrt(-2.0 * Math.Log(1.0 - uniform.Next()));
+        return radius * Math.Cos(2.0 * Math.PI * uniform.Next());
     }
 }

@@ -14,7 +14,7 @@ namespace Pipelines.Components.Tests.Privacy;
 [TestClass]
 public sealed class DpSgdLinearClassifierTests
 {
-    private const int Examples = 256, Tokens = 3, Features = 6, Classes = 4;
+    internal const int Examples = 256, Tokens = 3, Features = 6, Classes = 4;
     private const double ClipNorm = 1, NoiseMultiplier = 1, SamplingRate = 0.125, Delta = 1e-5;
 
     [TestMethod]
@@ -69,7 +69,7 @@ public sealed class DpSgdLinearClassifierTests
     }
 
     /// <summary>Puts sum_i c_i g_i for the batch's examples (sum of token losses) into the arena's gradients.</summary>
-    private static void ComputeGhostClippedSum(
+    internal static void ComputeGhostClippedSum(
         ParameterArena arena, ParameterSlice weight, ParameterSlice bias, float[] inputs, int[] targets, int[] batch, bool clip = true)
     {
         var batchSize = batch.Length;
@@ -103,7 +103,7 @@ public sealed class DpSgdLinearClassifierTests
         Linear.Backward(logitsGradient, input, [], [], arena.GradientsOf(weight), arena.GradientsOf(bias), rows, Features, Classes, Parallelism.Sequential);
     }
 
-    private static (ParameterArena Arena, ParameterSlice Weight, ParameterSlice Bias, float[] Inputs, int[] Targets) MakeProblem()
+    internal static (ParameterArena Arena, ParameterSlice Weight, ParameterSlice Bias, float[] Inputs, int[] Targets) MakeProblem()
     {
         var builder = new ParameterArenaBuilder();
         var weight = builder.Add("classifier.weight", ParameterRole.LinearWeight, Classes, Features);
