@@ -49,7 +49,7 @@ public sealed class ClippedGradientSum
     public static double ClipFactor(double norm, double clipNorm) =>
         Math.Min(1, PrivacyGuard.ClipNorm(clipNorm, nameof(clipNorm)) / (norm + NormStabilizer));
 
-    /// <summary>Clips one example's gradient per group and adds it; returns nothing, the group norms are in <paramref name="groupNorms"/> if given.</summary>
+    /// <summary>Clips one example's gradient per group and adds it to the sum.</summary>
     /// <param name="exampleGradient">The example's gradient, laid out like the arena.</param>
     /// <param name="groupNorms">Receives each group's pre-clip norm (length G), or empty.</param>
     /// <exception cref="ArgumentException">A length does not match.</exception>

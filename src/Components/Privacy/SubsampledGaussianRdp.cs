@@ -20,8 +20,10 @@ namespace Pipelines.Components.Privacy;
 /// once i &gt; alpha):
 /// <c>A = sum_{i&gt;=0} C(alpha,i) [ q^i (1-q)^j exp((i^2-i)/(2 sigma^2)) erfc((i - z0)/(sqrt2 sigma)) / 2
 ///                          + q^j (1-q)^i exp((j^2-j)/(2 sigma^2)) erfc((z0 - j)/(sqrt2 sigma)) / 2 ]</c>,
-/// summed in log space (positive and negative terms apart) until both terms of an index fall below e^-30
-/// (A &gt;= 1, so this is a relative truncation of about 1e-13).
+/// summed in log space (positive and negative terms apart) until, past i = alpha, both terms of an index fall below
+/// e^-30, as Opacus does. Past alpha the terms only shrink (up to a factor of 2): below z0 the factor
+/// <c>(q/(1-q))^i exp((i^2-i)/(2 sigma^2))</c> decreases, its minimum being at z0, and beyond z0 the erfc tail cancels
+/// it, leaving |C(alpha, i)| ~ i^(-alpha-1) with alternating signs. As A &gt;= 1 the truncation is about 1e-13 relative.
 /// </para>
 /// <para>Special cases: q = 0 gives 0; sigma = 0 gives +infinity; q = 1 gives alpha / (2 sigma^2).</para>
 /// </remarks>
