@@ -88,6 +88,33 @@ public static class NoiseCalibration
         return sigmaHigh;
     }
 
+    /// <summary>
+    /// The proposed noise multiplier if the run's projected epsilon stays within the budget with it, else the smallest
+    /// larger one that does: the guard an adaptive noise policy (e.g. RLDP's) applies before each action.
+    /// </summary>
+    /// <remarks>Projects <c>alreadySpent</c> plus <paramref name="remainingSteps"/> steps at (sigma, q) and compares with the budget; raising uses <see cref="NoiseMultiplier"/>.</remarks>
+    /// <param name="proposedNoiseMultiplier">The sigma the policy wants, at least 0.</param>
+    /// <param name="alreadySpent">The history so far.</param>
+    /// <param name="remainingSteps">Steps still to run at this sigma, at least 1.</param>
+    /// <param name="samplingRate">q in (0, 1].</param>
+    /// <param name="targetEpsilon">The run's whole budget, above 0.</param>
+    /// <param name="delta">delta in (0, 1).</param>
+    /// <param name="conversion">The RDP-to-epsilon conversion.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A parameter is outside its range, or the history alone exceeds the budget.</exception>
+    public static double EnforceBudget(
+        double proposedNoiseMultiplier, RdpAccountant alreadySpent, long remainingSteps, double samplingRate, double targetEpsilon, double delta,
+        EpsilonConversion conversion = EpsilonConversion.Improved)
+    {
+        ArgumentNullException.ThrowIfNull(alreadySpent);
+        PrivacyGuard.NoiseMultiplier(proposedNoiseMultiplier, nameof(proposedNoiseMultiplier));
+        if (remainingSteps < 1) throw new ArgumentOutOfRangeException(nameof(remainingSteps), remainingSteps, "remainingSteps must be at least 1.");
+        PrivacyGuard.Epsilon(targetEpsilon, nameof(targetEpsilon));
+        var projected = new RdpAccountant(alreadySpent.History);
+        projected.Step(proposedNoiseMultiplier, samplingRate, remainingSteps);
+        if (projected.GetEpsilon(delta, conversion) <= targetEpsilon) return proposedNoiseMultiplier;
+        return NoiseMultiplier(targetEpsilon, delta, samplingRate, remainingSteps, conversion: conversion, alreadySpent: alreadySpent);
+    }
+
     /// <summary>The most steps at noise multiplier sigma and rate q whose epsilon (added to <paramref name="alreadySpent"/>) stays within the budget.</summary>
     /// <remarks>
     /// RDP is linear in the steps, so for each order alpha the budget allows

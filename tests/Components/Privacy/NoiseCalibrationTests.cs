@@ -54,6 +54,23 @@ public sealed class NoiseCalibrationTests
     }
 
     [TestMethod]
+    public void EnforceBudgetRaisesOnlyTooLittleNoise()
+    {
+        var history = new RdpAccountant([new PrivacyPhase(1.5, 0.02, 500)]);
+
+        var generous = NoiseCalibration.EnforceBudget(3.0, history, 500, 0.02, targetEpsilon: 4, delta: 1e-5);
+        var raised = NoiseCalibration.EnforceBudget(0.5, history, 500, 0.02, targetEpsilon: 4, delta: 1e-5);
+
+        Assert.AreEqual(3.0, generous, "enough noise is left alone");
+        Assert.IsTrue(raised > 0.5);
+        history.Step(raised, 0.02, 500);
+        var epsilon = history.GetEpsilon(1e-5);
+        Assert.IsTrue(epsilon <= 4 && epsilon > 4 - NoiseCalibration.DefaultTolerance, $"projected epsilon {epsilon}");
+        SubsampledGaussianRdpTests.AssertNames("remainingSteps", 0L, () => NoiseCalibration.EnforceBudget(1, history, 0, 0.02, 4, 1e-5));
+        SubsampledGaussianRdpTests.AssertNames("proposedNoiseMultiplier", -1.0, () => NoiseCalibration.EnforceBudget(-1, history, 5, 0.02, 4, 1e-5));
+    }
+
+    [TestMethod]
     public void MaximumStepsIsTheLastStepWithinTheBudget()
     {
         var budget = RdpAccountant.Compute(1.5, 0.04, 2250, 1e-5).Epsilon;
