@@ -135,6 +135,44 @@ public sealed class TextClassifierTrainingTests
         StringAssert.Contains(error.Message, "NaN at index 1");
     }
 
+    public sealed class FlagRow
+    {
+        public string Text { get; set; } = "";
+
+        public bool Label { get; set; }
+    }
+
+    public sealed class FlagPrediction
+    {
+        public bool PredictedLabel { get; set; }
+    }
+
+    [TestMethod]
+    public void ABooleanLabelsKeyValuesSurviveSavingSoMapKeyToValueGivesBooleansBack()
+    {
+        var context = new MLContext(seed: 1);
+        var rows = FineTuningData.Messages(40, seed: 10).Select(row => new FlagRow { Text = row.Text, Label = row.Label == "spam" }).ToArray();
+        var data = context.Data.LoadFromEnumerable(rows);
+        var pipeline = context.Transforms.Conversion.MapValueToKey("Label")
+            .Append(context.Transforms.Text.TrainBytePairEncoding(vocabularySize: 300))
+            .Append(context.MulticlassClassification.Trainers.TextClassifier(FineTuningData.TinyOptions with { Steps = 40 }))
+            .Append(context.Transforms.Conversion.MapKeyToValue("PredictedLabel"));
+        var model = pipeline.Fit(data);
+        using var file = new MemoryStream();
+        context.Model.Save(model, data.Schema, file);
+        file.Position = 0;
+
+        var fresh = new MLContext(seed: 2);
+        var loaded = fresh.Model.Load(file, out _);
+        var output = loaded.Transform(fresh.Data.LoadFromEnumerable(rows));
+
+        Assert.AreEqual(BooleanDataViewType.Instance, output.Schema["PredictedLabel"].Type);
+        var expected = context.Data.CreateEnumerable<FlagPrediction>(model.Transform(data), reuseRowObject: false).Select(row => row.PredictedLabel).ToArray();
+        var actual = fresh.Data.CreateEnumerable<FlagPrediction>(output, reuseRowObject: false).Select(row => row.PredictedLabel).ToArray();
+        CollectionAssert.AreEqual(expected, actual);
+        CollectionAssert.AreEquivalent(new[] { "False", "True" }, model.OfType<TextClassificationTransformer>().Single().ClassNames!.ToArray());
+    }
+
     /// <summary>Reports on the training thread.</summary>
     private sealed class SynchronousProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
     {
