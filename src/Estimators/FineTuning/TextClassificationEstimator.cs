@@ -1,68 +1,86 @@
-using Microsoft.Extensions.Logging;
+using System.Collections.Concurrent;
+using System.Globalization;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
 using Pipelines.Components.Compute;
 using Pipelines.Components.Models;
 using Pipelines.Components.Optimization;
+using Pipelines.Components.Serialization;
 using Pipelines.Components.Training;
-using Pipelines.Data;
+using Pipelines.MachineLearning;
+using Pipelines.Text;
 
 namespace Pipelines.FineTuning;
 
 /// <summary>
-/// Fine-tunes a transformer encoder to classify token sequences (<c>context.FineTuning.TextClassification()</c>): learns
-/// the label dictionary, trains an <see cref="EncoderClassifier"/> with a <see cref="ClassifierTrainer"/>, and returns a
-/// <see cref="TextClassificationTransformer"/> that adds <c>PredictedLabel</c> and <c>Score</c>.
+/// Fine-tunes a transformer encoder to classify token sequences
+/// (<c>mlContext.MulticlassClassification.Trainers.TextClassifier()</c>); its transformer adds <c>PredictedLabel</c>
+/// and <c>Score</c> as ML.NET's multiclass trainers do.
 /// </summary>
 /// <remarks>
-/// The label column may be text, boolean or key; classes are ordered as described on
-/// <see cref="TextClassificationTransformer.Classes"/>. A BERT-style encoder (Devlin et al. 2018, arXiv 1810.04805),
-/// pre-LN and mean-pooled, trained with cross-entropy. Example: <c>samples/SpamFineTune</c>.
+/// <para>
+/// The model is a BERT-style encoder (Devlin et al. 2018, arXiv 1810.04805), pre-LN and mean-pooled: for tokens
+/// <c>t_1..t_n</c> (cut to <see cref="TextClassificationOptions.MaximumSequenceLength"/>),
+/// <c>h = LN_f(Blocks(E[t_i] + P[i]))</c> with bidirectional attention, <c>z = W · mean_i(h_i) + b</c>,
+/// <c>p = softmax(z)</c>, trained to minimise the cross-entropy <c>-ln p[label]</c> averaged over each batch
+/// (<see cref="EncoderClassifier"/>, <see cref="ClassifierTrainer"/>).
+/// </para>
+/// <para>
+/// Columns: the label is a key (put <c>MapValueToKey("Label")</c> before); class <c>k</c> is key <c>k + 1</c> and the
+/// <c>k</c>-th score slot. The tokens are the key vector <see cref="TokenColumn"/> describes; the vocabulary is the
+/// column's key count unless <see cref="TextClassificationOptions.VocabularySize"/> says more. Rows with a missing label
+/// are skipped. Progress and a summary go to <c>MLContext.Log</c>. Example: <c>samples/SpamFineTune</c>.
+/// </para>
 /// </remarks>
 public sealed class TextClassificationEstimator : IEstimator<TextClassificationTransformer>
 {
-    private readonly PipelineContext context;
+    private const string HostName = "TextClassifier";
 
-    /// <summary>Creates the estimator; the options are checked against each other.</summary>
+    private readonly IHost host;
+
+    /// <summary>Creates the estimator; the options are checked against each other and the seed is fixed now.</summary>
+    /// <param name="environment">The <see cref="MLContext"/> (or another ML.NET environment): its seeded generator gives the seed when the options have none, and its log receives the messages.</param>
+    /// <param name="options">The options.</param>
     /// <exception cref="ArgumentOutOfRangeException">Options that do not fit together, naming the option.</exception>
-    public TextClassificationEstimator(PipelineContext context, TextClassificationOptions options)
+    public TextClassificationEstimator(IHostEnvironment environment, TextClassificationOptions options)
     {
-        this.context = context ?? throw new ArgumentNullException(nameof(context));
-        Options = options ?? throw new ArgumentNullException(nameof(options));
+        ArgumentNullException.ThrowIfNull(environment);
+        ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        Options = options;
+        host = environment.Register(HostName);
+        Seed = options.Seed ?? host.Rand.Next();
     }
 
     /// <summary>The options.</summary>
     public TextClassificationOptions Options { get; }
 
-    /// <inheritdoc/>
-    public TextClassificationTransformer Fit(IDataView input) => Fit(input, validation: null);
+    /// <summary>The seed of the initial weights and the batches: the options' seed, or one drawn from the context when the estimator was created.</summary>
+    public int Seed { get; }
 
-    /// <summary>Trains on <paramref name="train"/>, evaluating on <paramref name="validation"/> (may be null), reporting progress.</summary>
-    /// <exception cref="SchemaMismatchException">A column is missing or of the wrong type.</exception>
-    /// <exception cref="ArgumentException">A row has no tokens or no label, the labels hold fewer than two classes, or a validation label was not seen in training.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">The model's vocabulary does not cover a token id (option <c>Model</c>).</exception>
+    /// <summary>Trains on <paramref name="input"/> with the options' validation set, progress, cancellation and checkpoints.</summary>
+    /// <inheritdoc cref="Fit(IDataView, IDataView?, IProgress{TrainingProgress}?, CancellationToken)"/>
+    public TextClassificationTransformer Fit(IDataView input) => Fit(input, Options.ValidationSet, Options.Progress, Options.CancellationToken);
+
+    /// <summary>Trains on <paramref name="train"/>, evaluating on <paramref name="validation"/> (may be null), reporting to <paramref name="progress"/>.</summary>
+    /// <exception cref="SchemaMismatchException">A column is missing or of the wrong type, or the validation label is not the training label's key type.</exception>
+    /// <exception cref="ArgumentException">A labelled row has no tokens, or no row has a label.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><see cref="TextClassificationOptions.VocabularySize"/> is smaller than the token column's key count.</exception>
     /// <exception cref="TrainingDivergedException">The loss or the gradients became non-finite.</exception>
     /// <exception cref="OperationCanceledException">Cancelled (a checkpoint is written first when checkpointing is on).</exception>
     public TextClassificationTransformer Fit(IDataView train, IDataView? validation, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(train);
-        var labelColumn = CheckColumns(train.Schema);
-        if (validation is not null)
-        {
-            var validationLabel = CheckColumns(validation.Schema);
-            if (validationLabel.Type != labelColumn.Type)
-                throw new SchemaMismatchException(Options.LabelColumnName, $"{labelColumn.Type} (the training label's type)", validationLabel.Type.ToString()!, nameof(validation));
-        }
+        var (tokensColumn, labelColumn) = RequireColumns(train.Schema, nameof(train));
+        var classes = LabelClasses.FromColumn(labelColumn, nameof(train));
+        var vocabularySize = ChooseVocabulary(TokenColumn.VocabularySize(tokensColumn));
+        var training = ClassificationRows.Read(train, tokensColumn, labelColumn, "training", out var skippedTraining);
+        var validationSet = validation is null ? null : ReadValidation(validation, labelColumn.Type, vocabularySize);
 
-        var (trainSequences, trainNames) = ReadRows(train, "training");
-        var classes = ClassLabels.Create(labelColumn.Type, Options.LabelColumnName, trainNames.OfType<string>());
-        var training = ToLabeledSequences(trainSequences, trainNames, classes, "training");
-        var validationSet = validation is null ? null : ReadLabeled(validation, classes);
-        CheckVocabulary(training, "training");
-        if (validationSet is not null) CheckVocabulary(validationSet, "validation");
-
-        var seed = Options.Seed ?? context.DeriveSeed("FineTuning/TextClassification");
+        var config = new TransformerConfig(Options.Model.LayerCount, Options.Model.HeadCount, Options.Model.Channels, Options.Model.ContextLength, vocabularySize);
         var parallelism = new Parallelism(Options.ThreadCount ?? Environment.ProcessorCount);
-        var model = EncoderClassifier.Create(Options.Model, classes.Count, SeededRandom.ForStream((ulong)seed, 0).NextUInt64(), parallelism);
+        var model = EncoderClassifier.Create(config, classes.Count, SeededRandom.ForStream(unchecked((ulong)Seed), 0).NextUInt64(), parallelism);
         if (Options.PretrainedWeightsPath is { } pretrained) PretrainedEncoderBody.Load(model, pretrained);
         var steps = Options.Steps ?? Math.Max(1, (long)Math.Ceiling(Options.Epochs * training.Count / Options.BatchSize));
         var optimizer = new GradientTransformOptimizer(Options.Optimizer(Options.LearningRateSchedule(steps)), model.Parameters);
@@ -73,88 +91,281 @@ public sealed class TextClassificationEstimator : IEstimator<TextClassificationT
             Steps = steps,
             Sampling = Options.Sampling,
             EvaluationInterval = Options.EvaluationInterval,
-            Seed = SeededRandom.ForStream((ulong)seed, 1).NextUInt64(),
+            Seed = SeededRandom.ForStream(unchecked((ulong)Seed), 1).NextUInt64(),
             CheckpointInterval = Options.CheckpointInterval,
             CheckpointPath = Options.CheckpointPath,
         };
-        var result = new ClassifierTrainer(model, optimizer, trainerOptions).Train(training, validationSet, progress, Options.ResumePath, cancellationToken);
-        var logger = context.LoggerFactory.CreateLogger<TextClassificationEstimator>();
-        logger.LogInformation("Fine-tuned a {Classes}-class encoder for {Steps} steps on {Rows} rows; final training loss {Loss:F4}, validation {Validation}.",
-            classes.Count, result.Steps, training.Count, result.History.Count > 0 ? result.History[^1].TrainingLoss : double.NaN,
-            result.FinalValidation is { } final ? $"loss {final.Loss:F4}, accuracy {final.Accuracy:P2}" : "none");
+
+        using var channel = host.Start("Fit");
+        var skippedText = skippedTraining > 0 ? Invariant($" ({skippedTraining} rows without a label skipped)") : "";
+        Log(channel, Invariant($"Fine-tuning a {classes.Count}-class encoder ({config.LayerCount} layers, width {config.Channels}, vocabulary {vocabularySize}, ") +
+            Invariant($"{model.Parameters.ParameterCount:N0} parameters) for {steps} steps of {Options.BatchSize} on {training.Count} rows{skippedText}; seed {Seed}."));
+        var result = new ClassifierTrainer(model, optimizer, trainerOptions)
+            .Train(training, validationSet, new LoggingProgress(channel, steps, progress), Options.ResumePath, cancellationToken);
+        Log(channel, Invariant($"Fine-tuned for {result.Steps} steps; final training loss {(result.History.Count > 0 ? result.History[^1].TrainingLoss : double.NaN):F4}") +
+            (result.FinalValidation is { } final ? Invariant($", validation loss {final.Loss:F4}, accuracy {final.Accuracy:P2}.") : "."));
         return new TextClassificationTransformer(Options.TokensColumnName, Options.PredictedLabelColumnName, Options.ScoreColumnName, classes,
-            Options.Model, Options.MaximumSequenceLength, model.Parameters.Values.ToArray(), result);
+            model, Options.MaximumSequenceLength, result);
     }
 
     /// <inheritdoc/>
+    /// <exception cref="SchemaMismatchException">The token or label column is missing or of the wrong type.</exception>
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
-        SchemaValidation.RequireColumn(inputSchema, Options.TokensColumnName, ColumnRequirement.Vector(NumberDataViewType.Int32));
-        var label = SchemaValidation.RequireColumn(inputSchema, Options.LabelColumnName, ClassLabels.Requirement);
+        SchemaValidation.RequireColumn(inputSchema, Options.TokensColumnName, TokenColumn.Requirement);
+        var label = SchemaValidation.RequireColumn(inputSchema, Options.LabelColumnName, LabelClasses.Requirement);
+        var (predictedLabelAnnotations, scoreAnnotations) = LabelClasses.AnnotationShapes(label);
         return inputSchema.WithColumns(
-            new SchemaShape.Column(Options.PredictedLabelColumnName, SchemaShape.Column.VectorKind.Scalar, label.ItemType, label.IsKey),
-            new SchemaShape.Column(Options.ScoreColumnName, SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Single, isKey: false));
+            SchemaShapes.Column(Options.PredictedLabelColumnName, SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.UInt32, isKey: true, predictedLabelAnnotations),
+            SchemaShapes.Column(Options.ScoreColumnName, SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Single, isKey: false, scoreAnnotations));
     }
 
-    private DataViewSchema.Column CheckColumns(DataViewSchema schema)
+    private (DataViewSchema.Column Tokens, DataViewSchema.Column Label) RequireColumns(DataViewSchema schema, string parameterName)
     {
-        SchemaValidation.RequireColumn(schema, Options.TokensColumnName, ColumnRequirement.Vector(NumberDataViewType.Int32));
-        return SchemaValidation.RequireColumn(schema, Options.LabelColumnName, ClassLabels.Requirement);
+        var tokens = SchemaValidation.RequireColumn(schema, Options.TokensColumnName, TokenColumn.Requirement);
+        if (((VectorDataViewType)tokens.Type).ItemType.RawType != typeof(uint))
+            throw new SchemaMismatchException(tokens.Name, "Vector<Key<UInt32>>", tokens.Type.ToString()!, parameterName);
+        return (tokens, SchemaValidation.RequireColumn(schema, Options.LabelColumnName, LabelClasses.Requirement));
     }
 
-    /// <summary>Reads every row's tokens and label name (null when missing); an empty token vector fails naming the row.</summary>
-    private (List<int[]> Sequences, List<string?> Names) ReadRows(IDataView data, string dataName)
+    private int ChooseVocabulary(int columnVocabulary)
     {
-        var tokensColumn = data.Schema[Options.TokensColumnName];
-        var labelColumn = data.Schema[Options.LabelColumnName];
-        using var cursor = data.GetRowCursor([tokensColumn, labelColumn]);
-        var tokensGetter = cursor.GetGetter<ReadOnlyMemory<int>>(tokensColumn);
-        var labelReader = ClassLabels.NameReader(cursor, labelColumn);
-        var sequences = new List<int[]>();
-        var names = new List<string?>();
-        ReadOnlyMemory<int> tokens = default;
-        while (cursor.MoveNext())
+        if (Options.VocabularySize is not { } chosen) return columnVocabulary;
+        if (chosen < columnVocabulary)
+            throw new ArgumentOutOfRangeException(nameof(TextClassificationOptions.VocabularySize), chosen,
+                $"The option VocabularySize ({chosen}) is smaller than the {columnVocabulary} token keys of column '{Options.TokensColumnName}': " +
+                "leave it null to take the column's vocabulary, or give at least the key count.");
+        return chosen;
+    }
+
+    private LabeledSequences ReadValidation(IDataView validation, DataViewType trainingLabelType, int vocabularySize)
+    {
+        var (tokens, label) = RequireColumns(validation.Schema, nameof(validation));
+        if (!label.Type.Equals(trainingLabelType))
+            throw new SchemaMismatchException(label.Name, $"{trainingLabelType} (the training label's type)", label.Type.ToString()!, nameof(validation));
+        if (TokenColumn.VocabularySize(tokens) > vocabularySize)
+            throw new SchemaMismatchException(tokens.Name, $"Vector<Key<UInt32, at most {vocabularySize}>> (the training vocabulary)", tokens.Type.ToString()!, nameof(validation));
+        return ClassificationRows.Read(validation, tokens, label, "validation", out _);
+    }
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Writes an information message to the context's log (<c>MLContext.Log</c>).</summary>
+    private static void Log(IChannel channel, string message) => channel.Info(MessageSensitivity.None, message);
+
+    /// <summary>Passes every report on, and writes about ten of them to the context's log.</summary>
+    private sealed class LoggingProgress(IChannel channel, long totalSteps, IProgress<TrainingProgress>? inner) : IProgress<TrainingProgress>
+    {
+        private readonly long interval = Math.Max(1, totalSteps / 10);
+
+        public void Report(TrainingProgress value)
         {
-            tokensGetter(ref tokens);
-            if (tokens.IsEmpty)
-                throw new ArgumentException($"Row {cursor.Position} of the {dataName} data has no tokens in column '{Options.TokensColumnName}'; the encoder needs at least one.", dataName);
-            sequences.Add(tokens.ToArray());
-            names.Add(labelReader());
+            if (value.Step % interval == 0 || value.Step == value.TotalSteps)
+                Log(channel, Invariant($"step {value.Step}/{value.TotalSteps}: loss {value.Loss:F4}, learning rate {value.LearningRate:G3}") +
+                    (value.ValidationLoss is { } validationLoss ? Invariant($", validation loss {validationLoss:F4}") : "") +
+                    Invariant($", {value.TokensPerSecond:N0} tokens/s"));
+            inner?.Report(value);
+        }
+    }
+}
+
+/// <summary>
+/// The fitted text classifier: adds the predicted label (the training label's key type, with its key values) and the
+/// per-class probabilities (<c>Score</c>, a vector of Single with the class names as slot names) of each row's tokens.
+/// </summary>
+/// <remarks>
+/// Each row runs on its own (batch of one), cut to <see cref="MaximumSequenceLength"/> tokens as in training, on one
+/// thread, so predictions do not depend on the machine; the model runs at most once per row, and only when an output
+/// is read. Thread-safe: the trained <see cref="EncoderClassifier"/> is never run itself, and every running prediction
+/// borrows a copy from a pool, so prediction engines on several threads can share the transformer. Saved by
+/// <c>MLContext.Model.Save</c> as a JSON description and the weights as the entry <c>weights.safetensors</c>
+/// (PyTorch's names); <c>MLContext.Model.Load</c> brings it back as this type.
+/// </remarks>
+[MachineLearningModelLoader(LoaderSignature)]
+public sealed class TextClassificationTransformer : RowMappingTransformer
+{
+    private const string LoaderSignature = "PipelinesTextClassifier";
+    private const string WeightsEntry = "weights.safetensors";
+    private static readonly ModelVersion ModelVersion = CreateVersion("PLTXTCLS", 0x00010001, LoaderSignature);
+
+    private readonly LabelClasses classes;
+    private readonly EncoderClassifier model;
+    private readonly ConcurrentBag<EncoderClassifier> pool = [];
+
+    internal TextClassificationTransformer(string tokensColumnName, string predictedLabelColumnName, string scoreColumnName, LabelClasses classes,
+        EncoderClassifier model, int maximumSequenceLength, ClassifierTrainingResult? trainingResult)
+    {
+        TokensColumnName = tokensColumnName;
+        PredictedLabelColumnName = predictedLabelColumnName;
+        ScoreColumnName = scoreColumnName;
+        this.classes = classes;
+        this.model = model;
+        MaximumSequenceLength = maximumSequenceLength;
+        TrainingResult = trainingResult;
+    }
+
+    /// <summary>The token column read.</summary>
+    public string TokensColumnName { get; }
+
+    /// <summary>The predicted-label column added.</summary>
+    public string PredictedLabelColumnName { get; }
+
+    /// <summary>The probability column added.</summary>
+    public string ScoreColumnName { get; }
+
+    /// <summary>Number of classes K (the label's key count).</summary>
+    public int ClassCount => classes.Count;
+
+    /// <summary>The class of each score slot as text (the label's key values), or null when the label had no key values.</summary>
+    public IReadOnlyList<string>? ClassNames => classes.Names;
+
+    /// <summary>The encoder's shape, with its vocabulary.</summary>
+    public TransformerConfig ModelConfig => model.Config;
+
+    /// <summary>Longest sequence the model reads; longer ones keep their first tokens.</summary>
+    public int MaximumSequenceLength { get; }
+
+    /// <summary>The run that produced the transformer (steps, loss history, final validation); null once loaded from a file.</summary>
+    public ClassifierTrainingResult? TrainingResult { get; }
+
+    private protected override ModelVersion Version => ModelVersion;
+
+    /// <summary>The class probabilities [K] of one sequence of token ids (0-based), as <c>Score</c> holds them.</summary>
+    /// <exception cref="ArgumentException">The sequence is empty.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A token id is outside the vocabulary.</exception>
+    public float[] PredictProbabilities(ReadOnlySpan<int> tokenIds)
+    {
+        var probabilities = new float[ClassCount];
+        Predict(tokenIds, probabilities);
+        return probabilities;
+    }
+
+    private protected override IRowMapper CreateMapper(DataViewSchema inputSchema) => new Mapper(this, inputSchema);
+
+    private protected override void SaveModel(IModelWriter writer)
+    {
+        var config = model.Config;
+        writer.WriteJson(new Description(TokensColumnName, PredictedLabelColumnName, ScoreColumnName, classes.Describe(),
+            new ModelShape(config.LayerCount, config.HeadCount, config.Channels, config.ContextLength, config.VocabularySize), MaximumSequenceLength));
+        using var stream = writer.WriteStream(WeightsEntry);
+        model.Parameters.SaveSafeTensors(stream);
+    }
+
+    /// <summary>Called by <c>MLContext.Model.Load</c> (registered by <see cref="MachineLearningModelLoaderAttribute"/>).</summary>
+    /// <exception cref="InvalidDataException">The description and the weights do not fit together, or a weight is not finite (the tensor is named).</exception>
+    private static TextClassificationTransformer Create(IHostEnvironment environment, object loadContext)
+    {
+        var reader = ModelParts.Open(environment, loadContext, ModelVersion);
+        var description = reader.ReadJson<Description>();
+        var shape = description.Model;
+        TransformerConfig config;
+        try
+        {
+            config = new TransformerConfig(shape.LayerCount, shape.HeadCount, shape.Channels, shape.ContextLength, shape.VocabularySize);
+        }
+        catch (ArgumentOutOfRangeException exception)
+        {
+            throw new InvalidDataException($"The saved model shape is invalid: {exception.Message}", exception);
         }
 
-        if (sequences.Count == 0) throw new ArgumentException($"The {dataName} data has no rows.", dataName);
-        return (sequences, names);
-    }
-
-    private LabeledSequences ReadLabeled(IDataView data, ClassLabels classes)
-    {
-        var (sequences, names) = ReadRows(data, "validation");
-        return ToLabeledSequences(sequences, names, classes, "validation");
-    }
-
-    private LabeledSequences ToLabeledSequences(List<int[]> sequences, List<string?> names, ClassLabels classes, string dataName)
-    {
-        var labels = new int[names.Count];
-        for (var row = 0; row < labels.Length; row++)
+        if (description.MaximumSequenceLength < 1 || description.MaximumSequenceLength > config.ContextLength)
+            throw new InvalidDataException($"The saved maximum sequence length {description.MaximumSequenceLength} is outside [1, {config.ContextLength}].");
+        var classes = LabelClasses.Restore(description.Classes);
+        var model = new EncoderClassifier(config, classes.Count, Parallelism.Sequential);
+        using (var stream = reader.OpenStream(WeightsEntry)) model.Parameters.LoadSafeTensors(stream);
+        foreach (var parameter in model.Parameters.Parameters)
         {
-            var name = names[row] ?? throw new ArgumentException($"Row {row} of the {dataName} data has a missing label in column '{Options.LabelColumnName}'.", dataName);
-            labels[row] = classes.IndexOf(name);
-            if (labels[row] < 0)
-                throw new ArgumentException($"Row {row} of the {dataName} data has the label '{name}', which the training data does not hold (classes: {string.Join(", ", classes.Names)}).", dataName);
+            var values = model.Parameters.ValuesOf(parameter);
+            for (var index = 0; index < values.Length; index++)
+            {
+                if (!float.IsFinite(values[index]))
+                    throw new InvalidDataException($"The saved weights hold {values[index]} at index {index} of tensor '{parameter.Name}'; a model's weights must be finite.");
+            }
         }
 
-        return new LabeledSequences(sequences, labels);
+        return new TextClassificationTransformer(description.TokensColumnName, description.PredictedLabelColumnName, description.ScoreColumnName, classes,
+            model, description.MaximumSequenceLength, trainingResult: null);
     }
 
-    private void CheckVocabulary(LabeledSequences data, string dataName)
+    private void Predict(ReadOnlySpan<int> tokenIds, Span<float> probabilities)
     {
-        var vocabulary = Options.Model.VocabularySize;
-        if (data.MaximumTokenId < vocabulary) return;
-        var row = data.Sequences.ToList().FindIndex(sequence => sequence.Any(token => token >= vocabulary));
-        var token = data.Sequences[row].First(id => id >= vocabulary);
-        throw new ArgumentOutOfRangeException(nameof(TextClassificationOptions.Model), vocabulary,
-            $"The model's vocabulary of {vocabulary} tokens does not cover token id {token} (row {row} of the {dataName} data, column '{Options.TokensColumnName}'): " +
-            $"give Model a VocabularySize of at least {data.MaximumTokenId + 1}.");
+        if (!pool.TryTake(out var copy))
+        {
+            copy = new EncoderClassifier(model.Config, model.ClassCount, Parallelism.Sequential);
+            model.Parameters.Values.CopyTo(copy.Parameters.Values);
+        }
+
+        try
+        {
+            ClassifierTrainer.Predict(copy, tokenIds, MaximumSequenceLength, probabilities);
+        }
+        finally
+        {
+            pool.Add(copy);
+        }
+    }
+
+    private sealed record ModelShape(int LayerCount, int HeadCount, int Channels, int ContextLength, int VocabularySize);
+
+    private sealed record Description(string TokensColumnName, string PredictedLabelColumnName, string ScoreColumnName, LabelClasses.Description Classes,
+        ModelShape Model, int MaximumSequenceLength);
+
+    private sealed class Mapper : IRowMapper
+    {
+        private readonly TextClassificationTransformer parent;
+        private readonly DataViewSchema.Column tokens;
+
+        public Mapper(TextClassificationTransformer parent, DataViewSchema inputSchema)
+        {
+            this.parent = parent;
+            tokens = SchemaValidation.RequireColumn(inputSchema, parent.TokensColumnName, TokenColumn.Requirement);
+            var vocabulary = parent.ModelConfig.VocabularySize;
+            if (((VectorDataViewType)tokens.Type).ItemType is not KeyDataViewType { RawType: var raw } key || raw != typeof(uint) || key.Count > (ulong)vocabulary)
+                throw new SchemaMismatchException(tokens.Name, $"Vector<Key<UInt32, at most {vocabulary}>> (the model's vocabulary)", tokens.Type.ToString()!, nameof(inputSchema));
+            InputColumns = [tokens];
+            OutputColumns =
+            [
+                new DataViewSchema.DetachedColumn(parent.PredictedLabelColumnName, parent.classes.KeyType, parent.classes.PredictedLabelAnnotations),
+                new DataViewSchema.DetachedColumn(parent.ScoreColumnName, new VectorDataViewType(NumberDataViewType.Single, parent.ClassCount), parent.classes.ScoreAnnotations),
+            ];
+        }
+
+        public IReadOnlyList<DataViewSchema.Column> InputColumns { get; }
+
+        public IReadOnlyList<DataViewSchema.DetachedColumn> OutputColumns { get; }
+
+        public Delegate?[] CreateGetters(DataViewRow input, Func<int, bool> isOutputActive)
+        {
+            var readTokens = TokenColumn.CreateReader(input, tokens);
+            var scores = new float[parent.ClassCount];
+            var predicted = 0;
+            var computedPosition = long.MinValue;
+
+            void Compute()
+            {
+                if (input.Position == computedPosition) return;
+                var ids = readTokens();
+                if (ids.Length == 0)
+                    throw new ArgumentException($"Row {input.Position} has no tokens in column '{tokens.Name}'; the encoder needs at least one.", nameof(input));
+                parent.Predict(ids, scores);
+                predicted = ClassifierTrainer.ArgMax(scores);
+                computedPosition = input.Position;
+            }
+
+            ValueGetter<uint> predictedLabel = (ref uint value) =>
+            {
+                Compute();
+                value = (uint)predicted + 1;
+            };
+            ValueGetter<VBuffer<float>> score = (ref VBuffer<float> value) =>
+            {
+                Compute();
+                var editor = VBufferEditor.Create(ref value, scores.Length);
+                scores.CopyTo(editor.Values);
+                value = editor.Commit();
+            };
+            return [isOutputActive(0) ? predictedLabel : null, isOutputActive(1) ? score : null];
+        }
     }
 }

@@ -1,3 +1,4 @@
+using Microsoft.ML;
 using Pipelines.Components.Models;
 using Pipelines.Components.Optimization;
 using Pipelines.Components.Schedules;
@@ -5,38 +6,49 @@ using Pipelines.Components.Training;
 
 namespace Pipelines.FineTuning;
 
-/// <summary>Options of <see cref="TextClassificationEstimator"/>: columns, model shape, length of the run, optimizer and checkpoints.</summary>
+/// <summary>
+/// Options of <see cref="TextClassificationEstimator"/> (<c>mlContext.MulticlassClassification.Trainers.TextClassifier(options)</c>):
+/// columns, the encoder's shape, the length of the run, the optimizer, and what a fit inside a chain needs
+/// (validation data, progress, cancellation, checkpoints).
+/// </summary>
 /// <remarks>
-/// Immutable; each value is checked when it is set (a bad one throws <see cref="ArgumentOutOfRangeException"/> naming the
-/// option and the value), and the options are checked against each other when the estimator is created. The defaults
-/// train a small encoder (2 layers, width 64, 4 heads) for 3 epochs with AdamW under a warm-up + cosine schedule,
-/// a setting that fits a CPU. Validation data, progress and cancellation are arguments of
-/// <see cref="TextClassificationEstimator.Fit(IDataView, IDataView?, IProgress{TrainingProgress}?, CancellationToken)"/>,
-/// not options.
+/// Immutable; each value is checked when it is set (a bad one throws <see cref="ArgumentOutOfRangeException"/>, or
+/// <see cref="ArgumentException"/> for a column name, naming the option and the value), and the values are checked
+/// against each other when the estimator is created. The defaults train a small encoder (2 layers, width 64, 4 heads,
+/// vocabulary of the token column) for 3 epochs with AdamW under a warm-up + cosine schedule, a setting that fits a CPU.
+/// <para>
+/// As ML.NET's own TorchSharp trainers take it, the validation data is an option (<see cref="ValidationSet"/>), so that
+/// it reaches <c>Fit</c> when the estimator sits inside a chain; it goes through the same upstream transformers only if
+/// the caller transforms it first (as in <c>samples/SpamFineTune</c>).
+/// </para>
 /// </remarks>
 public sealed record TextClassificationOptions
 {
     /// <summary>The default peak learning rate of <see cref="LearningRateSchedule"/>.</summary>
     public const double DefaultLearningRate = 1e-3;
 
-    /// <summary>The token-id column, a vector of Int32 (default <c>Tokens</c>).</summary>
-    public string TokensColumnName { get; init => field = ColumnName(value, nameof(TokensColumnName)); } = "Tokens";
-
-    /// <summary>The label column: text, boolean or key (default <c>Label</c>).</summary>
+    /// <summary>The label column, a key (default <c>Label</c>; put <c>MapValueToKey("Label")</c> before the trainer).</summary>
     public string LabelColumnName { get; init => field = ColumnName(value, nameof(LabelColumnName)); } = "Label";
 
-    /// <summary>The column of predicted labels, of the label's type (default <c>PredictedLabel</c>).</summary>
+    /// <summary>The token column, a vector of keys as the tokenizer writes it (<see cref="Text.TokenColumn"/>; default <c>Tokens</c>).</summary>
+    public string TokensColumnName { get; init => field = ColumnName(value, nameof(TokensColumnName)); } = "Tokens";
+
+    /// <summary>The column of predicted labels, of the label's key type (default <c>PredictedLabel</c>).</summary>
     public string PredictedLabelColumnName { get; init => field = ColumnName(value, nameof(PredictedLabelColumnName)); } = "PredictedLabel";
 
-    /// <summary>The column of per-class probabilities, a vector of Single (default <c>Score</c>).</summary>
+    /// <summary>The column of per-class probabilities, a vector of Single of the class count (default <c>Score</c>).</summary>
     public string ScoreColumnName { get; init => field = ColumnName(value, nameof(ScoreColumnName)); } = "Score";
 
     /// <summary>
-    /// The encoder's shape (default 2 layers, 4 heads, width 64, context 128, vocabulary 2,048 — the BPE trainer's default
-    /// vocabulary). The vocabulary must cover every token id of the data.
+    /// The encoder's shape: layers, heads, width and context (default 2 layers, 4 heads, width 64, context 128). Its
+    /// <see cref="TransformerConfig.VocabularySize"/> is not used: the vocabulary is <see cref="VocabularySize"/> or
+    /// the token column's key count.
     /// </summary>
     public TransformerConfig Model { get; init => field = value ?? throw new ArgumentNullException(nameof(Model)); } =
-        new(layerCount: 2, headCount: 4, channels: 64, contextLength: 128, vocabularySize: 2048);
+        new(layerCount: 2, headCount: 4, channels: 64, contextLength: 128);
+
+    /// <summary>The encoder's vocabulary; null (the default) takes the token column's key count, and a smaller value is refused.</summary>
+    public int? VocabularySize { get; init => field = value is null or >= 1 ? value : throw OutOfRange(nameof(VocabularySize), value, "Must be at least 1."); }
 
     /// <summary>Sequences per step (default 16).</summary>
     public int BatchSize { get; init => field = AtLeast(value, 1, nameof(BatchSize)); } = 16;
@@ -48,11 +60,11 @@ public sealed record TextClassificationOptions
     public double Epochs
     {
         get;
-        init => field = double.IsFinite(value) && value > 0 ? value : throw new ArgumentOutOfRangeException(nameof(Epochs), value, "Epochs must be finite and positive.");
+        init => field = double.IsFinite(value) && value > 0 ? value : throw OutOfRange(nameof(Epochs), value, "Must be finite and positive.");
     } = 3;
 
     /// <summary>Number of updates; when set, it replaces <see cref="Epochs"/> (default null).</summary>
-    public long? Steps { get; init => field = value is null or >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(Steps), value, "Steps must be at least 1."); }
+    public long? Steps { get; init => field = value is null or >= 1 ? value : throw OutOfRange(nameof(Steps), value, "Must be at least 1."); }
 
     /// <summary>
     /// The learning-rate schedule, made from the run's number of steps (default: linear warm-up over the first 10% to
@@ -69,17 +81,26 @@ public sealed record TextClassificationOptions
     public BatchSampling Sampling
     {
         get;
-        init => field = Enum.IsDefined(value) ? value : throw new ArgumentOutOfRangeException(nameof(Sampling), value, "Unknown batch sampling.");
+        init => field = Enum.IsDefined(value) ? value : throw OutOfRange(nameof(Sampling), value, "Unknown batch sampling.");
     } = BatchSampling.ShuffledEpochs;
 
-    /// <summary>Seed of the initial weights and of the batches; null derives one from the context (<c>FineTuning/TextClassification</c>).</summary>
+    /// <summary>Seed of the initial weights and of the batches; null (the default) draws one from the <see cref="MLContext"/>'s seeded generator when the estimator is created.</summary>
     public int? Seed { get; init; }
 
-    /// <summary>Threads the engine may use; null uses every processor. A run is reproducible for a given thread count.</summary>
-    public int? ThreadCount { get; init => field = value is null or >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(ThreadCount), value, "ThreadCount must be at least 1."); }
+    /// <summary>Threads the engine may use in training; null uses every processor. A run is reproducible for a given thread count.</summary>
+    public int? ThreadCount { get; init => field = value is null or >= 1 ? value : throw OutOfRange(nameof(ThreadCount), value, "Must be at least 1."); }
 
-    /// <summary>Evaluate on the validation data every this many steps (0 = only after the last step; default 0).</summary>
+    /// <summary>Labelled rows to evaluate on during training (same columns as the training data), or null (the default).</summary>
+    public IDataView? ValidationSet { get; init; }
+
+    /// <summary>Evaluate on <see cref="ValidationSet"/> every this many steps (0 = only after the last step; default 0).</summary>
     public int EvaluationInterval { get; init => field = AtLeast(value, 0, nameof(EvaluationInterval)); }
+
+    /// <summary>Receives a report after every step, on the training thread (default none).</summary>
+    public IProgress<TrainingProgress>? Progress { get; init; }
+
+    /// <summary>Stops <c>Fit</c> between steps with <see cref="OperationCanceledException"/> (a checkpoint is written first when checkpointing is on).</summary>
+    public CancellationToken CancellationToken { get; init; }
 
     /// <summary>Write a checkpoint to <see cref="CheckpointPath"/> every this many steps (0 = never; default 0).</summary>
     public int CheckpointInterval { get; init => field = AtLeast(value, 0, nameof(CheckpointInterval)); }
@@ -92,7 +113,7 @@ public sealed record TextClassificationOptions
 
     /// <summary>
     /// A pre-trained GPT's safetensors weights to start the encoder's body from (embeddings, blocks, final norm; same names
-    /// and shapes as <see cref="Model"/>); the classification head starts fresh. Null starts from random weights.
+    /// and shapes); the classification head starts fresh. Null (the default) starts from random weights.
     /// </summary>
     public string? PretrainedWeightsPath { get; init; }
 
@@ -100,16 +121,19 @@ public sealed record TextClassificationOptions
     internal void Validate()
     {
         if (MaximumSequenceLength > Model.ContextLength)
-            throw new ArgumentOutOfRangeException(nameof(MaximumSequenceLength), MaximumSequenceLength, $"Must be at most the model's context ({Model.ContextLength}).");
+            throw OutOfRange(nameof(MaximumSequenceLength), MaximumSequenceLength, $"Must be at most the model's context ({Model.ContextLength}).");
         if (CheckpointInterval > 0 && string.IsNullOrWhiteSpace(CheckpointPath))
-            throw new ArgumentOutOfRangeException(nameof(CheckpointPath), CheckpointPath, "A checkpoint interval needs a checkpoint path.");
+            throw OutOfRange(nameof(CheckpointPath), CheckpointPath, $"A checkpoint interval ({CheckpointInterval}) needs a checkpoint path.");
         if (PredictedLabelColumnName == ScoreColumnName)
-            throw new ArgumentException($"The predicted-label and score columns are both named '{ScoreColumnName}'.", nameof(ScoreColumnName));
+            throw new ArgumentException($"The options {nameof(PredictedLabelColumnName)} and {nameof(ScoreColumnName)} both name the column '{ScoreColumnName}'.", nameof(ScoreColumnName));
     }
 
-    private static int AtLeast(int value, int minimum, string name) =>
-        value >= minimum ? value : throw new ArgumentOutOfRangeException(name, value, $"{name} must be at least {minimum}.");
+    private static ArgumentOutOfRangeException OutOfRange(string option, object? value, string rule) =>
+        new(option, value, $"The option {option} cannot be {value ?? "null"}: {rule}");
 
-    private static string ColumnName(string value, string name) =>
-        string.IsNullOrWhiteSpace(value) ? throw new ArgumentException($"{name} must name a column.", name) : value;
+    private static int AtLeast(int value, int minimum, string option) =>
+        value >= minimum ? value : throw OutOfRange(option, value, $"Must be at least {minimum}.");
+
+    private static string ColumnName(string value, string option) =>
+        string.IsNullOrWhiteSpace(value) ? throw new ArgumentException($"The option {option} needs a column name, not '{value}'.", option) : value;
 }

@@ -1,100 +1,90 @@
-using Pipelines.Components.Compute;
-using Pipelines.Components.Text;
-using Pipelines.Data;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Pipelines.Components.Models;
+using Pipelines.Components.Schedules;
+using Pipelines.FineTuning;
 
 namespace Pipelines.Estimators.Tests.FineTuning;
 
-/// <summary>A token sequence with a text label.</summary>
-public sealed class TextLabelRow
+/// <summary>A text and its label, as loaded.</summary>
+public sealed class Message
 {
-    public int[] Tokens { get; set; } = [];
+    public string Text { get; set; } = "";
 
     public string Label { get; set; } = "";
 }
 
-/// <summary>A token sequence with a boolean label.</summary>
-public sealed class BooleanLabelRow
-{
-    public int[] Tokens { get; set; } = [];
-
-    public bool Label { get; set; }
-}
-
-/// <summary>A token sequence with a key label over three values.</summary>
-public sealed class KeyLabelRow
-{
-    public int[] Tokens { get; set; } = [];
-
-    [KeyType(3)]
-    public uint Label { get; set; }
-}
-
-/// <summary>A token sequence with a label of an unsupported type.</summary>
-public sealed class FloatLabelRow
-{
-    public int[] Tokens { get; set; } = [];
-
-    public float Label { get; set; }
-}
-
-/// <summary>What the classifier adds, read back.</summary>
-public sealed class TextPrediction
+/// <summary>What the classifier chain adds, read back after <c>MapKeyToValue("PredictedLabel")</c>.</summary>
+public sealed class MessagePrediction
 {
     public string PredictedLabel { get; set; } = "";
 
     public float[] Score { get; set; } = [];
 }
 
-/// <summary>Hand-made predictions of three classes, for the metrics.</summary>
-public sealed class ScoredRow
+/// <summary>The scores alone, for models without <c>MapKeyToValue</c>.</summary>
+public sealed class ScoreRow
 {
-    public string Label { get; set; } = "";
-
-    public string PredictedLabel { get; set; } = "";
-
-    [VectorType(3)]
     public float[] Score { get; set; } = [];
 }
 
-/// <summary>Data for the fine-tuning tests: a synthetic separable task and a tokenised slice of the shipped spam set.</summary>
+/// <summary>Data, options and pipelines for the fine-tuning tests.</summary>
 internal static class FineTuningData
 {
-    public const int MarkerToken = 5;
-    public const int MarkerVocabulary = 12;
+    private static readonly string[] SpamWords = ["win", "free", "prize", "cash", "offer", "click", "bonus", "winner"];
+    private static readonly string[] HamWords = ["meeting", "lunch", "report", "project", "agenda", "notes", "team", "schedule"];
+    private static readonly string[] Filler = ["the", "a", "please", "today", "now", "for", "you", "our", "new", "see", "this", "is"];
 
-    /// <summary>Sequences of 2..8 tokens; label "yes" when token 5 appears (about half of them), else "no".</summary>
-    public static TextLabelRow[] MarkerRows(int count, ulong seed)
+    /// <summary>
+    /// Short messages of 4..8 words: "spam" ones hold a word of one list, "ham" ones of another, among shared filler
+    /// words, the class word within the first three words (so truncation keeps it).
+    /// </summary>
+    public static Message[] Messages(int count, int seed)
     {
-        var random = new SeededRandom(seed);
-        var rows = new TextLabelRow[count];
+        var random = new Random(seed);
+        var rows = new Message[count];
         for (var row = 0; row < count; row++)
         {
-            var tokens = new int[2 + random.NextInt32(7)];
-            for (var position = 0; position < tokens.Length; position++)
-            {
-                var token = random.NextInt32(MarkerVocabulary - 1);
-                tokens[position] = token >= MarkerToken ? token + 1 : token;
-            }
-
-            var marked = random.NextInt32(2) == 1;
-            if (marked) tokens[random.NextInt32(tokens.Length)] = MarkerToken;
-            rows[row] = new TextLabelRow { Tokens = tokens, Label = marked ? "yes" : "no" };
+            var spam = random.Next(2) == 1;
+            var words = Enumerable.Range(0, 4 + random.Next(5)).Select(_ => Filler[random.Next(Filler.Length)]).ToArray();
+            var classWords = spam ? SpamWords : HamWords;
+            words[random.Next(3)] = classWords[random.Next(classWords.Length)];
+            rows[row] = new Message { Text = string.Join(' ', words), Label = spam ? "spam" : "ham" };
         }
 
         return rows;
     }
 
+    /// <summary>A tiny encoder that learns <see cref="Messages"/> in a few seconds on one thread.</summary>
+    public static TextClassificationOptions TinyOptions => new()
+    {
+        Model = new TransformerConfig(layerCount: 1, headCount: 2, channels: 16, contextLength: 48),
+        MaximumSequenceLength = 48,
+        BatchSize = 16,
+        Steps = 80,
+        LearningRateSchedule = steps => new CosineSchedule(5e-3, steps, warmupSteps: steps / 10),
+        ThreadCount = 1,
+        Seed = 7,
+    };
+
+    /// <summary>Stock and ours in one chain: label to key, tokenizer, classifier, predicted key back to text.</summary>
+    public static EstimatorChain<Microsoft.ML.Transforms.KeyToValueMappingTransformer> Pipeline(MLContext context, TextClassificationOptions options) =>
+        context.Transforms.Conversion.MapValueToKey("Label")
+            .Append(context.Transforms.Text.TrainBytePairEncoding(vocabularySize: 300))
+            .Append(context.MulticlassClassification.Trainers.TextClassifier(options))
+            .Append(context.Transforms.Conversion.MapKeyToValue("PredictedLabel"));
+
+    /// <summary>The scores of every row of <paramref name="data"/> through <paramref name="model"/>.</summary>
+    public static float[][] Scores(MLContext context, ITransformer model, IDataView data) =>
+        [.. context.Data.CreateEnumerable<ScoreRow>(model.Transform(data), reuseRowObject: false).Select(row => row.Score)];
+
     /// <summary>Rows of a spam TSV (<c>Label\tText</c>, header, no quoting).</summary>
-    public static (string Label, string Text)[] SpamRows(string split) =>
+    public static Message[] SpamRows(string split) =>
         [.. File.ReadLines(Path.Combine(RepositoryRoot.Value, "samples", "data", "spam", $"{split}.tsv")).Skip(1).Select(line =>
         {
             var tab = line.IndexOf('\t');
-            return (line[..tab], line[(tab + 1)..]);
+            return new Message { Label = line[..tab], Text = line[(tab + 1)..] };
         })];
-
-    /// <summary>A byte-pair encoding learnt from <paramref name="texts"/>.</summary>
-    public static BytePairEncoding TrainTokenizer(IEnumerable<string> texts, int vocabularySize) =>
-        new BytePairEncodingTrainer(new BytePairEncodingTrainerOptions { VocabularySize = vocabularySize }).Train(texts);
 
     private static readonly Lazy<string> RepositoryRoot = new(() =>
     {
