@@ -32,7 +32,10 @@ public sealed partial class CausalLanguageModelTransformer
     /// entry <c>weights.safetensors</c> one F32 tensor per parameter under its PyTorch name; <c>history.json</c> the
     /// training history; <c>tokenizer.json</c> the tokenizer, when the model has one.
     /// </remarks>
-    private protected override void SaveModel(IModelWriter writer)
+    private protected override void SaveModel(IModelWriter writer) => Save(writer);
+
+    /// <summary>Writes the description and entries (<see cref="SaveModel"/>).</summary>
+    internal void Save(IModelWriter writer)
     {
         writer.WriteJson(Describe());
         using (var stream = writer.WriteStream(WeightsEntry))

@@ -49,7 +49,7 @@ public sealed partial class CausalLanguageModelTransformer
     {
         var column = SchemaValidation.RequireColumn(schema, model.TokensColumnName, TokenColumn.Requirement);
         if (TokenColumn.VocabularySize(column) > model.Config.VocabularySize)
-            throw new SchemaMismatchException(column.Name, TokenColumn.Type(model.Config.VocabularySize).ToString()!, column.Type.ToString()!, nameof(schema));
+            throw new SchemaMismatchException(column.Name, $"Vector<Key<UInt32, {model.Config.VocabularySize}>> (at most the model's vocabulary)", column.Type.ToString()!, nameof(schema));
         return column;
     }
 
