@@ -105,6 +105,22 @@ public sealed class CausalLanguageModelSchemaTests
     }
 
     [TestMethod]
+    public void OutputSchemaOfTheEstimatorIsThatOfTheFittedTransformer()
+    {
+        var context = new MLContext(seed: 1);
+        var tokens = PretrainingFixtures.Tokenizer.Transform(PretrainingFixtures.Validation(context));
+        var estimator = context.Pretraining().CausalLanguageModel("Tokens", PretrainingFixtures.TinyOptions());
+
+        var promised = estimator.GetOutputSchema(SchemaShapes.FromSchema(tokens.Schema));
+        var actual = SchemaShapes.FromSchema(PretrainingFixtures.Model.GetOutputSchema(tokens.Schema));
+
+        static string Describe(SchemaShape shape) => string.Join("; ", shape.Select(column =>
+            $"{column.Name} {SchemaShapes.Describe(column)} [{string.Join(",", column.Annotations.Select(annotation => annotation.Name))}]"));
+        Assert.AreEqual(Describe(actual), Describe(promised));
+        Assert.AreEqual("Tokens", estimator.Options.TokensColumnName, "the simple overload sets the column");
+    }
+
+    [TestMethod]
     public void WithoutATokenizerTheEndOfTextIdMustBeGivenAndInsideTheVocabulary()
     {
         var context = new MLContext(seed: 1);
