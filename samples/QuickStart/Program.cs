@@ -1,6 +1,9 @@
-// QuickStart: a BPE tokenizer and a small GPT trained on the shipped Brown corpus, evaluated, sampled, saved and reloaded.
+// QuickStart: one ML.NET chain, a BPE tokenizer then a small GPT, fitted on the shipped Brown corpus with a validation
+// set, live progress and Ctrl+C through the options; then evaluated, sampled, saved and reloaded.
 // Usage: dotnet run -c Release --project samples/QuickStart [steps]     (Ctrl+C stops cleanly)
 using System.Diagnostics;
+using Microsoft.ML;
+using Microsoft.ML.Data;
 using Pipelines;
 using Pipelines.Components.Models;
 using Pipelines.Pretraining;
@@ -18,16 +21,12 @@ Console.CancelKeyPress += (_, keyPress) =>
 var clock = Stopwatch.StartNew();
 var root = SampleData.FindRepositoryRoot();
 var runDirectory = Path.Combine(root, "runs", "quickstart");
-var context = new PipelineContext(seed: 42);
-var train = SampleData.LoadBrown(context, root, "train.txt");
-var validation = SampleData.LoadBrown(context, root, "validation.txt");
+var context = new MLContext(seed: 42);
+var (train, trainCount) = SampleData.LoadBrown(context, root, "train.txt");
+var (validation, _) = SampleData.LoadBrown(context, root, "validation.txt");
 
 try
 {
-    AnsiConsole.MarkupLine($"[bold]1/5[/] Training a BPE tokenizer on {train.GetRowCount()} Brown documents...");
-    var tokenizer = context.Text.TrainBytePairEncoding(vocabularySize: 2048).Fit(train);
-    AnsiConsole.MarkupLine($"     vocabulary {tokenizer.Tokenizer.VocabularySize} ({clock.Elapsed.TotalSeconds:F1} s)");
-
     var options = new CausalLanguageModelOptions
     {
         // Measured on the shipped corpus at 300-1,000 steps: 2 layers beat 4 (more tokens per second), and a peak rate
@@ -38,31 +37,36 @@ try
         LearningRate = 1e-3,
         EvaluationInterval = 100,
         EvaluationBatches = 4,
+        // Raw text: the estimator encodes it with the tokenizer fitted just before it in the chain.
+        ValidationSet = validation,
+        CancellationToken = cancellation.Token,
     };
-    AnsiConsole.MarkupLine($"[bold]2/5[/] Pre-training a {options.Model.LayerCount}-layer GPT (width {options.Model.Channels}) for {steps} steps of {options.BatchSize} x {options.ResolvedSequenceLength} tokens...");
-    var estimator = context.Pretraining.CausalLanguageModel(options);
-    var model = TrainingDisplay.Run(steps, progress => estimator.Fit(tokenizer.Transform(train), tokenizer.Transform(validation), progress, cancellation.Token));
-    var pipeline = tokenizer.Append(model);
+    AnsiConsole.MarkupLine($"[bold]1/4[/] Fitting the chain on {trainCount:N0} Brown documents: a BPE tokenizer (vocabulary 2,048), then a " +
+        $"{options.Model.LayerCount}-layer GPT (width {options.Model.Channels}) for {steps} steps of {options.BatchSize} x {options.ResolvedSequenceLength} tokens...");
+    var model = TrainingDisplay.Run(steps, progress => context.Transforms.Text.TrainBytePairEncoding(vocabularySize: 2048)
+        .Append(context.Pretraining().CausalLanguageModel(options with { Progress = progress }))
+        .Fit(train));
+    var languageModel = model.LastTransformer;
 
-    AnsiConsole.MarkupLine("[bold]3/5[/] Evaluating on every validation document...");
-    var metrics = pipeline.Evaluate(validation, cancellation.Token);
+    AnsiConsole.MarkupLine("[bold]2/4[/] Evaluating on every validation document...");
+    var metrics = model.Evaluate(validation, cancellation.Token);
     var unigram = SampleData.UnigramBitsPerByte(Path.Combine(root, "samples", "data", "brown", "validation.txt"));
     AnsiConsole.MarkupLine($"     validation loss {metrics.Loss:F3} nats/token (perplexity {metrics.Perplexity:F1}) over {metrics.TokenCount:N0} tokens");
     AnsiConsole.MarkupLine($"     [bold]{metrics.BitsPerByte:F3} bits/byte[/] ({metrics.NatsPerByte:F3} nats/byte) vs the byte-unigram entropy {unigram:F3} bits/byte ({unigram * Math.Log(2):F3} nats/byte)");
 
-    AnsiConsole.MarkupLine("[bold]4/5[/] Sampling continuations (temperature 0.8, top-k 40):");
+    AnsiConsole.MarkupLine("[bold]3/4[/] Sampling continuations (temperature 0.8, top-k 40):");
     foreach (var prompt in new[] { "The jury said", "In the morning, she", "The President of the United States" })
     {
-        var continuation = pipeline.GenerateText(prompt, 40, new GenerationOptions { Seed = 7 }, cancellation.Token);
+        var continuation = model.GenerateText(prompt, 40, new GenerationOptions { Seed = 7 }, cancellation.Token);
         AnsiConsole.MarkupLine($"     [green]{Markup.Escape(prompt)}[/]{Markup.Escape(continuation.ReplaceLineEndings(" "))}");
     }
 
-    var (csv, svg) = RunReport.Write(runDirectory, model.TrainingHistory);
+    var report = RunReport.Write(runDirectory, languageModel.TrainingHistory);
     var modelPath = Path.Combine(runDirectory, "model.zip");
-    context.Model.Save(pipeline, train.Schema, modelPath);
-    AnsiConsole.MarkupLine($"[bold]5/5[/] Wrote {Path.GetRelativePath(root, csv)}, {Path.GetRelativePath(root, svg)} and {Path.GetRelativePath(root, modelPath)}; reloading...");
-    var reloaded = (TransformerChain<ITransformer>)context.Model.Load(modelPath, out _);
-    var same = ModelCheck.SamePredictions(context, pipeline, reloaded, validation);
+    context.Model.Save(model, train.Schema, modelPath);
+    AnsiConsole.MarkupLine($"[bold]4/4[/] Wrote {string.Join(", ", report.Select(path => Path.GetRelativePath(root, path)))} and {Path.GetRelativePath(root, modelPath)}; reloading...");
+    var reloaded = (TransformerChain<ITransformer>)new MLContext(seed: 1).Model.Load(modelPath, out _);
+    var same = ModelCheck.SamePredictions(context, model, reloaded, validation);
     AnsiConsole.MarkupLine(same ? "     reloaded model predicts the same: [green]OK[/]" : "     reloaded model predicts differently: [red]FAIL[/]");
     AnsiConsole.MarkupLine($"Done in {clock.Elapsed.TotalSeconds:F0} s.");
     return same ? 0 : 1;

@@ -1,4 +1,4 @@
-using Pipelines;
+using Microsoft.ML;
 
 namespace QuickStart;
 
@@ -23,12 +23,12 @@ internal static class SampleData
         throw new DirectoryNotFoundException("Pipelines.sln was not found above the current directory nor above the program; run the sample from inside the repository.");
     }
 
-    /// <summary>The documents of <c>samples/data/brown/{fileName}</c> (separated by blank lines).</summary>
-    public static IDataView LoadBrown(PipelineContext context, string root, string fileName)
+    /// <summary>The documents of <c>samples/data/brown/{fileName}</c> (separated by blank lines) and their number.</summary>
+    public static (IDataView Documents, int Count) LoadBrown(MLContext context, string root, string fileName)
     {
         var text = File.ReadAllText(Path.Combine(root, "samples", "data", "brown", fileName));
-        var documents = text.Split("\n\n", StringSplitOptions.RemoveEmptyEntries).Select(document => new Document { Text = document });
-        return context.Data.LoadFromEnumerable(documents);
+        var documents = text.Split("\n\n", StringSplitOptions.RemoveEmptyEntries).Select(document => new Document { Text = document }).ToArray();
+        return (context.Data.LoadFromEnumerable(documents), documents.Length);
     }
 
     /// <summary>The unigram byte entropy of a file in bits per byte, <c>−Σ p(b) log₂ p(b)</c>: the baseline a language model must beat.</summary>

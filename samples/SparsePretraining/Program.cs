@@ -3,6 +3,8 @@
 //      trained on the same tokens, plus early (0-50%) and late (50-100%) schedules matched the same way;
 //   2. a grid of smaller runs to fit L(Nbar, D) = E + A/Nbar^alpha + B/D^beta and plain Chinchilla in N,
 //      scored on held-out runs.
+//   3. the same technique as an application uses it: one ML.NET chain, TrainBytePairEncoding then
+//      mlContext.Sparsity().SparsePretraining(...), fitted, evaluated, saved and reloaded.
 // Writes CSV and SVG files to runs/sparse. Run from the repository root:
 //   dotnet run -c Release --project samples/SparsePretraining -- --steps 1200
 using System.Diagnostics;
@@ -90,6 +92,8 @@ if (!options.SkipGrid)
     Reports.WriteGrid(options.Output, gridRuns, comparisons);
     Reports.PrintGrid(gridRuns, comparisons);
 }
+
+if (options.EstimatorSteps > 0) EstimatorRun.Run(options, data, options.Output, cancellation.Token);
 
 Console.WriteLine($"\nAll done in {clock.Elapsed.TotalMinutes:F1} min; files in {Path.GetFullPath(options.Output)}");
 return 0;

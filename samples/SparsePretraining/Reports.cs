@@ -1,7 +1,7 @@
 using Pipelines.Components.Experiments;
-using Pipelines.Components.Reporting;
 using Pipelines.Components.Sparsity;
 using Pipelines.Reporting;
+using ScottPlot;
 
 namespace SparsePretraining;
 
@@ -28,25 +28,26 @@ internal static class Reports
         MetricsCsv.Write(Path.Combine(folder, "layer-snapshots.csv"), results.SelectMany(result => result.Snapshots.SelectMany(snapshot =>
             snapshot.Layers.Where(layer => layer.IsPrunable).Select(layer => new SnapshotRow(result.Summary.Run, snapshot.Step, layer.Name, layer.NonZeroCount, layer.Sparsity)))));
 
-        var validation = new SvgLineChart(new LineChartOptions { Title = "Validation loss (Brown, BPE 1024)", XAxisLabel = "step", YAxisLabel = "nats / token" });
-        var training = new SvgLineChart(new LineChartOptions { Title = $"Training loss ({SmoothingWindow}-step moving mean)", XAxisLabel = "step", YAxisLabel = "nats / token" });
-        var sparsity = new SvgLineChart(new LineChartOptions { Title = "Sparsity of the prunable weights", XAxisLabel = "step", YAxisLabel = "pruned fraction" });
-        var size = new SvgLineChart(new LineChartOptions { Title = "Non-zero parameters N(t) and Nbar so far", XAxisLabel = "step", YAxisLabel = "parameters" });
+        var validation = Chart("Validation loss (Brown, BPE 1024)", "step", "nats / token");
+        var training = Chart($"Training loss ({SmoothingWindow}-step moving mean)", "step", "nats / token");
+        var sparsity = Chart("Sparsity of the prunable weights", "step", "pruned fraction");
+        var size = Chart("Non-zero parameters N(t) and Nbar so far", "step", "parameters");
         foreach (var result in results)
         {
             var name = result.Summary.Run;
             var evaluated = result.Curve.Where(step => step.ValidationLoss.HasValue).ToArray();
-            validation.AddSeries(name, evaluated.Select(step => (double)step.Step).ToArray(), evaluated.Select(step => step.ValidationLoss!.Value).ToArray());
-            training.AddSeries(name, result.Curve.Select(step => (double)step.Step).ToArray(), MovingMean(result.Curve.Select(step => step.TrainingLoss).ToArray(), SmoothingWindow));
-            sparsity.AddSeries(name, result.Curve.Select(step => (double)step.Step).ToArray(), result.Curve.Select(step => step.PrunableSparsity).ToArray());
-            size.AddSeries($"{name} N(t)", result.Curve.Select(step => (double)step.Step).ToArray(), result.Curve.Select(step => (double)step.NonZeroCount).ToArray());
-            size.AddSeries($"{name} Nbar", result.Curve.Select(step => (double)step.Step).ToArray(), result.Curve.Select(step => step.AverageParameterCount).ToArray());
+            var steps = result.Curve.Select(step => (double)step.Step).ToArray();
+            AddLine(validation, name, evaluated.Select(step => (double)step.Step).ToArray(), evaluated.Select(step => step.ValidationLoss!.Value).ToArray());
+            AddLine(training, name, steps, MovingMean(result.Curve.Select(step => step.TrainingLoss).ToArray(), SmoothingWindow));
+            AddLine(sparsity, name, steps, result.Curve.Select(step => step.PrunableSparsity).ToArray());
+            AddLine(size, $"{name} N(t)", steps, result.Curve.Select(step => (double)step.NonZeroCount).ToArray());
+            AddLine(size, $"{name} Nbar", steps, result.Curve.Select(step => step.AverageParameterCount).ToArray());
         }
 
-        validation.WriteTo(Path.Combine(folder, "validation-loss.svg"));
-        training.WriteTo(Path.Combine(folder, "training-loss.svg"));
-        sparsity.WriteTo(Path.Combine(folder, "sparsity.svg"));
-        size.WriteTo(Path.Combine(folder, "parameters.svg"));
+        Save(validation, Path.Combine(folder, "validation-loss.svg"));
+        Save(training, Path.Combine(folder, "training-loss.svg"));
+        Save(sparsity, Path.Combine(folder, "sparsity.svg"));
+        Save(size, Path.Combine(folder, "parameters.svg"));
     }
 
     public static void PrintComparison(IReadOnlyList<SparsePretrainingResult> results)
@@ -86,18 +87,15 @@ internal static class Reports
         MetricsCsv.Write(Path.Combine(folder, "scaling-predictions.csv"), evaluations.SelectMany(pair => pair.evaluation.Predictions.Select(prediction =>
             new ScalingPredictionRow(pair.comparison.HoldOut, pair.comparison.CountEmbeddings, pair.evaluation.Count, prediction.Run, prediction.Actual, prediction.Predicted))));
 
-        var chart = new SvgLineChart(new LineChartOptions
-        {
-            Title = "Final validation loss against Nbar (dense solid; sparse at its Nbar)", XAxisLabel = "Nbar (parameters)", YAxisLabel = "nats / token",
-        });
+        var chart = Chart("Final validation loss against Nbar (sparse at its Nbar)", "Nbar (parameters)", "nats / token");
         foreach (var group in runs.GroupBy(run => (run.Tokens, run.IsSparse)).OrderBy(group => group.Key.IsSparse).ThenBy(group => group.Key.Tokens))
         {
             var ordered = group.OrderBy(run => run.AverageParameterCount).ToArray();
-            chart.AddSeries($"{(group.Key.IsSparse ? "sparse" : "dense")} D={group.Key.Tokens:N0}", ordered.Select(run => run.AverageParameterCount).ToArray(),
+            AddLine(chart, $"{(group.Key.IsSparse ? "sparse" : "dense")} D={group.Key.Tokens:N0}", ordered.Select(run => run.AverageParameterCount).ToArray(),
                 ordered.Select(run => run.FinalValidationLoss).ToArray());
         }
 
-        chart.WriteTo(Path.Combine(folder, "grid-loss-vs-nbar.svg"));
+        Save(chart, Path.Combine(folder, "grid-loss-vs-nbar.svg"));
     }
 
     public static void PrintGrid(IReadOnlyList<SparsePretrainingGridRun> runs, IReadOnlyList<ScalingLawComparison> comparisons)
@@ -121,6 +119,27 @@ internal static class Reports
                     $"L = {law.E:F3} + {law.A:G3}/N^{law.Alpha:F3} + {law.B:G3}/D^{law.Beta:F3}");
             }
         }
+    }
+
+    private static Plot Chart(string title, string xLabel, string yLabel)
+    {
+        var plot = new Plot();
+        plot.Title(title);
+        plot.XLabel(xLabel);
+        plot.YLabel(yLabel);
+        return plot;
+    }
+
+    private static void AddLine(Plot plot, string name, double[] x, double[] y)
+    {
+        var line = plot.Add.ScatterLine(x, y);
+        line.LegendText = name;
+    }
+
+    private static void Save(Plot plot, string path)
+    {
+        plot.ShowLegend(Alignment.UpperRight);
+        plot.SaveSvg(path, 900, 550);
     }
 
     private static double[] MovingMean(double[] values, int window)

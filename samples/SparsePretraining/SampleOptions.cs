@@ -24,6 +24,7 @@ internal sealed record SampleOptions
     public IReadOnlyList<long> GridSteps { get; init; } = [150, 300, 600];
     public IReadOnlyList<int> GridLayers { get; init; } = [1, 2, 3, 4];
     public int GridChannels { get; init; } = 48;
+    public int EstimatorSteps { get; init; } = 300;
     public bool SkipComparison { get; init; }
     public bool SkipGrid { get; init; }
     public string Output { get; init; } = Path.Combine("runs", "sparse");
@@ -46,6 +47,7 @@ internal sealed record SampleOptions
           --grid-steps a,b,c        grid token budgets in updates (150,300,600)
           --grid-layers a,b,...     grid model depths, increasing (1,2,3,4)
           --grid-channels N         grid model width (48)
+          --estimator-steps N       steps of the ML.NET estimator run at the end, 0 to skip (300)
           --skip-comparison --skip-grid
           --output DIR              where CSV and SVG files go (runs/sparse)
           --data DIR                the Brown folder (found above the working directory by default)
@@ -80,6 +82,7 @@ internal sealed record SampleOptions
                 "--grid-steps" => options with { GridSteps = Value().Split(',').Select(item => long.Parse(item, CultureInfo.InvariantCulture)).ToArray() },
                 "--grid-layers" => options with { GridLayers = Value().Split(',').Select(item => int.Parse(item, CultureInfo.InvariantCulture)).ToArray() },
                 "--grid-channels" => options with { GridChannels = Integer() },
+                "--estimator-steps" => options with { EstimatorSteps = Integer() },
                 "--skip-comparison" => options with { SkipComparison = true },
                 "--skip-grid" => options with { SkipGrid = true },
                 "--output" => options with { Output = Value() },

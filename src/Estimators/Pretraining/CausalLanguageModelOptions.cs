@@ -1,3 +1,4 @@
+using Microsoft.ML;
 using Pipelines.Components.Models;
 using Pipelines.Components.Optimization;
 using Pipelines.Components.Schedules;
@@ -8,13 +9,13 @@ namespace Pipelines.Pretraining;
 /// <summary>How <see cref="CausalLanguageModelEstimator"/> pre-trains a GPT: its shape, the run's length and shape, the optimizer, checkpoints.</summary>
 /// <remarks>
 /// Immutable. Each value is checked when it is set and the rules between values when the estimator is created; a bad
-/// value throws <see cref="ArgumentOutOfRangeException"/> naming the option and the value. No data lives here:
-/// validation data goes to <see cref="CausalLanguageModelEstimator.Fit(IDataView, IDataView?, IProgress{Components.Training.TrainingProgress}?, CancellationToken)"/>.
+/// value throws <see cref="ArgumentOutOfRangeException"/> naming the option and the value. The only data here is
+/// <see cref="ValidationSet"/>, as in ML.NET's own TorchSharp trainers; with it, <see cref="Progress"/> and
+/// <see cref="CancellationToken"/>, a <c>Fit</c> of a whole estimator chain gets everything a training run needs.
 /// <para>
-/// <b>Vocabulary.</b> The model's vocabulary is <see cref="VocabularySize"/> when set; otherwise that of the tokenizer
-/// that wrote the token column, when the data comes straight from a <see cref="Text.BytePairEncodingTransformer"/>
-/// (as in an estimator chain); otherwise the largest id in the training and validation data (and the end-of-text id)
-/// plus one. A set vocabulary must exceed every id, else fitting fails naming the id and where it is.
+/// <b>Vocabulary.</b> The token column is a vector of keys (<see cref="Text.TokenColumn"/>): the model's vocabulary is
+/// the key count. The end-of-text id is <see cref="EndOfTextTokenId"/> when set, else the <see cref="EndOfTextToken"/>
+/// of the tokenizer the column carries in its annotation (which survives stock transforms such as <c>CopyColumns</c>).
 /// </para>
 /// <para>
 /// <b>Defaults.</b> A 2-layer, 4-head, 128-wide GPT with a 128-token context; batches of 8 × 128 tokens; AdamW
@@ -38,7 +39,7 @@ public sealed record CausalLanguageModelOptions
     /// <exception cref="ArgumentException">The column name is null, empty or white space.</exception>
     public CausalLanguageModelOptions(string tokensColumnName = "Tokens") => TokensColumnName = tokensColumnName;
 
-    /// <summary>The column of token ids (a vector of <c>Int32</c>, one document per row).</summary>
+    /// <summary>The column of token keys (<c>Vector&lt;Key&lt;UInt32, V&gt;&gt;</c>, key = id + 1, one document per row).</summary>
     public string TokensColumnName { get; init => field = OptionChecks.ColumnName(value, nameof(TokensColumnName)); }
 
     /// <summary>The column <c>Transform</c> adds with each row's mean next-token loss in nats (default "Loss").</summary>
@@ -49,13 +50,28 @@ public sealed record CausalLanguageModelOptions
 
     /// <summary>
     /// The model's shape: layers, heads, width and context. Its <see cref="TransformerConfig.VocabularySize"/> is not
-    /// used: the vocabulary is <see cref="VocabularySize"/> or found as the remarks of this type say.
+    /// used: the vocabulary is the token column's key count.
     /// </summary>
     public TransformerConfig Model { get; init => field = value ?? throw new ArgumentNullException(nameof(Model)); } =
         new(layerCount: 2, headCount: 4, channels: 128, contextLength: 128);
 
-    /// <summary>The model's vocabulary; null (the default) takes it from the tokenizer or the data.</summary>
-    public int? VocabularySize { get; init => field = value is { } size && size < 1 ? throw OptionChecks.OutOfRange(nameof(VocabularySize), size, "Must be at least 1.") : value; }
+    /// <summary>
+    /// Rows to measure the loss on during training (every <see cref="EvaluationInterval"/> steps and at the end), or
+    /// null. They hold either the token column (<see cref="TokensColumnName"/>) or raw text in
+    /// <see cref="ValidationTextColumnName"/>, which is then encoded with the tokenizer the training token column
+    /// carries: so the validation set of a whole chain (<c>TrainBytePairEncoding().Append(CausalLanguageModel(...))</c>)
+    /// is the untokenized data, as the training data is.
+    /// </summary>
+    public IDataView? ValidationSet { get; init; }
+
+    /// <summary>The text column of a <see cref="ValidationSet"/> that has no token column (default "Text").</summary>
+    public string ValidationTextColumnName { get; init => field = OptionChecks.ColumnName(value, nameof(ValidationTextColumnName)); } = "Text";
+
+    /// <summary>Receives a report after every step, on the training thread; null for none.</summary>
+    public IProgress<TrainingProgress>? Progress { get; init; }
+
+    /// <summary>Stops the run before the next step (after writing a checkpoint when checkpointing is on).</summary>
+    public CancellationToken CancellationToken { get; init; }
 
     /// <summary>
     /// The id placed before every row when rows are joined into the training stream and when a row is scored; null
@@ -116,7 +132,10 @@ public sealed record CausalLanguageModelOptions
     /// <summary>Clip the gradients to this global L2 norm before the optimizer (default 1.0; null = no clipping).</summary>
     public double? GradientClipNorm { get; init => field = value is { } norm && !(norm > 0 && double.IsFinite(norm)) ? throw OptionChecks.OutOfRange(nameof(GradientClipNorm), norm, "Must be a finite number above 0.") : value; } = 1.0;
 
-    /// <summary>Seed of the initial weights and of the batch order; null (the default) derives one from the context's seed.</summary>
+    /// <summary>
+    /// Seed of the initial weights and of the batch order; null (the default) draws one from the <c>MLContext</c>'s
+    /// random generator when the estimator is made, as ML.NET's trainers do, so <c>new MLContext(seed)</c> repeats a run.
+    /// </summary>
     public int? Seed { get; init; }
 
     /// <summary>Threads the kernels use (default: one per processor). Results depend on it: resume with the same count.</summary>
@@ -142,8 +161,6 @@ public sealed record CausalLanguageModelOptions
             throw OptionChecks.OutOfRange(nameof(SequenceLength), ResolvedSequenceLength, $"Must not exceed the model's context ({Model.ContextLength}).");
         if (CheckpointInterval > 0 && CheckpointPath is null)
             throw OptionChecks.OutOfRange(nameof(CheckpointPath), CheckpointPath, $"A checkpoint interval ({CheckpointInterval}) needs a checkpoint path.");
-        if (VocabularySize is { } vocabulary && EndOfTextTokenId is { } endOfText && endOfText >= vocabulary)
-            throw OptionChecks.OutOfRange(nameof(EndOfTextTokenId), endOfText, $"Must be below VocabularySize ({vocabulary}).");
         if (DecayedModelDirectory is not null && LearningRateSchedule is not WsdsPlan)
             throw OptionChecks.OutOfRange(nameof(DecayedModelDirectory), DecayedModelDirectory, "Decayed models are saved at the budgets of a WSD-S plan: set LearningRateSchedule to a WsdsPlan.");
         if (AcceptedScheduleChangeFrom is not null && AcceptedScheduleChangeFrom.GetType() != LearningRateSchedule?.GetType())

@@ -1,5 +1,7 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
 using Pipelines.Components.Text;
-using Pipelines.Data;
+using Pipelines.MachineLearning;
 using Pipelines.Text;
 
 namespace Pipelines.Pretraining;
@@ -7,36 +9,32 @@ namespace Pipelines.Pretraining;
 /// <content>Scoring: whole data sets and rows.</content>
 public sealed partial class CausalLanguageModelTransformer
 {
-    /// <summary>Measures the model on every row of <paramref name="data"/>; bits per byte when the tokens come straight from a tokenizer.</summary>
-    /// <exception cref="SchemaMismatchException">The token column is missing or not a vector of Int32.</exception>
+    /// <summary>
+    /// Measures the model on every row of <paramref name="data"/>: loss, perplexity and, when the token column carries
+    /// its tokenizer (or the model has one), bits per byte.
+    /// </summary>
+    /// <remarks><c>BitsPerByte = Σ loss / (ln 2 · bytes)</c> over the UTF-8 bytes of the scored tokens.</remarks>
+    /// <exception cref="SchemaMismatchException">The token column is missing, not a vector of keys, or has more keys than the model's vocabulary.</exception>
     /// <exception cref="ArgumentException">The data holds no token.</exception>
-    public LanguageModelMetrics Evaluate(IDataView data)
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public LanguageModelMetrics Evaluate(IDataView data, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(data);
-        return Evaluate(data, TokenizedDataView.FindTokenizer(data, TokensColumnName));
-    }
-
-    /// <summary>Measures the model on every row of <paramref name="data"/>, counting bytes with <paramref name="tokenizer"/> when given.</summary>
-    /// <exception cref="SchemaMismatchException">The token column is missing or not a vector of Int32.</exception>
-    /// <exception cref="ArgumentException">The data holds no token.</exception>
-    public LanguageModelMetrics Evaluate(IDataView data, BytePairEncoding? tokenizer, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(data);
-        var column = SchemaValidation.RequireColumn(data.Schema, TokensColumnName, ColumnRequirement.Vector(NumberDataViewType.Int32));
+        var column = RequireTokens(data.Schema, this);
+        var tokenizer = TokenColumn.FindTokenizer(column) ?? Tokenizer;
         using var cursor = data.GetRowCursor([column]);
-        var getter = cursor.GetGetter<ReadOnlyMemory<int>>(column);
-        ReadOnlyMemory<int> tokens = default;
+        var read = TokenColumn.CreateReader(cursor, column);
         double lossSum = 0;
         long tokenCount = 0, byteCount = 0, rowCount = 0;
         while (cursor.MoveNext())
         {
             cancellationToken.ThrowIfCancellationRequested();
-            getter(ref tokens);
-            var score = scorer.Score(tokens.Span, EndOfTextTokenId, $"column '{TokensColumnName}', row {rowCount}");
+            var tokens = read();
+            var score = scorer.Score(tokens, EndOfTextTokenId, $"column '{TokensColumnName}', row {rowCount}");
             lossSum += score.LossSum;
             tokenCount += score.TokenCount;
             if (tokenizer is not null)
-                foreach (var id in tokens.Span) byteCount += tokenizer.GetTokenBytes(id).Length;
+                foreach (var id in tokens) byteCount += tokenizer.GetTokenBytes(id).Length;
             rowCount++;
         }
 
@@ -44,6 +42,15 @@ public sealed partial class CausalLanguageModelTransformer
         var loss = lossSum / tokenCount;
         double? bitsPerByte = tokenizer is not null && byteCount > 0 ? lossSum / (Math.Log(2) * byteCount) : null;
         return new LanguageModelMetrics(loss, Math.Exp(loss), bitsPerByte, tokenCount, tokenizer is null ? null : byteCount, rowCount);
+    }
+
+    /// <summary>The token column of <paramref name="schema"/>, checked to hold keys inside the model's vocabulary.</summary>
+    private static DataViewSchema.Column RequireTokens(DataViewSchema schema, CausalLanguageModelTransformer model)
+    {
+        var column = SchemaValidation.RequireColumn(schema, model.TokensColumnName, TokenColumn.Requirement);
+        if (TokenColumn.VocabularySize(column) > model.Config.VocabularySize)
+            throw new SchemaMismatchException(column.Name, $"Vector<Key<UInt32, {model.Config.VocabularySize}>> (at most the model's vocabulary)", column.Type.ToString()!, nameof(schema));
+        return column;
     }
 
     /// <summary>Adds the loss and perplexity columns, scoring a row once when either is first read.</summary>
@@ -55,8 +62,8 @@ public sealed partial class CausalLanguageModelTransformer
         public Mapper(CausalLanguageModelTransformer parent, DataViewSchema inputSchema)
         {
             this.parent = parent;
-            source = SchemaValidation.RequireColumn(inputSchema, parent.TokensColumnName, ColumnRequirement.Vector(NumberDataViewType.Int32));
-            InputColumnNames = [parent.TokensColumnName];
+            source = RequireTokens(inputSchema, parent);
+            InputColumns = [source];
             OutputColumns =
             [
                 new DataViewSchema.DetachedColumn(parent.LossColumnName, NumberDataViewType.Single),
@@ -64,23 +71,21 @@ public sealed partial class CausalLanguageModelTransformer
             ];
         }
 
-        public IReadOnlyList<string> InputColumnNames { get; }
+        public IReadOnlyList<DataViewSchema.Column> InputColumns { get; }
 
         public IReadOnlyList<DataViewSchema.DetachedColumn> OutputColumns { get; }
 
         public Delegate?[] CreateGetters(DataViewRow input, Func<int, bool> isOutputActive)
         {
             if (!isOutputActive(0) && !isOutputActive(1)) return [null, null];
-            var tokensGetter = input.GetGetter<ReadOnlyMemory<int>>(source);
-            ReadOnlyMemory<int> tokens = default;
+            var read = TokenColumn.CreateReader(input, source);
             var cachedPosition = -1L;
             var loss = double.NaN;
 
             double RowLoss()
             {
                 if (input.Position == cachedPosition) return loss;
-                tokensGetter(ref tokens);
-                loss = parent.scorer.Score(tokens.Span, parent.EndOfTextTokenId, $"column '{parent.TokensColumnName}', row {input.Position}").MeanLoss;
+                loss = parent.scorer.Score(read(), parent.EndOfTextTokenId, $"column '{parent.TokensColumnName}', row {input.Position}").MeanLoss;
                 cachedPosition = input.Position;
                 return loss;
             }

@@ -1,12 +1,14 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
 using Pipelines.Components.Models;
-using Pipelines.Text;
+using Pipelines.Sparsity;
 
 namespace Pipelines.Pretraining;
 
-/// <summary>Text in, text out: a chain holding a <see cref="BytePairEncodingTransformer"/> and a <see cref="CausalLanguageModelTransformer"/>.</summary>
+/// <summary>Text in, text out: a chain of transformers (fitted or loaded) ending in a language model.</summary>
 /// <remarks>
 /// Works on a freshly fitted chain (<c>TransformerChain&lt;CausalLanguageModelTransformer&gt;</c>) and on one loaded from a
-/// file (<c>TransformerChain&lt;ITransformer&gt;</c>). The tokenizer is the one whose output column the model reads.
+/// file (<c>TransformerChain&lt;ITransformer&gt;</c>); a <see cref="SparsePretrainingTransformer"/> counts as its language model.
 /// </remarks>
 public static class LanguageModelChainExtensions
 {
@@ -16,47 +18,35 @@ public static class LanguageModelChainExtensions
         where TLast : class, ITransformer
     {
         ArgumentNullException.ThrowIfNull(chain);
-        return chain.OfType<CausalLanguageModelTransformer>().LastOrDefault()
+        return chain.Select(AsLanguageModel).LastOrDefault(model => model is not null)
             ?? throw new InvalidOperationException("The chain holds no CausalLanguageModelTransformer.");
     }
 
-    /// <summary>The tokenizer that writes the token column the chain's language model reads.</summary>
-    /// <exception cref="InvalidOperationException">The chain holds no language model, or no tokenizer writing its column.</exception>
-    public static BytePairEncodingTransformer GetTokenizer<TLast>(this TransformerChain<TLast> chain)
-        where TLast : class, ITransformer
-    {
-        var model = chain.GetLanguageModel();
-        return chain.OfType<BytePairEncodingTransformer>().LastOrDefault(tokenizer => tokenizer.OutputColumnName == model.TokensColumnName)
-            ?? throw new InvalidOperationException($"The chain holds no BytePairEncodingTransformer writing the column '{model.TokensColumnName}' its language model reads.");
-    }
-
-    /// <summary>Continues <paramref name="prompt"/> by <paramref name="tokenCount"/> tokens and returns the continuation's text.</summary>
-    /// <param name="chain">A chain with a tokenizer and a language model.</param>
-    /// <param name="prompt">The text to continue (empty starts a new document).</param>
-    /// <param name="tokenCount">Tokens to generate.</param>
-    /// <param name="options">Temperature, top-k and seed; the same seed gives the same text.</param>
-    /// <param name="cancellationToken">Stops before the next token.</param>
-    /// <remarks>The continuation may contain the end-of-text token's text where the model ended a document.</remarks>
-    /// <exception cref="InvalidOperationException">The chain lacks the tokenizer or the model.</exception>
+    /// <summary>Continues <paramref name="prompt"/> by <paramref name="tokenCount"/> tokens with the chain's language model and its tokenizer.</summary>
+    /// <exception cref="InvalidOperationException">The chain holds no language model, or it has no tokenizer.</exception>
     public static string GenerateText<TLast>(this TransformerChain<TLast> chain, string prompt, int tokenCount, GenerationOptions? options = null, CancellationToken cancellationToken = default)
-        where TLast : class, ITransformer
-    {
-        ArgumentNullException.ThrowIfNull(prompt);
-        var tokenizer = chain.GetTokenizer();
-        var generated = chain.GetLanguageModel().Generate(tokenizer.Encode(prompt), tokenCount, options, cancellationToken);
-        return tokenizer.Decode(generated);
-    }
+        where TLast : class, ITransformer =>
+        chain.GetLanguageModel().GenerateText(prompt, tokenCount, options, cancellationToken);
 
-    /// <summary>Runs the chain's transformers before its language model on <paramref name="data"/>, then evaluates the model, in bits per byte too.</summary>
-    /// <exception cref="InvalidOperationException">The chain lacks the tokenizer or the model.</exception>
+    /// <summary>Runs the chain's transformers before its language model on <paramref name="data"/>, then evaluates the model (in bits per byte too).</summary>
+    /// <exception cref="InvalidOperationException">The chain holds no language model.</exception>
     public static LanguageModelMetrics Evaluate<TLast>(this TransformerChain<TLast> chain, IDataView data, CancellationToken cancellationToken = default)
         where TLast : class, ITransformer
     {
+        ArgumentNullException.ThrowIfNull(chain);
         ArgumentNullException.ThrowIfNull(data);
-        var model = chain.GetLanguageModel();
-        var tokenizer = chain.GetTokenizer();
+        var transformers = chain.ToArray();
+        var index = Array.FindLastIndex(transformers, transformer => AsLanguageModel(transformer) is not null);
+        if (index < 0) throw new InvalidOperationException("The chain holds no CausalLanguageModelTransformer.");
         var current = data;
-        foreach (var transformer in chain.TakeWhile(transformer => !ReferenceEquals(transformer, model))) current = transformer.Transform(current);
-        return model.Evaluate(current, tokenizer.Tokenizer, cancellationToken);
+        for (var before = 0; before < index; before++) current = transformers[before].Transform(current);
+        return AsLanguageModel(transformers[index])!.Evaluate(current, cancellationToken);
     }
+
+    private static CausalLanguageModelTransformer? AsLanguageModel(ITransformer transformer) => transformer switch
+    {
+        CausalLanguageModelTransformer model => model,
+        SparsePretrainingTransformer sparse => sparse.LanguageModel,
+        _ => null,
+    };
 }

@@ -1,6 +1,6 @@
 namespace Pipelines.Pretraining;
 
-/// <summary>How well a causal language model predicts a data set (<see cref="CausalLanguageModelTransformer.Evaluate(IDataView)"/>).</summary>
+/// <summary>How well a causal language model predicts a data set (<see cref="CausalLanguageModelTransformer.Evaluate"/>).</summary>
 /// <param name="Loss">Mean next-token cross-entropy over every token of every row, in nats per token.</param>
 /// <param name="Perplexity"><c>exp(Loss)</c>.</param>
 /// <param name="BitsPerByte">

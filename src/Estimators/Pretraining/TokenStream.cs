@@ -1,57 +1,55 @@
-using Pipelines.Data;
+using Microsoft.ML;
+using Pipelines.Components.Text;
+using Pipelines.Text;
 
 namespace Pipelines.Pretraining;
 
 /// <summary>The rows of a token column joined into one stream, each row preceded by the end-of-text id.</summary>
 /// <param name="Tokens">The stream: <c>eot r0[0] r0[1] ... eot r1[0] ...</c>.</param>
 /// <param name="RowCount">Rows read.</param>
-/// <param name="MaximumId">The largest id in the stream (the end-of-text id included).</param>
-/// <param name="MaximumIdRow">The row holding <see cref="MaximumId"/> (-1 when it is the end-of-text id).</param>
-internal sealed record TokenStream(int[] Tokens, long RowCount, int MaximumId, long MaximumIdRow)
+internal sealed record TokenStream(int[] Tokens, long RowCount)
 {
-    /// <summary>Reads column <paramref name="column"/> of <paramref name="data"/>, the argument <paramref name="parameterName"/>.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">An id is negative (the message names the column, the row and the id).</exception>
-    public static TokenStream Read(IDataView data, DataViewSchema.Column column, int endOfTextId, string parameterName, CancellationToken cancellationToken)
+    /// <summary>Reads the token column <paramref name="column"/> (keys, see <see cref="TokenColumn"/>) of <paramref name="data"/>.</summary>
+    /// <exception cref="ArgumentException">A row holds a missing key (the message names the row).</exception>
+    public static TokenStream Read(IDataView data, DataViewSchema.Column column, int endOfTextId, CancellationToken cancellationToken)
     {
         var tokens = new List<int>();
-        var (maximum, maximumRow) = (endOfTextId, -1L);
         using var cursor = data.GetRowCursor([column]);
-        var getter = cursor.GetGetter<ReadOnlyMemory<int>>(column);
-        ReadOnlyMemory<int> row = default;
+        var read = TokenColumn.CreateReader(cursor, column);
         long rowCount = 0;
         while (cursor.MoveNext())
         {
             if ((rowCount & 255) == 0) cancellationToken.ThrowIfCancellationRequested();
-            getter(ref row);
             tokens.Add(endOfTextId);
-            var span = row.Span;
-            for (var index = 0; index < span.Length; index++)
-            {
-                var id = span[index];
-                if (id < 0)
-                    throw new ArgumentOutOfRangeException(parameterName, id, $"Column '{column.Name}' of '{parameterName}', row {rowCount}, position {index}: token id {id} is negative.");
-                if (id > maximum) (maximum, maximumRow) = (id, rowCount);
-            }
-
-            tokens.AddRange(span);
+            tokens.AddRange(read());
             rowCount++;
         }
 
-        return new TokenStream([.. tokens], rowCount, maximum, maximumRow);
+        return new TokenStream([.. tokens], rowCount);
     }
 
-    /// <summary>Throws unless every id is below <paramref name="vocabularySize"/>.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">Naming <c>VocabularySize</c>, the id and its row.</exception>
-    public void CheckVocabulary(int vocabularySize, string columnName, string parameterName)
+    /// <summary>Encodes the text column <paramref name="column"/> of <paramref name="data"/> with <paramref name="tokenizer"/>.</summary>
+    public static TokenStream Encode(IDataView data, DataViewSchema.Column column, BytePairEncoding tokenizer, int endOfTextId, CancellationToken cancellationToken)
     {
-        if (MaximumId < vocabularySize) return;
-        var where = MaximumIdRow < 0 ? "the end-of-text id" : $"column '{columnName}' of '{parameterName}', row {MaximumIdRow}";
-        throw new ArgumentOutOfRangeException(nameof(CausalLanguageModelOptions.VocabularySize), vocabularySize,
-            $"The vocabulary of {vocabularySize} ids does not cover token id {MaximumId} ({where}); set VocabularySize above {MaximumId}.");
+        var tokens = new List<int>();
+        using var cursor = data.GetRowCursor([column]);
+        var getter = cursor.GetGetter<ReadOnlyMemory<char>>(column);
+        ReadOnlyMemory<char> text = default;
+        long rowCount = 0;
+        while (cursor.MoveNext())
+        {
+            if ((rowCount & 255) == 0) cancellationToken.ThrowIfCancellationRequested();
+            getter(ref text);
+            tokens.Add(endOfTextId);
+            tokens.AddRange(tokenizer.Encode(text.ToString()));
+            rowCount++;
+        }
+
+        return new TokenStream([.. tokens], rowCount);
     }
 
     /// <summary>Throws unless the stream holds one training window (<paramref name="sequenceLength"/> inputs and their targets).</summary>
-    /// <exception cref="ArgumentException">The stream is too short.</exception>
+    /// <exception cref="ArgumentException">The stream is too short; <paramref name="parameterName"/> names the data.</exception>
     public void CheckLength(int sequenceLength, string parameterName)
     {
         if (Tokens.Length >= sequenceLength + 1) return;

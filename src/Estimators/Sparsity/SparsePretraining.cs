@@ -1,19 +1,17 @@
-using Pipelines.Components.Compute;
+using Microsoft.ML;
+using Microsoft.ML.Runtime;
 using Pipelines.Components.Models;
 using Pipelines.Components.Optimization;
 using Pipelines.Components.Sparsity;
-using Pipelines.Components.Text;
 using Pipelines.Components.Training;
-using Pipelines.Data;
-using Pipelines.Model;
+using Pipelines.MachineLearning;
 using Pipelines.Pretraining;
-using Pipelines.Text;
 
 namespace Pipelines.Sparsity;
 
 /// <summary>
 /// Pre-trains a GPT as <see cref="CausalLanguageModelEstimator"/> does while pruning its linear weights gradually
-/// (<c>context.Sparsity.SparsePretraining()</c>); the result carries its masks.
+/// (<c>mlContext.Sparsity().SparsePretraining()</c>); the result carries its masks.
 /// </summary>
 /// <remarks>
 /// <para>Sparse pre-training (arXiv 2501.12486) with the cubic ramp of Zhu &amp; Gupta (arXiv 1710.01878): a
@@ -26,44 +24,39 @@ namespace Pipelines.Sparsity;
 public sealed class SparsePretrainingEstimator : IEstimator<SparsePretrainingTransformer>
 {
     private readonly CausalLanguageModelEstimator dense;
-    private readonly int seed;
 
-    /// <summary>Creates the estimator; the options are checked here once.</summary>
+    /// <summary>Creates the estimator; the options are checked here once and the seed is drawn now unless given.</summary>
+    /// <param name="environment">The <see cref="MLContext"/> (or another ML.NET host environment).</param>
+    /// <param name="options">The pre-training run and the pruning plan.</param>
     /// <exception cref="ArgumentOutOfRangeException">Two options conflict (the message names them).</exception>
-    public SparsePretrainingEstimator(PipelineContext context, SparsePretrainingOptions options)
+    public SparsePretrainingEstimator(IHostEnvironment environment, SparsePretrainingOptions options)
     {
-        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(environment);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         Options = options;
-        dense = new CausalLanguageModelEstimator(context, options.Pretraining);
-        seed = options.Pretraining.Seed ?? context.DeriveSeed("Sparsity/SparsePretraining");
+        dense = new CausalLanguageModelEstimator(environment, options.Pretraining);
     }
 
     /// <summary>The options.</summary>
     public SparsePretrainingOptions Options { get; }
 
-    /// <summary>Pre-trains and prunes on <paramref name="input"/> without validation data.</summary>
-    /// <exception cref="SchemaMismatchException">The token column is missing or not a vector of Int32.</exception>
-    public SparsePretrainingTransformer Fit(IDataView input) => Fit(input, validation: null);
-
-    /// <summary>Pre-trains and prunes on <paramref name="train"/>, evaluating on <paramref name="validation"/> as the options say.</summary>
-    /// <param name="train">The training rows (one document per row).</param>
-    /// <param name="validation">Rows to measure the loss on during training, or null.</param>
-    /// <param name="progress">Receives a report after every step (on the training thread), with the sparsity and Nbar so far.</param>
-    /// <param name="cancellationToken">Stops the run before the next step (after writing a checkpoint when checkpointing is on).</param>
-    /// <exception cref="SchemaMismatchException">The token column is missing or not a vector of Int32.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">A token id is outside the vocabulary, or <see cref="SparsePretrainingOptions.TargetAverageParameterCount"/> cannot be reached.</exception>
+    /// <summary>
+    /// Pre-trains and prunes on <paramref name="input"/>, with the validation set, cancellation and checkpoints of
+    /// <see cref="SparsePretrainingOptions.Pretraining"/> and the progress of both option records.
+    /// </summary>
+    /// <exception cref="SchemaMismatchException">The token column is missing or not a vector of keys.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><see cref="SparsePretrainingOptions.TargetAverageParameterCount"/> cannot be reached.</exception>
     /// <exception cref="ArgumentException">No end-of-text id is known, or the data is shorter than one sequence.</exception>
     /// <exception cref="TrainingDivergedException">The loss or the gradients became non-finite (the step is named).</exception>
-    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    /// <exception cref="OperationCanceledException">The cancellation token of the pre-training options was cancelled.</exception>
     /// <exception cref="InvalidDataException">The checkpoint to resume from does not fit this model, optimizer and pruner.</exception>
-    public SparsePretrainingTransformer Fit(IDataView train, IDataView? validation, IProgress<SparseTrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    public SparsePretrainingTransformer Fit(IDataView input)
     {
-        ArgumentNullException.ThrowIfNull(train);
+        ArgumentNullException.ThrowIfNull(input);
         PruningTrainingHook? hook = null;
-        var reporter = progress is null ? null : new SparsityProgress(() => hook!, progress);
-        var languageModel = dense.Fit(train, validation, reporter, cancellationToken, seed, (model, steps, optimizer) =>
+        var reporter = new SparsityProgress(() => hook!, Options.Pretraining.Progress, Options.Progress);
+        var languageModel = dense.Fit(input, dense.Seed, reporter, (model, steps, optimizer) =>
         {
             var prunable = new PruningMask(model.Parameters).PrunableCount;
             hook = new PruningTrainingHook(model.Parameters, Options.ResolvePruning(steps, prunable, model.Parameters.ParameterCount - prunable));
@@ -88,13 +81,15 @@ public sealed class SparsePretrainingEstimator : IEstimator<SparsePretrainingTra
             : $"{options.Schedule} {Percent(options.StartFraction)}-{Percent(options.EndFraction)}";
     }
 
-    /// <summary>Adds the hook's sparsity and Nbar to each of the trainer's reports (synchronously, while the hook is at that step).</summary>
-    private sealed class SparsityProgress(Func<PruningTrainingHook> hook, IProgress<SparseTrainingProgress> inner) : IProgress<TrainingProgress>
+    /// <summary>Passes the trainer's reports on, and adds the hook's sparsity and Nbar (synchronously, while the hook is at that step).</summary>
+    private sealed class SparsityProgress(Func<PruningTrainingHook> hook, IProgress<TrainingProgress>? training, IProgress<SparseTrainingProgress>? sparse) : IProgress<TrainingProgress>
     {
         public void Report(TrainingProgress value)
         {
+            training?.Report(value);
+            if (sparse is null) return;
             var current = hook();
-            inner.Report(new SparseTrainingProgress(value, current.NonZeroCount, current.OverallSparsity, current.PrunableSparsity, current.AverageParameterCount()));
+            sparse.Report(new SparseTrainingProgress(value, current.NonZeroCount, current.OverallSparsity, current.PrunableSparsity, current.AverageParameterCount()));
         }
     }
 }
@@ -104,12 +99,13 @@ public sealed class SparsePretrainingEstimator : IEstimator<SparsePretrainingTra
 /// its mask, its per-layer sparsity, N(t) of every step and Nbar.
 /// </summary>
 /// <remarks>
-/// Every pruned weight of <see cref="LanguageModel"/> is exactly zero. Saved as the kind <see cref="KindName"/>: the
+/// Every pruned weight of <see cref="LanguageModel"/> is exactly zero. Saved into ML.NET model files with the
 /// language model's description and history, and one safetensors entry with every weight under its PyTorch name and
 /// every prunable parameter's mask beside it as <c>mask.&lt;name&gt;</c> (F32, 0 pruned, 1 kept). Immutable and
-/// thread-safe, as <see cref="CausalLanguageModelTransformer"/>.
+/// thread-safe, as <see cref="CausalLanguageModelTransformer"/>; <c>MLContext.Model.Load</c> brings it back as this type.
 /// </remarks>
-public sealed partial class SparsePretrainingTransformer : ITransformer, ICanSaveModel
+[MachineLearningModelLoader(LoaderSignature)]
+public sealed partial class SparsePretrainingTransformer : RowMappingTransformer
 {
     private readonly PruningMask mask;
 
@@ -165,21 +161,11 @@ public sealed partial class SparsePretrainingTransformer : ITransformer, ICanSav
         return string.Join(Environment.NewLine, lines);
     }
 
-    /// <inheritdoc/>
-    public bool IsRowToRowMapper => LanguageModel.IsRowToRowMapper;
-
-    /// <inheritdoc/>
-    public string Kind => KindName;
-
-    /// <inheritdoc/>
-    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => LanguageModel.GetOutputSchema(inputSchema);
-
-    /// <inheritdoc/>
-    public IDataView Transform(IDataView input) => LanguageModel.Transform(input);
-
     /// <summary>Continues a prompt; see <see cref="CausalLanguageModelTransformer.Generate"/>.</summary>
     public int[] Generate(ReadOnlySpan<int> promptTokens, int count, GenerationOptions? options = null, CancellationToken cancellationToken = default) =>
         LanguageModel.Generate(promptTokens, count, options, cancellationToken);
+
+    private protected override IRowMapper CreateMapper(DataViewSchema inputSchema) => LanguageModel.CreateScoringMapper(inputSchema);
 }
 
 /// <summary>One progress report of sparse pre-training.</summary>

@@ -1,4 +1,5 @@
 using Pipelines.Components.Sparsity;
+using Pipelines.Components.Training;
 using Pipelines.Pretraining;
 
 namespace Pipelines.Sparsity;
@@ -23,6 +24,12 @@ public sealed record SparsePretrainingOptions
 
     /// <summary>The pre-training run: model, data columns, batches, steps, optimizer, checkpoints.</summary>
     public CausalLanguageModelOptions Pretraining { get; init => field = value ?? throw new ArgumentNullException(nameof(Pretraining)); }
+
+    /// <summary>
+    /// Receives a report after every step, on the training thread, with the sparsity and Nbar so far; null for none.
+    /// (<see cref="CausalLanguageModelOptions.Progress"/> of <see cref="Pretraining"/> receives the plain reports too.)
+    /// </summary>
+    public IProgress<SparseTrainingProgress>? Progress { get; init; }
 
     /// <summary>s_f: the pruned fraction of the linear weights at the end, in [0, 1) (default 0.5); ignored when <see cref="TargetAverageParameterCount"/> is set.</summary>
     public double FinalSparsity { get; init => field = value >= 0 && value < 1 ? value : throw OptionChecks.OutOfRange(nameof(FinalSparsity), value, "Must lie in [0, 1)."); } = 0.5;

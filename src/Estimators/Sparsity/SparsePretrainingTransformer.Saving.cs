@@ -1,78 +1,63 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
-using Pipelines.Components.Compute;
-using Pipelines.Components.Models;
+using Microsoft.ML.Runtime;
 using Pipelines.Components.Serialization;
 using Pipelines.Components.Sparsity;
-using Pipelines.Components.Training;
-using Pipelines.Model;
+using Pipelines.Components.Tensors;
+using Pipelines.MachineLearning;
 using Pipelines.Pretraining;
 
 namespace Pipelines.Sparsity;
 
-/// <content>Saving and loading as a model kind; the masks travel beside the weights.</content>
+/// <content>Saving into an ML.NET model file, the masks beside the weights, and loading back as this type.</content>
 public sealed partial class SparsePretrainingTransformer
 {
-    /// <summary>The kind under which the transformer is saved.</summary>
-    public const string KindName = "SparsePretraining";
-
-    /// <summary>The version of the description and entries <see cref="Save"/> writes; loading reads this version only.</summary>
-    public const int FormatVersion = 1;
-
+    private const string LoaderSignature = "PipelinesSparsePretrain";
     private const string WeightsEntry = "weights.safetensors";
-    private const string HistoryEntry = "history.json";
     private const string SparsityEntry = "sparsity.json";
+    private static readonly ModelVersion ModelVersion = CreateVersion("PLSPARLM", 0x00010001, LoaderSignature);
 
-    private static readonly JsonSerializerOptions EntryJson = new(JsonSerializerDefaults.Web)
-    {
-        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
-    };
+    private protected override ModelVersion Version => ModelVersion;
 
-    /// <inheritdoc/>
     /// <remarks>
-    /// <c>model.json</c> holds the format version, the shape, the end-of-text id, the columns, the thread count, the
-    /// run's summary and its sparsity figures; the entry <c>weights.safetensors</c> one F32 tensor per parameter under
-    /// its PyTorch name and one <c>mask.&lt;name&gt;</c> tensor per prunable parameter; <c>history.json</c> the training
-    /// history; <c>sparsity.json</c> N(t) of every step and the pruning events.
+    /// The description holds the language model's (shape, end-of-text id, columns, thread count, run summary) and the
+    /// sparsity figures; the entry <c>weights.safetensors</c> one F32 tensor per parameter under its PyTorch name and one
+    /// <c>mask.&lt;name&gt;</c> tensor per prunable parameter; <c>history.json</c> the training history;
+    /// <c>sparsity.json</c> N(t) of every step and the pruning events; <c>tokenizer.json</c> the tokenizer, if any.
     /// </remarks>
-    public void Save(IModelWriter writer)
+    private protected override void SaveModel(IModelWriter writer) => Save(writer);
+
+    /// <summary>Writes the description and entries (<see cref="SaveModel"/>).</summary>
+    internal void Save(IModelWriter writer)
     {
-        ArgumentNullException.ThrowIfNull(writer);
-        var model = LanguageModel;
-        var config = model.Config;
-        writer.WriteJson(new Description(FormatVersion, config.LayerCount, config.HeadCount, config.Channels, config.ContextLength, config.VocabularySize,
-            model.EndOfTextTokenId, model.TokensColumnName, model.LossColumnName, model.PerplexityColumnName, model.ThreadCount, model.Training, Sparsity));
-        var arena = model.CreateModel().Parameters;
+        writer.WriteJson(new Description(LanguageModel.Describe(), Sparsity));
+        var arena = LanguageModel.CreateModel().Parameters;
         var tensors = arena.Parameters.Select(parameter => SafeTensor.Create(parameter.Name, parameter.Shape.Select(dimension => (long)dimension).ToArray(), arena.ValuesOf(parameter)))
             .Concat(mask.PrunableSlices.Select(slice => SafeTensor.Create(PruningMask.TensorPrefix + slice.Name, slice.Shape.Select(dimension => (long)dimension).ToArray(), mask.MaskOf(slice))));
         using (var stream = writer.WriteStream(WeightsEntry))
         {
-            SafeTensors.Write(stream, tensors, new Dictionary<string, string> { ["format"] = "pt", ["kind"] = KindName });
+            SafeTensors.Write(stream, tensors, new Dictionary<string, string> { ["format"] = "pt", ["kind"] = LoaderSignature });
         }
 
-        using (var stream = writer.WriteStream(HistoryEntry))
-        {
-            JsonSerializer.Serialize(stream, model.TrainingHistory, EntryJson);
-        }
-
+        LanguageModel.SaveCommonEntries(writer);
         using (var stream = writer.WriteStream(SparsityEntry))
         {
-            JsonSerializer.Serialize(stream, new SparsityHistory(NonZeroCounts, Events), EntryJson);
+            JsonSerializer.Serialize(stream, new SparsityHistory(NonZeroCounts, Events), CausalLanguageModelTransformer.EntryJson);
         }
     }
 
-    /// <summary>Loads a transformer saved by <see cref="Save"/>.</summary>
+    /// <summary>Called by <c>MLContext.Model.Load</c> (registered by <see cref="MachineLearningModelLoaderAttribute"/>).</summary>
+    private static SparsePretrainingTransformer Create(IHostEnvironment environment, object loadContext) =>
+        Load(ModelParts.Open(environment, loadContext, ModelVersion));
+
+    /// <summary>Loads a transformer from its part of a model file.</summary>
     /// <exception cref="InvalidDataException">
-    /// The description is of another version, the tensors do not fit the shape, a mask holds a value other than 0 or 1,
-    /// or a pruned weight is not zero.
+    /// The tensors do not fit the shape, a weight is not finite, a mask holds a value other than 0 or 1, or a pruned
+    /// weight is not zero (the tensor is named).
     /// </exception>
-    internal static ITransformer Load(IModelReader reader)
+    internal static SparsePretrainingTransformer Load(IModelReader reader)
     {
         var description = reader.ReadJson<Description>();
-        if (description.FormatVersion != FormatVersion)
-            throw new InvalidDataException($"The sparse language model is of format version {description.FormatVersion}; this library reads version {FormatVersion}.");
-        var config = new TransformerConfig(description.LayerCount, description.HeadCount, description.Channels, description.ContextLength, description.VocabularySize);
-        var arena = new GptModel(config, new Parallelism(description.ThreadCount)).Parameters;
+        var arena = description.LanguageModel.CreateArena();
         SafeTensorFile file;
         using (var stream = reader.OpenStream(WeightsEntry))
         {
@@ -89,6 +74,7 @@ public sealed partial class SparsePretrainingTransformer
             arena.LoadSafeTensors(weightStream);
         }
 
+        CausalLanguageModelTransformer.RequireFinite(arena);
         PruningMask mask;
         try
         {
@@ -100,30 +86,24 @@ public sealed partial class SparsePretrainingTransformer
         }
 
         RequirePrunedWeightsZero(arena, mask);
-        List<StepMetrics> history;
-        using (var stream = reader.OpenStream(HistoryEntry))
-        {
-            history = JsonSerializer.Deserialize<List<StepMetrics>>(stream, EntryJson) ?? throw new InvalidDataException("The training history of the sparse language model is null.");
-        }
-
-        SparsityHistory sparsity;
-        using (var stream = reader.OpenStream(SparsityEntry))
-        {
-            sparsity = JsonSerializer.Deserialize<SparsityHistory>(stream, EntryJson) ?? throw new InvalidDataException("The sparsity history of the sparse language model is null.");
-        }
-
         if (mask.NonZeroCount != description.Sparsity.FinalNonZeroCount)
             throw new InvalidDataException($"The masks keep {mask.NonZeroCount} parameters; the description says {description.Sparsity.FinalNonZeroCount}.");
-        var columns = new LanguageModelColumns(description.TokensColumnName, description.LossColumnName, description.PerplexityColumnName);
-        var languageModel = new CausalLanguageModelTransformer(config, arena.Values.ToArray(), description.EndOfTextTokenId, columns, description.ThreadCount, history, description.Training);
-        return new SparsePretrainingTransformer(languageModel, mask, description.Sparsity, sparsity.NonZeroCounts ?? [], sparsity.Events ?? []);
+        SparsityHistory history;
+        using (var stream = reader.OpenStream(SparsityEntry))
+        {
+            history = JsonSerializer.Deserialize<SparsityHistory>(stream, CausalLanguageModelTransformer.EntryJson)
+                ?? throw new InvalidDataException("The sparsity history of the sparse language model is null.");
+        }
+
+        var languageModel = CausalLanguageModelTransformer.FromParts(reader, description.LanguageModel, arena.Values.ToArray());
+        return new SparsePretrainingTransformer(languageModel, mask, description.Sparsity, history.NonZeroCounts ?? [], history.Events ?? []);
     }
 
     private static float[] MaskValues(SafeTensor tensor) =>
         tensor.DataType == SafeTensorDataType.Float32 ? tensor.ToSingleArray() : throw new InvalidDataException($"Mask tensor '{tensor.Name}' is {tensor.DataType.FormatName()}, expected F32.");
 
     /// <summary>A saved sparse model whose pruned weights are not zero was edited or corrupted: refuse it rather than score with it.</summary>
-    private static void RequirePrunedWeightsZero(Components.Tensors.ParameterArena arena, PruningMask mask)
+    private static void RequirePrunedWeightsZero(ParameterArena arena, PruningMask mask)
     {
         foreach (var slice in mask.PrunableSlices)
         {
@@ -137,9 +117,7 @@ public sealed partial class SparsePretrainingTransformer
         }
     }
 
-    private sealed record Description(int FormatVersion, int LayerCount, int HeadCount, int Channels, int ContextLength, int VocabularySize,
-        int EndOfTextTokenId, string TokensColumnName, string LossColumnName, string PerplexityColumnName, int ThreadCount, PretrainingSummary Training,
-        SparsityRecord Sparsity);
+    private sealed record Description(LanguageModelDescription LanguageModel, SparsityRecord Sparsity);
 
     private sealed record SparsityHistory(IReadOnlyList<long>? NonZeroCounts, IReadOnlyList<PruningEvent>? Events);
 }

@@ -1,3 +1,4 @@
+using Microsoft.ML;
 using Pipelines.Components.Models;
 using Pipelines.Components.Optimization;
 using Pipelines.Components.Schedules;
@@ -15,7 +16,6 @@ public sealed class CausalLanguageModelOptionsTests
         [nameof(CausalLanguageModelOptions.Epochs), 0.0, (Func<CausalLanguageModelOptions>)(() => new() { Epochs = 0 })],
         [nameof(CausalLanguageModelOptions.Epochs), double.PositiveInfinity, (Func<CausalLanguageModelOptions>)(() => new() { Epochs = double.PositiveInfinity })],
         [nameof(CausalLanguageModelOptions.SequenceLength), 0, (Func<CausalLanguageModelOptions>)(() => new() { SequenceLength = 0 })],
-        [nameof(CausalLanguageModelOptions.VocabularySize), -1, (Func<CausalLanguageModelOptions>)(() => new() { VocabularySize = -1 })],
         [nameof(CausalLanguageModelOptions.EndOfTextTokenId), -2, (Func<CausalLanguageModelOptions>)(() => new() { EndOfTextTokenId = -2 })],
         [nameof(CausalLanguageModelOptions.EvaluationInterval), -1, (Func<CausalLanguageModelOptions>)(() => new() { EvaluationInterval = -1 })],
         [nameof(CausalLanguageModelOptions.EvaluationBatches), 0, (Func<CausalLanguageModelOptions>)(() => new() { EvaluationBatches = 0 })],
@@ -40,18 +40,16 @@ public sealed class CausalLanguageModelOptionsTests
     [TestMethod]
     public void ConflictingOptionsFailWhenTheEstimatorIsMade()
     {
-        var context = new PipelineContext(1);
+        var catalog = new MLContext(seed: 1).Pretraining();
         var tiny = new CausalLanguageModelOptions { Model = new TransformerConfig(1, 1, 8, contextLength: 16) };
 
-        var sequence = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => context.Pretraining.CausalLanguageModel(tiny with { SequenceLength = 17 }));
-        var checkpoint = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => context.Pretraining.CausalLanguageModel(tiny with { CheckpointInterval = 10 }));
-        var endOfText = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => context.Pretraining.CausalLanguageModel(tiny with { VocabularySize = 10, EndOfTextTokenId = 10 }));
-        var columns = Assert.ThrowsExactly<ArgumentException>(() => context.Pretraining.CausalLanguageModel(tiny with { LossColumnName = "Tokens" }));
+        var sequence = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => catalog.CausalLanguageModel(tiny with { SequenceLength = 17 }));
+        var checkpoint = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => catalog.CausalLanguageModel(tiny with { CheckpointInterval = 10 }));
+        var columns = Assert.ThrowsExactly<ArgumentException>(() => catalog.CausalLanguageModel(tiny with { LossColumnName = "Tokens" }));
 
         Assert.AreEqual(nameof(CausalLanguageModelOptions.SequenceLength), sequence.ParamName);
         Assert.AreEqual(17, sequence.ActualValue);
         Assert.AreEqual(nameof(CausalLanguageModelOptions.CheckpointPath), checkpoint.ParamName);
-        Assert.AreEqual(nameof(CausalLanguageModelOptions.EndOfTextTokenId), endOfText.ParamName);
         Assert.AreEqual(nameof(CausalLanguageModelOptions.LossColumnName), columns.ParamName);
     }
 
@@ -61,6 +59,8 @@ public sealed class CausalLanguageModelOptionsTests
         Assert.AreEqual(nameof(CausalLanguageModelOptions.TokensColumnName), Assert.ThrowsExactly<ArgumentException>(() => new CausalLanguageModelOptions("")).ParamName);
         Assert.AreEqual(nameof(CausalLanguageModelOptions.CheckpointPath), Assert.ThrowsExactly<ArgumentException>(() => new CausalLanguageModelOptions { CheckpointPath = " " }).ParamName);
         Assert.AreEqual(nameof(CausalLanguageModelOptions.ResumeFrom), Assert.ThrowsExactly<ArgumentException>(() => new CausalLanguageModelOptions { ResumeFrom = "" }).ParamName);
+        Assert.AreEqual(nameof(CausalLanguageModelOptions.ValidationTextColumnName),
+            Assert.ThrowsExactly<ArgumentException>(() => new CausalLanguageModelOptions { ValidationTextColumnName = "" }).ParamName);
         Assert.ThrowsExactly<ArgumentNullException>(() => new CausalLanguageModelOptions { Model = null! });
     }
 
@@ -103,5 +103,26 @@ public sealed class CausalLanguageModelOptionsTests
         Assert.IsInstanceOfType<ClipByGlobalNorm>(clipped.Transforms[0]);
         Assert.AreEqual(1.0, ((ClipByGlobalNorm)clipped.Transforms[0]).MaxNorm);
         Assert.IsNotInstanceOfType<ClipByGlobalNorm>(((Chain)unclipped).Transforms[0]);
+    }
+}
+
+[TestClass]
+public sealed class CausalLanguageModelSeedTests
+{
+    [TestMethod]
+    public void WithoutAnExplicitSeedTheContextsSeedDecides()
+    {
+        var options = new CausalLanguageModelOptions();
+
+        var first = new MLContext(seed: 3).Pretraining().CausalLanguageModel(options).Seed;
+        var again = new MLContext(seed: 3).Pretraining().CausalLanguageModel(options).Seed;
+        var context = new MLContext(seed: 4);
+        var other = context.Pretraining().CausalLanguageModel(options).Seed;
+        var next = context.Pretraining().CausalLanguageModel(options).Seed;
+
+        Assert.AreEqual(first, again, "the same context seed gives the same run");
+        Assert.AreNotEqual(first, other);
+        Assert.AreNotEqual(other, next, "each estimator draws its own seed, as ML.NET trainers do");
+        Assert.AreEqual(17, new MLContext(seed: 3).Pretraining().CausalLanguageModel(options with { Seed = 17 }).Seed);
     }
 }

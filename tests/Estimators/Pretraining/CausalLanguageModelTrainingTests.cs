@@ -1,8 +1,11 @@
 using System.Diagnostics;
-using Pipelines.Data;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
 using Pipelines.Components.Compute;
 using Pipelines.Components.Models;
 using Pipelines.Components.Training;
+using Pipelines.Estimators.Tests.MachineLearning;
 using Pipelines.Pretraining;
 
 namespace Pipelines.Estimators.Tests.Pretraining;
@@ -24,6 +27,7 @@ public sealed class CausalLanguageModelTrainingTests
     public TestContext TestContext { get; set; } = null!;
 
     [TestMethod]
+    [TestCategory("Slow")]
     public void ValidationLossFallsFarBelowTheStart()
     {
         var clock = Stopwatch.StartNew();
@@ -48,7 +52,7 @@ public sealed class CausalLanguageModelTrainingTests
     public void TransformScoresEachRowLazilyAsItsMeanLossAndPerplexity()
     {
         var model = PretrainingFixtures.Model;
-        var context = new PipelineContext(1);
+        var context = new MLContext(seed: 1);
         int[] short1 = [5, 17, 200, 31], short2 = [9];
         var data = PretrainingFixtures.Tokens(context, short1, [], short2);
 
@@ -71,35 +75,55 @@ public sealed class CausalLanguageModelTrainingTests
         var random = new SeededRandom(3);
         var tokens = Enumerable.Range(0, 2 * context + 7).Select(_ => random.NextInt32(model.Config.VocabularySize)).ToArray();
 
-        var loss = PretrainingFixtures.ReadSingles(model.Transform(PretrainingFixtures.Tokens(new PipelineContext(1), tokens)), "Loss")[0];
-        var metrics = model.Evaluate(PretrainingFixtures.Tokens(new PipelineContext(1), tokens));
+        var loss = PretrainingFixtures.ReadSingles(model.Transform(PretrainingFixtures.Tokens(new MLContext(seed: 1), tokens)), "Loss")[0];
+        var metrics = model.Evaluate(PretrainingFixtures.Tokens(new MLContext(seed: 1), tokens));
 
         Assert.AreEqual((float)ManualLoss(model, tokens), loss, 1e-5f);
         Assert.AreEqual(ManualLoss(model, tokens), metrics.Loss, 1e-5);
         Assert.AreEqual(tokens.Length, metrics.TokenCount);
-        Assert.IsNull(metrics.BitsPerByte, "without the tokenizer there are no bytes to count");
+        Assert.IsNotNull(metrics.BitsPerByte, "keys without a tokenizer annotation are counted with the model's own tokenizer");
     }
 
     [TestMethod]
-    public void SavedAndLoadedModelScoresAndGeneratesIdentically()
+    public void SavedModelLoadsInAFreshContextAsItsOwnTypeAndScoresAndGeneratesIdentically()
     {
         var model = PretrainingFixtures.Model;
-        var context = new PipelineContext(1);
+        var context = new MLContext(seed: 1);
         var validation = PretrainingFixtures.Tokenizer.Transform(PretrainingFixtures.Validation(context));
         using var file = new MemoryStream();
 
         context.Model.Save(model, validation.Schema, file);
         file.Position = 0;
-        var loaded = (CausalLanguageModelTransformer)context.Model.Load(file, out _);
+        var loaded = (CausalLanguageModelTransformer)new MLContext(seed: 2).Model.Load(file, out _);
 
-        CollectionAssert.AreEqual(Bits(PretrainingFixtures.ReadSingles(model.Transform(validation), "Loss")), Bits(PretrainingFixtures.ReadSingles(loaded.Transform(validation), "Loss")));
+        CollectionAssert.AreEqual(PretrainingFixtures.Bits(PretrainingFixtures.ReadSingles(model.Transform(validation), "Loss")),
+            PretrainingFixtures.Bits(PretrainingFixtures.ReadSingles(loaded.Transform(validation), "Loss")));
         var sampling = new GenerationOptions { Seed = 11 };
         CollectionAssert.AreEqual(model.Generate([1, 2, 3], 24, sampling), loaded.Generate([1, 2, 3], 24, sampling));
+        Assert.AreEqual(model.GenerateText("The jury", 12, sampling), loaded.GenerateText("The jury", 12, sampling), "the tokenizer is saved with the model");
         Assert.AreEqual(model.Config, loaded.Config);
         Assert.AreEqual(model.EndOfTextTokenId, loaded.EndOfTextTokenId);
         Assert.AreEqual(model.Training, loaded.Training);
+        Assert.AreEqual(model.ThreadCount, loaded.ThreadCount);
         CollectionAssert.AreEqual(model.TrainingHistory.ToArray(), loaded.TrainingHistory.ToArray());
         Assert.IsTrue(model.Weights.SequenceEqual(loaded.Weights));
+    }
+
+    [TestMethod]
+    public void NonFiniteWeightsAreRefusedNamingTheTensor()
+    {
+        var writer = new MemoryModelWriter();
+        PretrainingFixtures.Model.Save(writer);
+
+        foreach (var bad in new[] { float.NaN, float.PositiveInfinity })
+        {
+            var weights = MemoryModelWriter.EditTensor(writer.Entries["weights.safetensors"], "blocks.0.fc.weight", values => values[3] = bad);
+            var error = Assert.ThrowsExactly<InvalidDataException>(() => CausalLanguageModelTransformer.Load(writer.ToReader("weights.safetensors", weights)));
+            StringAssert.Contains(error.Message, "'blocks.0.fc.weight'");
+            StringAssert.Contains(error.Message, "index 3");
+        }
+
+        Assert.IsInstanceOfType<CausalLanguageModelTransformer>(CausalLanguageModelTransformer.Load(writer.ToReader()), "the untouched parts load");
     }
 
     [TestMethod]
@@ -121,40 +145,59 @@ public sealed class CausalLanguageModelTrainingTests
     }
 
     [TestMethod]
-    public void ChainOfTokenizerAndModelWorksOnTextAndSurvivesSaving()
+    public void WholeChainFitsWithItsValidationSetAndLoadsInAFreshProcess()
     {
-        var context = new PipelineContext(1);
+        var context = new MLContext(seed: 1);
         var train = PretrainingFixtures.Training(context);
         var validation = PretrainingFixtures.Validation(context);
-        var pipeline = context.Text.TrainBytePairEncoding(vocabularySize: 300)
-            .Append(context.Pretraining.CausalLanguageModel(options: PretrainingFixtures.TinyOptions() with { Steps = 10 }));
+        var reports = new List<TrainingProgress>();
+        var options = PretrainingFixtures.TinyOptions() with { Steps = 10, EvaluationInterval = 5, ValidationSet = validation, Progress = new StepProgress<TrainingProgress>(reports.Add) };
+        var pipeline = context.Transforms.Text.TrainBytePairEncoding(vocabularySize: 300).Append(context.Pretraining().CausalLanguageModel(options));
 
         var chain = pipeline.Fit(train);
-        using var file = new MemoryStream();
-        context.Model.Save(chain, train.Schema, file);
-        file.Position = 0;
-        var loaded = (TransformerChain<ITransformer>)context.Model.Load(file, out _);
+        var path = Path.Combine(Path.GetTempPath(), $"pipelines-lm-{Guid.NewGuid():N}.zip");
+        try
+        {
+            context.Model.Save(chain, train.Schema, path);
+            var loaded = (TransformerChain<ITransformer>)new MLContext(seed: 2).Model.Load(path, out _);
 
-        var model = chain.LastTransformer;
-        Assert.AreEqual(300, model.Config.VocabularySize, "the vocabulary comes from the tokenizer");
-        Assert.AreEqual(299, model.EndOfTextTokenId, "the end-of-text token is the tokenizer's last id");
-        var metrics = chain.Evaluate(validation);
-        Assert.IsNotNull(metrics.BitsPerByte);
-        Assert.AreEqual(metrics, loaded.Evaluate(validation));
-        var options = new GenerationOptions { Seed = 3 };
-        var text = chain.GenerateText("The jury", 16, options);
-        Assert.IsFalse(string.IsNullOrEmpty(text));
-        Assert.AreEqual(text, loaded.GenerateText("The jury", 16, options));
-        CollectionAssert.AreEqual(
-            Bits(PretrainingFixtures.ReadSingles(chain.Transform(validation), "Perplexity")),
-            Bits(PretrainingFixtures.ReadSingles(loaded.Transform(validation), "Perplexity")));
+            var model = chain.LastTransformer;
+            Assert.HasCount(10, reports, "the options' progress sees every step of a chain's Fit");
+            Assert.AreEqual(2, model.TrainingHistory.Count(record => record.ValidationLoss.HasValue), "raw validation text is encoded with the chain's tokenizer");
+            var metrics = chain.Evaluate(validation);
+            Assert.IsNotNull(metrics.BitsPerByte);
+            Assert.AreEqual(metrics, loaded.Evaluate(validation));
+            Assert.IsInstanceOfType<CausalLanguageModelTransformer>(loaded.Last());
+            var sampling = new GenerationOptions { Seed = 3 };
+            var text = chain.GenerateText("The jury", 16, sampling);
+            Assert.IsFalse(string.IsNullOrEmpty(text));
+            Assert.AreEqual(text, loaded.GenerateText("The jury", 16, sampling));
+            var expected = PretrainingFixtures.ReadSingles(chain.Transform(validation), "Perplexity");
+            CollectionAssert.AreEqual(PretrainingFixtures.Bits(expected), PretrainingFixtures.Bits(PretrainingFixtures.ReadSingles(loaded.Transform(validation), "Perplexity")));
 
-        using var engine = context.Model.CreatePredictionEngine<DocumentRow, ScoreRow>(loaded);
-        var document = new DocumentRow { Text = "The jury said it did find that many of the city's" };
-        var prediction = engine.Predict(document);
-        var expected = PretrainingFixtures.ReadSingles(chain.Transform(context.Data.LoadFromEnumerable([document])), "Loss")[0];
-        Assert.AreEqual(BitConverter.SingleToInt32Bits(expected), BitConverter.SingleToInt32Bits(prediction.Loss), "one example at a time scores as the batch does");
-        Assert.AreEqual(MathF.Exp(prediction.Loss), prediction.Perplexity, 1e-3f * prediction.Perplexity);
+            string[] texts = ["The jury said it did find that many of the city's", "A second document."];
+            var losses = PretrainingFixtures.ReadSingles(chain.Transform(context.Data.LoadFromEnumerable(texts.Select(line => new DocumentRow { Text = line }))), "Loss");
+            var printed = ModelProbe.Run(path, texts);
+            CollectionAssert.Contains(printed.Where(line => line[0] == "transformer").Select(line => line[1]).ToArray(), nameof(CausalLanguageModelTransformer));
+            for (var row = 0; row < texts.Length; row++)
+            {
+                var line = printed.Single(fields => fields[0] == row.ToString() && fields[1] == "Loss");
+                Assert.AreEqual(losses[row].ToString("R", System.Globalization.CultureInfo.InvariantCulture), line[2], $"row {row} in the other process");
+            }
+
+            using var engine = context.Model.CreatePredictionEngine<DocumentRow, ScoreRow>(loaded);
+            foreach (var (document, loss) in texts.Zip(losses))
+            {
+                var prediction = engine.Predict(new DocumentRow { Text = document });
+                Assert.AreEqual(BitConverter.SingleToInt32Bits(loss), BitConverter.SingleToInt32Bits(prediction.Loss), "one example at a time scores as the batch does");
+                Assert.AreEqual(MathF.Exp(prediction.Loss), prediction.Perplexity, 1e-3f * prediction.Perplexity);
+            }
+        }
+        finally
+        {
+            File.Delete(path);
+            File.Delete(Path.ChangeExtension(path, ".texts.txt"));
+        }
     }
 
     public sealed class ScoreRow
@@ -176,42 +219,25 @@ public sealed class CausalLanguageModelTrainingTests
     }
 
     [TestMethod]
-    public void RunIsLoggedThroughTheContextsLoggerFactory()
+    public void RunIsLoggedThroughTheContextsLog()
     {
-        var logger = new RecordingLogger();
-        var context = new PipelineContext(1, new RecordingLoggerFactory(logger));
+        var context = new MLContext(seed: 1);
+        var messages = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        context.Log += (_, message) =>
+        {
+            if (message.Kind == ChannelMessageKind.Info && message.Source.Contains("CausalLanguageModel", StringComparison.Ordinal)) messages.Enqueue(message.RawMessage);
+        };
         var train = PretrainingFixtures.Tokenizer.Transform(PretrainingFixtures.Training(context));
         var validation = PretrainingFixtures.Tokenizer.Transform(PretrainingFixtures.Validation(context));
 
-        context.Pretraining.CausalLanguageModel(PretrainingFixtures.TinyOptions() with { Steps = 4, EvaluationInterval = 2 }).Fit(train, validation);
+        context.Pretraining().CausalLanguageModel(PretrainingFixtures.TinyOptions() with { Steps = 4, EvaluationInterval = 2, ValidationSet = validation }).Fit(train);
 
-        var messages = logger.Messages.ToArray();
-        Assert.HasCount(4, messages, string.Join(Environment.NewLine, messages));
-        StringAssert.StartsWith(messages[0], "Pre-training a GPT of");
-        StringAssert.StartsWith(messages[1], "Step 2: validation loss");
-        StringAssert.StartsWith(messages[2], "Step 4: validation loss");
-        StringAssert.StartsWith(messages[3], "Pre-training ended after 4 steps");
-    }
-
-    private sealed class RecordingLogger : Microsoft.Extensions.Logging.ILogger
-    {
-        public System.Collections.Concurrent.ConcurrentQueue<string> Messages { get; } = new();
-
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
-
-        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            Messages.Enqueue(formatter(state, exception));
-    }
-
-    private sealed class RecordingLoggerFactory(RecordingLogger logger) : Microsoft.Extensions.Logging.ILoggerFactory
-    {
-        public void AddProvider(Microsoft.Extensions.Logging.ILoggerProvider provider) { }
-
-        public Microsoft.Extensions.Logging.ILogger CreateLogger(string categoryName) => logger;
-
-        public void Dispose() { }
+        var lines = messages.ToArray();
+        Assert.HasCount(4, lines, string.Join(Environment.NewLine, lines));
+        StringAssert.StartsWith(lines[0], "Pre-training a GPT of");
+        StringAssert.StartsWith(lines[1], "Step 2: validation loss");
+        StringAssert.StartsWith(lines[2], "Step 4: validation loss");
+        StringAssert.StartsWith(lines[3], "Pre-training ended after 4 steps");
     }
 
     /// <summary>The same model before any update: the GPT-2 initialisation of the same seed.</summary>
@@ -219,7 +245,7 @@ public sealed class CausalLanguageModelTrainingTests
     {
         var initial = GptModel.Create(model.Config, (ulong)(uint)model.Training.Seed, Parallelism.Sequential);
         return new CausalLanguageModelTransformer(model.Config, initial.Parameters.Values.ToArray(), model.EndOfTextTokenId,
-            new LanguageModelColumns("Tokens", "Loss", "Perplexity"), 1, [], model.Training);
+            new LanguageModelColumns("Tokens", "Loss", "Perplexity"), 1, [], model.Training, model.Tokenizer);
     }
 
     /// <summary>The mean loss of <c>eot tokens</c> computed window by window on the engine model directly.</summary>
@@ -239,5 +265,4 @@ public sealed class CausalLanguageModelTrainingTests
         return sum / tokens.Length;
     }
 
-    private static int[] Bits(float[] values) => [.. values.Select(BitConverter.SingleToInt32Bits)];
 }

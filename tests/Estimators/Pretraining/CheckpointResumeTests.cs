@@ -10,12 +10,6 @@ public sealed class CheckpointResumeTests
 {
     private const int Steps = 12;
 
-    /// <summary>Calls back on the training thread (a <see cref="Progress{T}"/> would post to the thread pool, too late to stop at an exact step).</summary>
-    private sealed class StepProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => report(value);
-    }
-
     private static string TemporaryPath() => Path.Combine(Path.GetTempPath(), $"pipelines-pretraining-{Guid.NewGuid():N}.ckpt");
 
     private static CausalLanguageModelOptions Options() => PretrainingFixtures.TinyOptions() with { Steps = Steps, EvaluationInterval = 4 };
@@ -29,7 +23,7 @@ public sealed class CheckpointResumeTests
             var straight = PretrainingFixtures.Train(Options()).Model;
 
             using var cancellation = new CancellationTokenSource();
-            var halfway = new StepProgress(report =>
+            var halfway = new StepProgress<TrainingProgress>(report =>
             {
                 if (report.Step == Steps / 2) cancellation.Cancel();
             });
@@ -57,7 +51,7 @@ public sealed class CheckpointResumeTests
             using var cancellation = new CancellationTokenSource();
             var clock = new Stopwatch();
             var lastStep = 0L;
-            var progress = new StepProgress(report =>
+            var progress = new StepProgress<TrainingProgress>(report =>
             {
                 lastStep = report.Step;
                 if (report.Step != 3) return;

@@ -1,4 +1,7 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
 using Pipelines.Components.Models;
+using Pipelines.Components.Training;
 using Pipelines.Pretraining;
 using Pipelines.Text;
 
@@ -10,10 +13,17 @@ public sealed class DocumentRow
     public string Text { get; set; } = "";
 }
 
-/// <summary>Token ids: the row type of the token views.</summary>
+/// <summary>Token keys (id + 1) of a vocabulary of <see cref="PretrainingFixtures.VocabularySize"/>, with no tokenizer behind them.</summary>
 public sealed class TokenRow
 {
-    public int[] Tokens { get; set; } = [];
+    [KeyType(PretrainingFixtures.VocabularySize)]
+    public uint[] Tokens { get; set; } = [];
+}
+
+/// <summary>Calls back on the training thread (a <see cref="Progress{T}"/> would post to the thread pool, too late to stop at an exact step).</summary>
+internal sealed class StepProgress<T>(Action<T> report) : IProgress<T>
+{
+    public void Report(T value) => report(value);
 }
 
 /// <summary>
@@ -34,7 +44,11 @@ internal static class PretrainingFixtures
     private static readonly Lazy<string[]> TrainingParagraphs = new(() => Paragraphs("train.txt", TrainingCharacters));
     private static readonly Lazy<string[]> ValidationParagraphs = new(() => Paragraphs("validation.txt", ValidationCharacters));
     private static readonly Lazy<BytePairEncodingTransformer> SharedTokenizer = new(() =>
-        new PipelineContext(1).Text.TrainBytePairEncoding(vocabularySize: VocabularySize).Fit(Training(new PipelineContext(1))));
+    {
+        var context = new MLContext(seed: 1);
+        return context.Transforms.Text.TrainBytePairEncoding(vocabularySize: VocabularySize).Fit(Training(context));
+    });
+
     private static readonly Lazy<CausalLanguageModelTransformer> SharedModel = new(() => Train(TinyOptions() with { Steps = 60 }).Model);
 
     /// <summary>The repository root: the first directory above the test binary holding <c>Pipelines.sln</c>.</summary>
@@ -46,10 +60,10 @@ internal static class PretrainingFixtures
     }
 
     /// <summary>The Brown training slice, one paragraph per row.</summary>
-    public static IDataView Training(PipelineContext context) => Load(context, TrainingParagraphs.Value);
+    public static IDataView Training(MLContext context) => Load(context, TrainingParagraphs.Value);
 
     /// <summary>The Brown validation slice, one paragraph per row.</summary>
-    public static IDataView Validation(PipelineContext context) => Load(context, ValidationParagraphs.Value);
+    public static IDataView Validation(MLContext context) => Load(context, ValidationParagraphs.Value);
 
     /// <summary>A tokenizer of <see cref="VocabularySize"/> ids trained on the training slice.</summary>
     public static BytePairEncodingTransformer Tokenizer => SharedTokenizer.Value;
@@ -70,39 +84,28 @@ internal static class PretrainingFixtures
         Seed = 5,
     };
 
-    /// <summary>Trains with <paramref name="options"/> on the tokenized slices.</summary>
+    /// <summary>Trains with <paramref name="options"/> on the tokenized training slice, validating on the tokenized validation slice.</summary>
     public static (CausalLanguageModelTransformer Model, IDataView TrainTokens, IDataView ValidationTokens) Train(CausalLanguageModelOptions options,
-        IProgress<Components.Training.TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        var context = new PipelineContext(1);
+        var context = new MLContext(seed: 1);
         var train = Tokenizer.Transform(Training(context));
         var validation = Tokenizer.Transform(Validation(context));
-        var model = context.Pretraining.CausalLanguageModel(options).Fit(train, validation, progress, cancellationToken);
+        var model = context.Pretraining().CausalLanguageModel(options with { ValidationSet = validation, Progress = progress, CancellationToken = cancellationToken }).Fit(train);
         return (model, train, validation);
     }
 
-    /// <summary>Token rows as a data view (no tokenizer behind them).</summary>
-    public static IDataView Tokens(PipelineContext context, params int[][] rows) =>
-        context.Data.LoadFromEnumerable(rows.Select(row => new TokenRow { Tokens = row }));
+    /// <summary>Token rows (0-based ids) as a data view of keys, with no tokenizer behind them.</summary>
+    public static IDataView Tokens(MLContext context, params int[][] rows) =>
+        context.Data.LoadFromEnumerable(rows.Select(row => new TokenRow { Tokens = [.. row.Select(id => (uint)(id + 1))] }));
 
     /// <summary>The float column <paramref name="columnName"/> of every row.</summary>
-    public static float[] ReadSingles(IDataView data, string columnName)
-    {
-        var column = data.Schema[columnName];
-        using var cursor = data.GetRowCursor([column]);
-        var getter = cursor.GetGetter<float>(column);
-        var values = new List<float>();
-        var value = 0f;
-        while (cursor.MoveNext())
-        {
-            getter(ref value);
-            values.Add(value);
-        }
+    public static float[] ReadSingles(IDataView data, string columnName) => [.. data.GetColumn<float>(columnName)];
 
-        return [.. values];
-    }
+    /// <summary>The bits of each value, to compare floats exactly (NaN included).</summary>
+    public static int[] Bits(float[] values) => [.. values.Select(BitConverter.SingleToInt32Bits)];
 
-    private static IDataView Load(PipelineContext context, string[] paragraphs) =>
+    private static IDataView Load(MLContext context, string[] paragraphs) =>
         context.Data.LoadFromEnumerable(paragraphs.Select(paragraph => new DocumentRow { Text = paragraph }));
 
     private static string[] Paragraphs(string fileName, int characters)

@@ -1,4 +1,4 @@
-using Microsoft.VisualStudio.TestTools.UnitTesting;
+using Microsoft.ML;
 using Pipelines.Components.Schedules;
 
 namespace Pipelines.Estimators.Tests.Pretraining;
@@ -66,7 +66,7 @@ public sealed class WarmupStableDecayPretrainingTests
     public void DecayedModelsNeedAWsdsPlan()
     {
         var error = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() =>
-            new PipelineContext(1).Pretraining.CausalLanguageModel(PretrainingFixtures.TinyOptions() with { DecayedModelDirectory = "somewhere" }));
+            new MLContext(seed: 1).Pretraining().CausalLanguageModel(PretrainingFixtures.TinyOptions() with { DecayedModelDirectory = "somewhere" }));
         Assert.AreEqual("DecayedModelDirectory", error.ParamName);
     }
 }

@@ -1,14 +1,12 @@
 using System.IO.Compression;
-using System.Text.Json.Nodes;
+using Microsoft.ML;
+using Microsoft.ML.Data;
 using Pipelines.Components.Serialization;
 using Pipelines.Components.Sparsity;
-using Pipelines.Components.Training;
+using Pipelines.Estimators.Tests.MachineLearning;
 using Pipelines.Estimators.Tests.Pretraining;
-using Pipelines.Data;
-using Pipelines.Model;
 using Pipelines.Pretraining;
 using Pipelines.Sparsity;
-using Pipelines.Transforms;
 
 namespace Pipelines.Estimators.Tests.Sparsity;
 
@@ -26,10 +24,15 @@ public sealed class SparsePretrainingEstimatorTests
     private static (SparsePretrainingTransformer Model, IDataView Validation) Train(SparsePretrainingOptions options,
         IProgress<SparseTrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        var context = new PipelineContext(1);
+        var context = new MLContext(seed: 1);
         var train = PretrainingFixtures.Tokenizer.Transform(PretrainingFixtures.Training(context));
         var validation = PretrainingFixtures.Tokenizer.Transform(PretrainingFixtures.Validation(context));
-        return (context.Sparsity.SparsePretraining(options).Fit(train, validation, progress, cancellationToken), validation);
+        var run = options with
+        {
+            Pretraining = options.Pretraining with { ValidationSet = validation, CancellationToken = cancellationToken },
+            Progress = progress,
+        };
+        return (context.Sparsity().SparsePretraining(run).Fit(train), validation);
     }
 
     [TestMethod]
@@ -77,7 +80,7 @@ public sealed class SparsePretrainingEstimatorTests
     public void TransformScoresWithTheSparseWeights()
     {
         var model = SharedModel.Value;
-        var validation = PretrainingFixtures.Tokenizer.Transform(PretrainingFixtures.Validation(new PipelineContext(1)));
+        var validation = PretrainingFixtures.Tokenizer.Transform(PretrainingFixtures.Validation(new MLContext(seed: 1)));
         var losses = PretrainingFixtures.ReadSingles(model.Transform(validation), "Loss");
         CollectionAssert.AreEqual(PretrainingFixtures.ReadSingles(model.LanguageModel.Transform(validation), "Loss"), losses);
         Assert.IsTrue(losses.All(float.IsFinite));
@@ -88,7 +91,7 @@ public sealed class SparsePretrainingEstimatorTests
     public void SavedModelKeepsItsMasksBesideTheWeights()
     {
         var model = SharedModel.Value;
-        var context = new PipelineContext(1);
+        var context = new MLContext(seed: 1);
         var validation = PretrainingFixtures.Tokenizer.Transform(PretrainingFixtures.Validation(context));
         using var file = new MemoryStream();
         context.Model.Save(model, validation.Schema, file);
@@ -96,7 +99,7 @@ public sealed class SparsePretrainingEstimatorTests
         file.Position = 0;
         using (var archive = new ZipArchive(file, ZipArchiveMode.Read, leaveOpen: true))
         {
-            using var entry = archive.GetEntry("transformers/0/weights.safetensors")!.Open();
+            using var entry = archive.Entries.Single(candidate => candidate.Name == "weights.safetensors").Open();
             using var copy = new MemoryStream();
             entry.CopyTo(copy);
             copy.Position = 0;
@@ -106,7 +109,7 @@ public sealed class SparsePretrainingEstimatorTests
         }
 
         file.Position = 0;
-        var loaded = (SparsePretrainingTransformer)context.Model.Load(file, out _);
+        var loaded = (SparsePretrainingTransformer)new MLContext(seed: 2).Model.Load(file, out _);
         Assert.IsTrue(model.LanguageModel.Weights.SequenceEqual(loaded.LanguageModel.Weights));
         var (savedMasks, loadedMasks) = (model.MaskTensors(), loaded.MaskTensors());
         CollectionAssert.AreEquivalent(savedMasks.Keys.ToArray(), loadedMasks.Keys.ToArray());
@@ -130,13 +133,17 @@ public sealed class SparsePretrainingEstimatorTests
         var prunedIndex = Array.IndexOf(mask, 0f);
         Assert.IsGreaterThanOrEqualTo(0, prunedIndex);
 
-        var revived = Replace(tensors, "blocks.0.fc.weight", values => values[prunedIndex] = 0.25f);
-        var error = Assert.ThrowsExactly<InvalidDataException>(() => SparsePretrainingTransformer.Load(writer.ToReader(revived)));
+        var weights = writer.Entries["weights.safetensors"];
+        var revived = MemoryModelWriter.EditTensor(weights, "blocks.0.fc.weight", values => values[prunedIndex] = 0.25f);
+        var error = Assert.ThrowsExactly<InvalidDataException>(() => SparsePretrainingTransformer.Load(writer.ToReader("weights.safetensors", revived)));
         StringAssert.Contains(error.Message, "blocks.0.fc.weight");
 
-        var halfKept = Replace(tensors, "mask.blocks.0.fc.weight", values => values[prunedIndex] = 0.5f);
-        Assert.ThrowsExactly<InvalidDataException>(() => SparsePretrainingTransformer.Load(writer.ToReader(halfKept)));
-        Assert.IsInstanceOfType<SparsePretrainingTransformer>(SparsePretrainingTransformer.Load(writer.ToReader(writer.Entries["weights.safetensors"])));
+        var halfKept = MemoryModelWriter.EditTensor(weights, "mask.blocks.0.fc.weight", values => values[prunedIndex] = 0.5f);
+        Assert.ThrowsExactly<InvalidDataException>(() => SparsePretrainingTransformer.Load(writer.ToReader("weights.safetensors", halfKept)));
+        var notFinite = MemoryModelWriter.EditTensor(weights, "blocks.0.qkv.weight", values => values[0] = float.NaN);
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => SparsePretrainingTransformer.Load(writer.ToReader("weights.safetensors", notFinite))).Message,
+            "'blocks.0.qkv.weight'");
+        Assert.IsInstanceOfType<SparsePretrainingTransformer>(SparsePretrainingTransformer.Load(writer.ToReader()));
     }
 
     [TestMethod]
@@ -197,72 +204,52 @@ public sealed class SparsePretrainingEstimatorTests
         Assert.AreEqual("TargetAverageParameterCount",
             Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new SparsePretrainingOptions { TargetAverageParameterCount = double.NaN }).ParamName);
         Assert.AreEqual("Schedule", Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new SparsePretrainingOptions { Schedule = (SparsityScheduleKind)9 }).ParamName);
-        var context = new PipelineContext(1);
+        var catalog = new MLContext(seed: 1).Sparsity();
         Assert.AreEqual("EndFraction", Assert.ThrowsExactly<ArgumentOutOfRangeException>(() =>
-            context.Sparsity.SparsePretraining(new SparsePretrainingOptions { StartFraction = 0.6, EndFraction = 0.4 })).ParamName);
+            catalog.SparsePretraining(new SparsePretrainingOptions { StartFraction = 0.6, EndFraction = 0.4 })).ParamName);
         Assert.AreEqual("InitialSparsity", Assert.ThrowsExactly<ArgumentOutOfRangeException>(() =>
-            context.Sparsity.SparsePretraining(new SparsePretrainingOptions { InitialSparsity = 0.7, FinalSparsity = 0.5 })).ParamName);
+            catalog.SparsePretraining(new SparsePretrainingOptions { InitialSparsity = 0.7, FinalSparsity = 0.5 })).ParamName);
 
-        var estimator = context.Sparsity.SparsePretraining("Ids", finalSparsity: 0.3);
+        var estimator = catalog.SparsePretraining("Ids", finalSparsity: 0.3);
         Assert.AreEqual("Ids", estimator.Options.Pretraining.TokensColumnName);
         Assert.AreEqual(0.3, estimator.Options.FinalSparsity);
-        var schema = estimator.GetOutputSchema(new SchemaShape([new SchemaShape.Column("Ids", SchemaShape.Column.VectorKind.VariableVector, NumberDataViewType.Int32, false)]));
-        Assert.IsTrue(schema.TryFindColumn("Loss", out _) && schema.TryFindColumn("Perplexity", out _));
+        var schema = estimator.GetOutputSchema(new SchemaShape([SchemaShapes.Column("Ids", SchemaShape.Column.VectorKind.VariableVector, NumberDataViewType.UInt32, isKey: true)]));
+        CollectionAssert.IsSubsetOf(new[] { "Loss", "Perplexity" }, schema.Select(column => column.Name).ToArray());
     }
 
-    private static byte[] Replace(SafeTensorFile file, string name, Action<float[]> edit)
+    [TestMethod]
+    public void InAChainTheSparseModelLoadsInAFreshProcessAsItsOwnType()
     {
-        var tensors = file.Tensors.Select(tensor =>
+        var context = new MLContext(seed: 1);
+        var train = PretrainingFixtures.Training(context);
+        var pretraining = PretrainingFixtures.TinyOptions() with { Steps = 8, ValidationSet = PretrainingFixtures.Validation(context), EvaluationInterval = 4 };
+        var chain = context.Transforms.Text.TrainBytePairEncoding(vocabularySize: 300)
+            .Append(context.Sparsity().SparsePretraining(new SparsePretrainingOptions(pretraining) { FinalSparsity = 0.5, PruningInterval = 1 }))
+            .Fit(train);
+        var path = Path.Combine(Path.GetTempPath(), $"pipelines-sparse-{Guid.NewGuid():N}.zip");
+        try
         {
-            if (tensor.Name != name) return tensor;
-            var values = tensor.ToSingleArray();
-            edit(values);
-            return SafeTensor.Create(tensor.Name, tensor.Shape, values);
-        });
-        using var stream = new MemoryStream();
-        SafeTensors.Write(stream, tensors, file.Metadata);
-        return stream.ToArray();
+            context.Model.Save(chain, train.Schema, path);
+            string[] texts = ["The jury said it did find that many of the city's"];
+            var losses = PretrainingFixtures.ReadSingles(chain.Transform(context.Data.LoadFromEnumerable(texts.Select(text => new DocumentRow { Text = text }))), "Loss");
+
+            var printed = ModelProbe.Run(path, texts);
+
+            CollectionAssert.Contains(printed.Where(line => line[0] == "transformer").Select(line => line[1]).ToArray(), nameof(SparsePretrainingTransformer));
+            Assert.AreEqual(losses[0].ToString("R", System.Globalization.CultureInfo.InvariantCulture), printed.Single(line => line[0] == "0" && line[1] == "Loss")[2]);
+            Assert.IsNotNull(chain.Evaluate(PretrainingFixtures.Validation(context)).BitsPerByte, "the chain helpers see the sparse model's language model");
+            Assert.AreEqual(0.5, chain.LastTransformer.Sparsity.TargetFinalSparsity);
+        }
+        finally
+        {
+            File.Delete(path);
+            File.Delete(Path.ChangeExtension(path, ".texts.txt"));
+        }
     }
 
     /// <summary>Reports on the training thread.</summary>
     private sealed class Recorder(Action<SparseTrainingProgress> report) : IProgress<SparseTrainingProgress>
     {
         public void Report(SparseTrainingProgress value) => report(value);
-    }
-
-    /// <summary>Keeps a transformer's description and entries in memory, and reads them back with one entry replaced.</summary>
-    private sealed class MemoryModelWriter : IModelWriter
-    {
-        public JsonNode Description { get; private set; } = new JsonObject();
-
-        public Dictionary<string, byte[]> Entries { get; } = [];
-
-        public void WriteJson(JsonNode description) => Description = description;
-
-        public Stream WriteStream(string name) => new EntryStream(bytes => Entries[name] = bytes);
-
-        public IModelReader ToReader(byte[] weights) => new Reader(Description, new Dictionary<string, byte[]>(Entries) { ["weights.safetensors"] = weights });
-
-        private sealed class EntryStream(Action<byte[]> onClose) : MemoryStream
-        {
-            protected override void Dispose(bool disposing)
-            {
-                if (disposing) onClose(ToArray());
-                base.Dispose(disposing);
-            }
-        }
-
-        private sealed class Reader(JsonNode description, Dictionary<string, byte[]> entries) : IModelReader
-        {
-            public PipelineContext Context { get; } = new(1);
-
-            public IReadOnlyDictionary<string, CustomMappingFactory> CustomMappings { get; } = new Dictionary<string, CustomMappingFactory>();
-
-            public JsonNode ReadJson() => description.DeepClone();
-
-            public bool ContainsStream(string name) => entries.ContainsKey(name);
-
-            public Stream OpenStream(string name) => entries.TryGetValue(name, out var bytes) ? new MemoryStream(bytes) : throw new InvalidDataException($"No entry '{name}'.");
-        }
     }
 }
