@@ -161,6 +161,7 @@ public sealed record CausalLanguageModelOptions
     internal ISchedule ResolveSchedule(long steps)
     {
         if (LearningRateSchedule is { } schedule) return schedule;
+        if (steps == 1) return new ConstantSchedule(LearningRate); // a decay's last step runs at the floor, 0: one step would not train
         var decaySteps = Math.Max(1, (long)Math.Round(DefaultDecayFraction * steps, MidpointRounding.AwayFromZero));
         var warmupSteps = Math.Min(steps - decaySteps, (long)Math.Round(DefaultWarmupFraction * steps, MidpointRounding.AwayFromZero));
         return new WarmupStableDecaySchedule(LearningRate, steps, DecayLength.OfSteps(decaySteps), warmupSteps);
