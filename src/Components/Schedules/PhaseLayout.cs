@@ -95,11 +95,14 @@ public sealed partial record PhaseLayout
     /// <param name="warmupSteps">Warm-up steps; the warm-up and the decay must fit in the run together.</param>
     /// <param name="decayShape">The decay's shape.</param>
     /// <param name="minRatio">The floor as a fraction of the peak.</param>
-    /// <param name="halfLifeSteps">The half-life for <see cref="DecayShape.Exponential"/>; 0 otherwise.</param>
+    /// <param name="halfLifeSteps">
+    /// The half-life for <see cref="DecayShape.Exponential"/>; null: <see cref="DefaultHalfLifeSteps"/> of the decay
+    /// for that shape, 0 for the others.
+    /// </param>
     /// <param name="warmupShape">The warm-up's shape.</param>
     /// <exception cref="ArgumentOutOfRangeException">An option out of range, a warm-up or decay longer than the run, or both together longer.</exception>
     public static PhaseLayout ForRun(long totalSteps, DecayLength decay, long warmupSteps = 0,
-        DecayShape decayShape = DecayShape.Linear, double minRatio = 0, long halfLifeSteps = 0,
+        DecayShape decayShape = DecayShape.Linear, double minRatio = 0, long? halfLifeSteps = null,
         WarmupShape warmupShape = WarmupShape.Linear)
     {
         ArgumentNullException.ThrowIfNull(decay);
@@ -112,7 +115,8 @@ public sealed partial record PhaseLayout
         if (warmupSteps + decaySteps > totalSteps)
             throw new ArgumentOutOfRangeException(nameof(decay), decaySteps,
                 $"The warm-up ({warmupSteps} steps) and the decay ({decaySteps} steps) do not fit together in the run (totalSteps = {totalSteps}).");
-        return new PhaseLayout(warmupSteps, totalSteps - decaySteps, decaySteps, decayShape, minRatio, halfLifeSteps, warmupShape);
+        return new PhaseLayout(warmupSteps, totalSteps - decaySteps, decaySteps, decayShape, minRatio,
+            ScheduleGuard.HalfLife(decayShape, halfLifeSteps, decaySteps), warmupShape);
     }
 
     /// <summary>A layout whose stable phase goes on until <see cref="StartDecayAt"/> or <see cref="BranchDecay"/> says otherwise.</summary>
@@ -120,12 +124,21 @@ public sealed partial record PhaseLayout
     /// <param name="decaySteps">The length of the decay once it starts.</param>
     /// <param name="decayShape">The decay's shape.</param>
     /// <param name="minRatio">The floor as a fraction of the peak.</param>
-    /// <param name="halfLifeSteps">The half-life for <see cref="DecayShape.Exponential"/>; 0 otherwise.</param>
+    /// <param name="halfLifeSteps">The half-life for <see cref="DecayShape.Exponential"/>; null: <see cref="DefaultHalfLifeSteps"/> of the decay for that shape, 0 for the others.</param>
     /// <param name="warmupShape">The warm-up's shape.</param>
     /// <exception cref="ArgumentOutOfRangeException">An option out of range.</exception>
     public static PhaseLayout OpenEnded(long warmupSteps, long decaySteps, DecayShape decayShape = DecayShape.Linear,
-        double minRatio = 0, long halfLifeSteps = 0, WarmupShape warmupShape = WarmupShape.Linear) =>
-        new(warmupSteps, null, decaySteps, decayShape, minRatio, halfLifeSteps, warmupShape);
+        double minRatio = 0, long? halfLifeSteps = null, WarmupShape warmupShape = WarmupShape.Linear) =>
+        new(warmupSteps, null, decaySteps, decayShape, minRatio, ScheduleGuard.HalfLife(decayShape, halfLifeSteps, decaySteps), warmupShape);
+
+    /// <summary>
+    /// The half-life an <see cref="DecayShape.Exponential"/> decay of <paramref name="decaySteps"/> steps gets when none
+    /// is given: a tenth of the decay (rounded, at least 1), so the shape has fallen to within
+    /// <c>0.5^10 &#8776; 0.1%</c> of the way to the floor when the decay's last step sets the floor itself.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="decaySteps"/> is below 1.</exception>
+    public static long DefaultHalfLifeSteps(long decaySteps) =>
+        Math.Max(1, (long)Math.Round(ScheduleGuard.Positive(decaySteps, nameof(decaySteps)) / 10.0, MidpointRounding.AwayFromZero));
 
     /// <summary>The multiplier of the peak rate for the update at <paramref name="step"/> (0 is the first), in <c>[0, 1]</c>.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="step"/> is negative.</exception>

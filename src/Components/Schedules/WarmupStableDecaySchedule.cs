@@ -38,11 +38,11 @@ public sealed record WarmupStableDecaySchedule : ISchedule
     /// <param name="warmupSteps">Warm-up steps <c>W</c>.</param>
     /// <param name="decayShape">The decay's shape.</param>
     /// <param name="minRatio">The floor <c>m</c> as a fraction of the peak.</param>
-    /// <param name="halfLifeSteps">The half-life for <see cref="DecayShape.Exponential"/>; 0 otherwise.</param>
+    /// <param name="halfLifeSteps">The half-life for <see cref="DecayShape.Exponential"/>; null: <see cref="PhaseLayout.DefaultHalfLifeSteps"/> of the decay for that shape, 0 for the others.</param>
     /// <param name="warmupShape">The warm-up's shape.</param>
     /// <exception cref="ArgumentOutOfRangeException">An option out of range; the message names it and its value.</exception>
     public WarmupStableDecaySchedule(double peakLearningRate, long totalSteps, DecayLength decay, long warmupSteps = 0,
-        DecayShape decayShape = DecayShape.Linear, double minRatio = 0, long halfLifeSteps = 0,
+        DecayShape decayShape = DecayShape.Linear, double minRatio = 0, long? halfLifeSteps = null,
         WarmupShape warmupShape = WarmupShape.Linear)
         : this(peakLearningRate, PhaseLayout.ForRun(totalSteps, decay, warmupSteps, decayShape, minRatio, halfLifeSteps, warmupShape))
     {
@@ -60,10 +60,10 @@ public sealed record WarmupStableDecaySchedule : ISchedule
     /// <param name="decaySteps">The decay's length once it starts.</param>
     /// <param name="decayShape">The decay's shape.</param>
     /// <param name="minRatio">The floor as a fraction of the peak.</param>
-    /// <param name="halfLifeSteps">The half-life for <see cref="DecayShape.Exponential"/>; 0 otherwise.</param>
+    /// <param name="halfLifeSteps">The half-life for <see cref="DecayShape.Exponential"/>; null: <see cref="PhaseLayout.DefaultHalfLifeSteps"/> of the decay for that shape, 0 for the others.</param>
     /// <exception cref="ArgumentOutOfRangeException">An option out of range.</exception>
     public static WarmupStableDecaySchedule OpenEnded(double peakLearningRate, long warmupSteps, long decaySteps,
-        DecayShape decayShape = DecayShape.Linear, double minRatio = 0, long halfLifeSteps = 0) =>
+        DecayShape decayShape = DecayShape.Linear, double minRatio = 0, long? halfLifeSteps = null) =>
         new(peakLearningRate, PhaseLayout.OpenEnded(warmupSteps, decaySteps, decayShape, minRatio, halfLifeSteps));
 
     /// <inheritdoc />

@@ -227,9 +227,29 @@ public sealed class WarmupStableDecayScheduleTests
     }
 
     [TestMethod]
-    public void ExponentialShapeNeedsAHalfLife() =>
-        Assert.AreEqual("halfLifeSteps", Assert.ThrowsExactly<ArgumentOutOfRangeException>(
-            () => new WarmupStableDecaySchedule(1, 1000, DecayLength.OfSteps(100), decayShape: DecayShape.Exponential)).ParamName);
+    public void ExponentialShapeWithoutAHalfLifeGetsATenthOfTheDecay()
+    {
+        var schedule = new WarmupStableDecaySchedule(1, 1000, DecayLength.OfSteps(200), decayShape: DecayShape.Exponential);
+
+        Assert.AreEqual(20, schedule.Layout.HalfLifeSteps);
+        Assert.AreEqual(0.5, schedule.ValueAt(819), Tolerance, "one half-life (20 updates) into the decay");
+        Assert.AreEqual(Math.Pow(0.5, 199 / 20.0), schedule.ValueAt(998), Tolerance, "within 0.1% of the floor before the last step");
+        Assert.AreEqual(0.0, schedule.ValueAt(999), "the last step at the floor");
+        Assert.AreEqual(10, WarmupStableDecaySchedule.OpenEnded(1, 0, 100, DecayShape.Exponential).Layout.HalfLifeSteps);
+        Assert.AreEqual(1, PhaseLayout.DefaultHalfLifeSteps(4), "at least one step");
+        Assert.AreEqual(0, new WarmupStableDecaySchedule(1, 1000, DecayLength.OfSteps(200)).Layout.HalfLifeSteps, "no half-life for the other shapes");
+        Assert.AreEqual("decaySteps", Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => PhaseLayout.DefaultHalfLifeSteps(0)).ParamName);
+    }
+
+    [TestMethod]
+    public void AnExplicitHalfLifeOfZeroIsStillRefusedForTheExponentialShape()
+    {
+        var exception = Assert.ThrowsExactly<ArgumentOutOfRangeException>(
+            () => new WarmupStableDecaySchedule(1, 1000, DecayLength.OfSteps(100), decayShape: DecayShape.Exponential, halfLifeSteps: 0));
+
+        Assert.AreEqual("halfLifeSteps", exception.ParamName);
+        StringAssert.Contains(exception.Message, "got 0");
+    }
 
     [TestMethod]
     public void WarmupLongerThanTheRunIsNamed()
