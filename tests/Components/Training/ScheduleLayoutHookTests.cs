@@ -54,6 +54,7 @@ public sealed class ScheduleLayoutHookTests
         StringAssert.Contains(error.Message, "decay start changed from 30 to 50");
         StringAssert.Contains(error.Message, "decay end changed from 50 to 70");
         StringAssert.Contains(error.Message, "acceptedChangeFrom");
+        StringAssert.Contains(error.Message, "the estimator option AcceptedScheduleChangeFrom", "estimator users can only set this option");
 
         var shorter = new WarmupStableDecaySchedule(1e-3, new PhaseLayout(10, 30, 10, DecayShape.Cosine));
         error = Assert.ThrowsExactly<InvalidDataException>(() => Load(new ScheduleLayoutHook(shorter), state));

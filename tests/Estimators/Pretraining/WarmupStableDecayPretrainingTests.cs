@@ -22,6 +22,7 @@ public sealed class WarmupStableDecayPretrainingTests
             var error = Assert.ThrowsExactly<InvalidDataException>(() =>
                 PretrainingFixtures.Train(options with { Steps = 8, LearningRateSchedule = changed, ResumeFrom = checkpoint, CheckpointPath = null, CheckpointInterval = 0 }));
             StringAssert.Contains(error.Message, "warm-up");
+            StringAssert.Contains(error.Message, nameof(Pipelines.Pretraining.CausalLanguageModelOptions.AcceptedScheduleChangeFrom), "the refusal names the option an estimator user can set");
 
             // Deciding the decay on purpose is accepted: a branch of 4 decay steps from the stable checkpoint at step 6.
             var branch = stable.BranchDecay(6, 4);
