@@ -55,7 +55,8 @@ public sealed class BytePairEncodingEstimatorTests
         var context = new PipelineContext(1);
         var data = Load(context, Texts);
 
-        var tokenizer = context.Text.TrainBytePairEncoding(vocabularySize: 300).Fit(data);
+        // 280: the test texts reach 286 tokens; a larger request is now refused rather than quietly shrunk.
+        var tokenizer = context.Text.TrainBytePairEncoding(vocabularySize: 280).Fit(data);
         var tokens = ReadTokens(tokenizer.Transform(data));
 
         Assert.HasCount(Texts.Length, tokens);
@@ -69,7 +70,7 @@ public sealed class BytePairEncodingEstimatorTests
     {
         var context = new PipelineContext(1);
         var data = Load(context, Texts);
-        var estimator = context.Text.TrainBytePairEncoding("Ids", "Text", vocabularySize: 300);
+        var estimator = context.Text.TrainBytePairEncoding("Ids", "Text", vocabularySize: 280);
 
         var shape = estimator.GetOutputSchema(SchemaShape.Create(data.Schema));
         var tokenizer = estimator.Fit(data);
@@ -89,8 +90,8 @@ public sealed class BytePairEncodingEstimatorTests
         var context = new PipelineContext(1);
         var data = Load(context, Texts);
 
-        var plain = context.Text.TrainBytePairEncoding(vocabularySize: 300).Fit(data);
-        var parsing = context.Text.TrainBytePairEncoding(new BytePairEncodingOptions { VocabularySize = 300, ParseSpecialTokens = true }).Fit(data);
+        var plain = context.Text.TrainBytePairEncoding(vocabularySize: 280).Fit(data);
+        var parsing = context.Text.TrainBytePairEncoding(new BytePairEncodingOptions { VocabularySize = 280, ParseSpecialTokens = true }).Fit(data);
         var endOfText = plain.Tokenizer.GetSpecialTokenId(BytePairEncodingOptions.EndOfTextToken);
 
         Assert.AreEqual(plain.Tokenizer.VocabularySize - 1, endOfText);
@@ -104,7 +105,7 @@ public sealed class BytePairEncodingEstimatorTests
     {
         var context = new PipelineContext(1);
         var data = Load(context, Texts);
-        var estimator = context.Text.TrainBytePairEncoding(vocabularySize: 320);
+        var estimator = context.Text.TrainBytePairEncoding(vocabularySize: 280);
 
         var first = estimator.Fit(data).Tokenizer;
         var second = estimator.Fit(data).Tokenizer;
@@ -117,7 +118,7 @@ public sealed class BytePairEncodingEstimatorTests
     {
         var context = new PipelineContext(1);
         var data = Load(context, Texts);
-        var tokenizer = context.Text.TrainBytePairEncoding(new BytePairEncodingOptions("Ids", "Text") { VocabularySize = 300, ParseSpecialTokens = true }).Fit(data);
+        var tokenizer = context.Text.TrainBytePairEncoding(new BytePairEncodingOptions("Ids", "Text") { VocabularySize = 280, ParseSpecialTokens = true }).Fit(data);
         using var file = new MemoryStream();
 
         context.Model.Save(tokenizer, data.Schema, file);
@@ -141,8 +142,8 @@ public sealed class BytePairEncodingEstimatorTests
         var context = new PipelineContext(1);
         var texts = Load(context, Texts);
         var numbers = context.Data.LoadFromEnumerable([new NumberRow { Text = 1 }]);
-        var estimator = context.Text.TrainBytePairEncoding(inputColumnName: "Body", vocabularySize: 300);
-        var fitted = context.Text.TrainBytePairEncoding(vocabularySize: 300).Fit(texts);
+        var estimator = context.Text.TrainBytePairEncoding(inputColumnName: "Body", vocabularySize: 280);
+        var fitted = context.Text.TrainBytePairEncoding(vocabularySize: 280).Fit(texts);
 
         var missing = Assert.ThrowsExactly<SchemaMismatchException>(() => estimator.Fit(texts));
         var missingShape = Assert.ThrowsExactly<SchemaMismatchException>(() => estimator.GetOutputSchema(SchemaShape.Create(texts.Schema)));
@@ -195,7 +196,7 @@ public sealed class BytePairEncodingEstimatorTests
             Interlocked.Increment(ref reads);
             output.Text = input.Source;
         }, contractName: null).Fit(source).Transform(source);
-        var tokenizer = context.Text.TrainBytePairEncoding(vocabularySize: 300).Fit(Load(context, Texts));
+        var tokenizer = context.Text.TrainBytePairEncoding(vocabularySize: 280).Fit(Load(context, Texts));
         var output = tokenizer.Transform(counted);
 
         using (var cursor = output.GetRowCursor([output.Schema["Source"]]))
