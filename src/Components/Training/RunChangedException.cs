@@ -25,6 +25,7 @@ public sealed class RunChangedException : InvalidOperationException
         var kinds = differences.Aggregate(RunChanges.None, (all, difference) => all | difference.Kind);
         return $"Checkpoint '{path}' was trained under a different run, so resuming it would silently change the run. "
             + $"{differences.Count} difference(s): {string.Join("; ", differences)}. "
-            + $"To resume with these changes on purpose, declare them: AcceptedChanges = {kinds} (RunChanges) in the trainer options.";
+            + $"To resume with these changes on purpose, declare them: AcceptedChanges = {kinds} (RunChanges) in the trainer options, "
+            + $"or the estimator option AcceptedRunChanges = {kinds}.";
     }
 }

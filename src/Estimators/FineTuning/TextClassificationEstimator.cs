@@ -76,6 +76,7 @@ public sealed class TextClassificationEstimator : IEstimator<TextClassificationT
             Seed = SeededRandom.ForStream((ulong)seed, 1).NextUInt64(),
             CheckpointInterval = Options.CheckpointInterval,
             CheckpointPath = Options.CheckpointPath,
+            AcceptedChanges = Options.AcceptedRunChanges,
         };
         var result = new ClassifierTrainer(model, optimizer, trainerOptions).Train(training, validationSet, progress, Options.ResumePath, cancellationToken);
         var logger = context.LoggerFactory.CreateLogger<TextClassificationEstimator>();

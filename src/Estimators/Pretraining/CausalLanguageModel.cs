@@ -108,6 +108,7 @@ public sealed partial class CausalLanguageModelEstimator : IEstimator<CausalLang
             Seed = SeededRandom.ForStream((ulong)(uint)runSeed, 1).NextUInt64(),
             CheckpointInterval = Options.CheckpointInterval,
             CheckpointPath = Options.CheckpointPath,
+            AcceptedChanges = Options.AcceptedRunChanges,
         };
 
         LogStart(logger, model.Parameters.ParameterCount, vocabulary, trainStream.Tokens.Length, trainStream.RowCount, steps, Options.BatchSize, sequenceLength);

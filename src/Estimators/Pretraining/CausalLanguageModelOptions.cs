@@ -99,6 +99,14 @@ public sealed record CausalLanguageModelOptions
     public ISchedule? AcceptedScheduleChangeFrom { get; init; }
 
     /// <summary>
+    /// When resuming (<see cref="ResumeFrom"/>): the kinds of difference from the checkpoint's run declared on purpose
+    /// (model, batch size, sequence length, seed, optimizer, schedule, training data). None (the default) refuses a resume
+    /// under any difference, naming each (<see cref="RunRecord"/>); passed to the trainer as
+    /// <see cref="LanguageModelTrainingOptions.AcceptedChanges"/>.
+    /// </summary>
+    public RunChanges AcceptedRunChanges { get; init; }
+
+    /// <summary>
     /// With a WSD-S plan (<see cref="WsdsPlan"/>) as <see cref="LearningRateSchedule"/>: the directory where the decayed
     /// model of each budget is saved (safetensors, <c>decayed-{step}.safetensors</c>) while the main branch resumes from it.
     /// </summary>

@@ -44,6 +44,30 @@ public sealed class WarmupStableDecayPretrainingTests
     }
 
     [TestMethod]
+    public void ResumingUnderAnotherBatchSizeIsRefusedUnlessDeclared()
+    {
+        var directory = Directory.CreateTempSubdirectory("pipelines-run-");
+        try
+        {
+            var checkpoint = Path.Combine(directory.FullName, "run.ckpt");
+            var options = PretrainingFixtures.TinyOptions() with { Steps = 4, LearningRateSchedule = new ConstantSchedule(1e-2), CheckpointPath = checkpoint, CheckpointInterval = 4 };
+            PretrainingFixtures.Train(options);
+            var resumed = options with { Steps = 6, BatchSize = 4, ResumeFrom = checkpoint, CheckpointPath = null, CheckpointInterval = 0 };
+
+            var error = Assert.ThrowsExactly<Components.Training.RunChangedException>(() => PretrainingFixtures.Train(resumed));
+            StringAssert.Contains(error.Message, "training.BatchSize: checkpoint 8, current 4");
+            StringAssert.Contains(error.Message, "AcceptedRunChanges = BatchSize");
+
+            var model = PretrainingFixtures.Train(resumed with { AcceptedRunChanges = Components.Training.RunChanges.BatchSize }).Model;
+            Assert.AreEqual(6, model.TrainingHistory.Count, "declared on purpose, the change resumes");
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    [TestMethod]
     public void WsdsRunSavesOneDecayedModelPerBudget()
     {
         var directory = Directory.CreateTempSubdirectory("pipelines-wsds-");
