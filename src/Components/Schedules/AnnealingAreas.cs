@@ -8,7 +8,7 @@ public sealed record AnnealingAreaOptions
     /// <param name="warmupSteps">Steps <c>0..W-1</c> of warm-up, counted at the peak rate when <paramref name="countWarmupAtPeak"/>.</param>
     /// <param name="momentumDecay">The decay <c>lambda</c> of the annealing momentum, in <c>[0, 1)</c>; the paper's 0.999.</param>
     /// <param name="countWarmupAtPeak">Replace the warm-up's rates by the peak in both sums (the paper's convention).</param>
-    /// <param name="peakLearningRate">The peak used for the warm-up; null: the schedule's rate at step <paramref name="warmupSteps"/>.</param>
+    /// <param name="peakLearningRate">The peak used for the warm-up; null: the schedule's rate at the warm-up's last step, <paramref name="warmupSteps"/> - 1.</param>
     /// <exception cref="ArgumentOutOfRangeException">An option out of range; the message names it and its value.</exception>
     public AnnealingAreaOptions(long warmupSteps = 0, double momentumDecay = 0.999, bool countWarmupAtPeak = true,
         double? peakLearningRate = null)
@@ -34,7 +34,7 @@ public sealed record AnnealingAreaOptions
     /// <summary>Whether warm-up steps count at the peak rate.</summary>
     public bool CountWarmupAtPeak { get; }
 
-    /// <summary>The peak used for the warm-up; null: the schedule's rate at step <see cref="WarmupSteps"/>.</summary>
+    /// <summary>The peak used for the warm-up; null: the schedule's rate at the warm-up's last step, <see cref="WarmupSteps"/> - 1.</summary>
     public double? PeakLearningRate { get; }
 }
 
@@ -46,10 +46,12 @@ public sealed record AnnealingAreaOptions
 /// S1(s) = sum_{i=0..s} e_i
 /// m_0 = 0,  m_i = lambda m_(i-1) + (e_(i-1) - e_i),   S2(s) = sum_{i=0..s} m_i
 /// </code>
-/// so <c>S1(s)</c> sums the <c>s + 1</c> rates of steps 0 to <c>s</c>. This indexing (and a cosine spanning only the
-/// post-warm-up steps, see <see cref="CosineSchedule"/>) reproduces the check values of arXiv 2408.11029:
-/// peak 2e-4, 20k steps, 500 warm-up, lambda 0.999: constant S1(10k) = 2.000200, S1(20k) = 4.000200, S2 = 0;
-/// cosine to 0: S1(10k) = 1.670353, S2(10k) = 0.080400, S1(20k) = 2.050100, S2(20k) = 0.197474.
+/// so <c>S1(s)</c> sums the <c>s + 1</c> rates of steps 0 to <c>s</c>: the rates a run actually used for its first
+/// <c>s + 1</c> updates (the schedules here run step 0 at <c>w(1/W)</c> and a run's last step at the floor). The check
+/// values of arXiv 2408.11029 (peak 2e-4, 20k steps, 500 warm-up, lambda 0.999: constant S1(10k) = 2.000200,
+/// S1(20k) = 4.000200, S2 = 0; cosine to 0: S1(10k) = 1.670353, S2(10k) = 0.080400, S1(20k) = 2.050100,
+/// S2(20k) = 0.197474) come from a cosine at the peak at step 500 and at 0 at step 20000, i.e. a run of 20001 steps
+/// whose warm-up ends at step 500: <c>new CosineSchedule(2e-4, totalSteps: 20_001, warmupSteps: 501)</c>.
 /// </remarks>
 public sealed class AnnealingAreas
 {
@@ -87,7 +89,7 @@ public sealed class AnnealingAreas
         var s2 = new double[requested.Length];
         if (requested.Length == 0) return new AnnealingAreas(requested, s1, s2);
 
-        var peak = options.PeakLearningRate ?? schedule.ValueAt(options.WarmupSteps);
+        var peak = options.PeakLearningRate ?? (options.WarmupSteps > 0 ? schedule.ValueAt(options.WarmupSteps - 1) : 0);
         double forward = 0, annealing = 0, momentum = 0, previousRate = 0;
         var next = 0;
         for (long step = 0; next < order.Length; step++)

@@ -2,7 +2,7 @@ namespace Pipelines.Components.Schedules;
 
 /// <summary>Cosine annealing with warm restarts (SGDR): cycles that each fall from the peak towards the floor.</summary>
 /// <remarks>
-/// After an optional warm-up of <c>W</c> steps, cycle <c>k</c> (from 0) lasts <c>L_k = L * r^k</c> steps
+/// After an optional linear warm-up of <c>W</c> steps (step 0 at <c>peak / W</c>, step <c>W - 1</c> at the peak), cycle <c>k</c> (from 0) lasts <c>L_k = L * r^k</c> steps
 /// (<c>r</c> = <see cref="CycleLengthMultiplier"/>) and, <c>u</c> steps into it,
 /// <c>lr = peak * (m + (1-m) * 0.5 (1 + cos(pi u / L_k)))</c>. The next cycle restarts at the peak, so the floor
 /// itself is approached but never used. Cycles go on for ever.
@@ -45,7 +45,7 @@ public sealed record CyclicCosineSchedule : ISchedule
     public double ValueAt(long step)
     {
         ScheduleGuard.Step(step);
-        if (step < WarmupSteps) return PeakLearningRate * ScheduleMath.WarmupFactor(WarmupShape.Linear, step, WarmupSteps);
+        if (step < WarmupSteps) return PeakLearningRate * ScheduleMath.WarmupFactor(WarmupShape.Linear, step + 1, WarmupSteps);
         var (intoCycle, cycleLength) = Locate(step - WarmupSteps);
         return PeakLearningRate * ScheduleMath.DecayFactor(DecayShape.Cosine, intoCycle, cycleLength, MinRatio, 0);
     }

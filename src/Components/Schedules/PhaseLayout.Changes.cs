@@ -76,7 +76,7 @@ public sealed partial record PhaseLayout
     /// A step from which the two layouts may give different multipliers (every earlier step agrees), or null when
     /// no step differs. A run resumed at step <c>s</c> may switch layouts when this is null or &gt;= <c>s</c>.
     /// </summary>
-    /// <remarks>Conservative: it may name a step up to one earlier than the first that really differs.</remarks>
+    /// <remarks>Exact for a moved decay start (its first step already runs below the peak); conservative otherwise.</remarks>
     public long? FirstStepThatDiffers(PhaseLayout other)
     {
         ArgumentNullException.ThrowIfNull(other);

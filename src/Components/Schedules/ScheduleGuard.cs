@@ -44,6 +44,10 @@ internal static class ScheduleGuard
         return value;
     }
 
+    /// <summary>The half-life to use: <paramref name="halfLifeSteps"/>, or when null the default of <paramref name="shape"/> for a decay of <paramref name="decaySteps"/>.</summary>
+    public static long HalfLife(DecayShape shape, long? halfLifeSteps, long decaySteps) =>
+        halfLifeSteps ?? (shape == DecayShape.Exponential ? PhaseLayout.DefaultHalfLifeSteps(decaySteps) : 0);
+
     /// <summary>Checks the decay options together: the inverse shape needs m &gt; 0, only the exponential one a half-life.</summary>
     public static void Decay(DecayShape shape, double minRatio, long halfLifeSteps)
     {

@@ -28,8 +28,9 @@ public enum DecayShape
     OneMinusSqrt,
 
     /// <summary>
-    /// <c>f = 0.5^((s - T) / halfLife)</c> (MiniCPM). It does not reach <c>m</c> at <c>S</c>: past <c>S</c> the rate
-    /// drops to <c>m * peak</c> as for every shape, so choose the half-life small against the decay length.
+    /// <c>f = 0.5^((s + 1 - T) / halfLife)</c> (MiniCPM). The shape itself never reaches <c>m</c>: the decay's last step
+    /// runs at <c>m * peak</c> as for every shape, so choose the half-life small against the decay length; the default
+    /// (<see cref="PhaseLayout.DefaultHalfLifeSteps"/>) is a tenth of it.
     /// </summary>
     Exponential,
 

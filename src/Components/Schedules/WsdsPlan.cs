@@ -11,11 +11,13 @@ namespace Pipelines.Components.Schedules;
 /// <remarks>
 /// arXiv 2410.05192 (WSD-S), on the WSD schedule of arXiv 2404.06395. With <c>T0 = 0</c>, cycle <c>k</c> covers steps
 /// <c>[T(k-1), Tk)</c> of length <c>Lk</c>; its decay has <c>Dk = round(f Lk)</c> steps (halves away from zero) and
-/// starts at <c>Tk - Dk</c>, with <c>p = (s - (Tk - Dk)) / Dk</c> in the decay shape's formula. The model after
-/// <c>Tk</c> updates is the decayed checkpoint for budget <c>Tk</c>; step <c>Tk</c> starts the next cycle from it at the
-/// peak. The first cycle may open with a warm-up from 0 (<see cref="WarmupSteps"/>); each later one may open with a
-/// linear re-warm-up from the floor <c>m * peak</c> to the peak over <see cref="RewarmupSteps"/> steps
-/// <b>(our choice)</b>. At the last budget the decay reaches <c>p = 1</c>; past it the rate stays at <c>m * peak</c>.
+/// starts at <c>Tk - Dk</c>, with <c>p = (s + 1 - (Tk - Dk)) / Dk</c> in the decay shape's formula, so the cycle's last
+/// step, <c>Tk - 1</c>, runs at the floor <c>m * peak</c> (for every shape). The model after <c>Tk</c> updates is the
+/// decayed checkpoint for budget <c>Tk</c>; step <c>Tk</c> starts the next cycle from it at the peak. The first cycle
+/// may open with a warm-up (<see cref="WarmupSteps"/>; step 0 at <c>peak / W</c>, its last step at the peak); each
+/// later one may open with a linear re-warm-up from the floor <c>m * peak</c> to the peak over
+/// <see cref="RewarmupSteps"/> steps <b>(our choice)</b>, its first step above the floor and its last at the peak.
+/// Past the last budget the rate stays at <c>m * peak</c>.
 /// </remarks>
 public sealed record WsdsPlan : ISchedule
 {
@@ -110,11 +112,10 @@ public sealed record WsdsPlan : ISchedule
     public double ValueAt(long step)
     {
         ScheduleGuard.Step(step);
-        var last = _cycles[^1];
-        if (step > last.DecayEnd) return PeakLearningRate * MinRatio;
+        if (step >= _cycles[^1].DecayEnd) return PeakLearningRate * MinRatio;
         var found = Array.BinarySearch(_budgets, step);
-        // A step equal to a budget starts the next cycle, except the last budget, where the final decay ends (p = 1).
-        var cycle = step == last.DecayEnd ? last : _cycles[found >= 0 ? found + 1 : ~found];
+        // A step equal to a budget is the first of the next cycle.
+        var cycle = _cycles[found >= 0 ? found + 1 : ~found];
         return PeakLearningRate * Multiplier(cycle, step);
     }
 
@@ -122,14 +123,16 @@ public sealed record WsdsPlan : ISchedule
     {
         if (step < cycle.WarmupEnd)
         {
-            var intoWarmup = step - cycle.Start;
+            var position = step - cycle.Start + 1;
             var warmupLength = cycle.WarmupEnd - cycle.Start;
-            var rise = ScheduleMath.WarmupFactor(WarmupShape.Linear, intoWarmup, warmupLength);
+            var rise = ScheduleMath.WarmupFactor(WarmupShape.Linear, position, warmupLength);
             return cycle.Index == 0 ? rise : MinRatio + (1 - MinRatio) * rise;
         }
 
         if (step < cycle.DecayStart) return 1;
-        return ScheduleMath.DecayFactor(DecayShape, step - cycle.DecayStart, cycle.DecaySteps, MinRatio, HalfLifeSteps);
+        var intoDecay = step - cycle.DecayStart + 1;
+        if (intoDecay >= cycle.DecaySteps) return MinRatio;
+        return ScheduleMath.DecayFactor(DecayShape, intoDecay, cycle.DecaySteps, MinRatio, HalfLifeSteps);
     }
 
     private WsdsCycle[] LayOutCycles()

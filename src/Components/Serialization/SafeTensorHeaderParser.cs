@@ -23,26 +23,38 @@ internal static class SafeTensorHeaderParser
 
         using (document)
         {
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object) throw new InvalidDataException("The header must be a JSON object.");
-
-            var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
-            var entries = new List<(SafeTensorDataType DataType, long[] Shape, long Begin, long End, string Name)>();
-            var names = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var property in root.EnumerateObject())
+            try
             {
-                if (!names.Add(property.Name)) throw new InvalidDataException($"The header has the key '{property.Name}' twice.");
-                if (property.Name == SafeTensors.MetadataKey) ReadMetadata(property.Value, metadata);
-                else entries.Add(ReadTensorInfo(property.Name, property.Value, buffer.LongLength));
+                return Parse(document.RootElement, buffer);
             }
-
-            CheckCoverage(entries.Select(entry => (entry.Name, entry.Begin, entry.End)).ToList(), buffer.LongLength);
-            var tensors = entries
-                .OrderBy(entry => entry.Begin)
-                .ThenBy(entry => entry.End)
-                .Select(entry => SafeTensor.FromValidatedBytes(entry.Name, entry.DataType, entry.Shape, buffer.AsMemory((int)entry.Begin, (int)(entry.End - entry.Begin))));
-            return new SafeTensorFile(tensors, metadata);
+            catch (InvalidOperationException exception)
+            {
+                // System.Text.Json throws this when a string escapes a lone surrogate ("\ud800"): valid JSON, no valid text.
+                throw new InvalidDataException($"The header holds a string that is not valid text: {exception.Message}", exception);
+            }
         }
+    }
+
+    private static SafeTensorFile Parse(JsonElement root, byte[] buffer)
+    {
+        if (root.ValueKind != JsonValueKind.Object) throw new InvalidDataException("The header must be a JSON object.");
+
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        var entries = new List<(SafeTensorDataType DataType, long[] Shape, long Begin, long End, string Name)>();
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var property in root.EnumerateObject())
+        {
+            if (!names.Add(property.Name)) throw new InvalidDataException($"The header has the key '{property.Name}' twice.");
+            if (property.Name == SafeTensors.MetadataKey) ReadMetadata(property.Value, metadata);
+            else entries.Add(ReadTensorInfo(property.Name, property.Value, buffer.LongLength));
+        }
+
+        CheckCoverage(entries.Select(entry => (entry.Name, entry.Begin, entry.End)).ToList(), buffer.LongLength);
+        var tensors = entries
+            .OrderBy(entry => entry.Begin)
+            .ThenBy(entry => entry.End)
+            .Select(entry => SafeTensor.FromValidatedBytes(entry.Name, entry.DataType, entry.Shape, buffer.AsMemory((int)entry.Begin, (int)(entry.End - entry.Begin))));
+        return new SafeTensorFile(tensors, metadata);
     }
 
     private static void ReadMetadata(JsonElement value, Dictionary<string, string> metadata)

@@ -79,8 +79,10 @@ public static class SafeTensors
         if (stream.CanSeek && (long)headerLength > stream.Length - stream.Position)
             throw new InvalidDataException($"The header length {headerLength} exceeds the {stream.Length - stream.Position} bytes left in the file.");
 
-        var header = new byte[headerLength];
-        if (stream.ReadAtLeast(header, header.Length, throwOnEndOfStream: false) < header.Length)
+        // A stream that cannot tell its length gets the header in growing chunks, so a length field claiming 100 MB
+        // costs memory only for the bytes that really arrive.
+        var header = stream.CanSeek ? new byte[headerLength] : ReadGrowing(stream, (int)headerLength);
+        if (stream.CanSeek && stream.ReadAtLeast(header, header.Length, throwOnEndOfStream: false) < header.Length)
             throw new InvalidDataException($"The file ends inside the {headerLength}-byte header.");
         var buffer = ReadToEnd(stream);
         return SafeTensorHeaderParser.Parse(header, buffer);
@@ -132,6 +134,22 @@ public static class SafeTensors
         var padded = (length + 8 + 7) / 8 * 8 - 8;
         while (json.Length < padded) json.WriteByte((byte)' ');
         return json.ToArray();
+    }
+
+    /// <summary>Reads exactly <paramref name="length"/> bytes, allocating at most twice what has arrived so far.</summary>
+    private static byte[] ReadGrowing(Stream stream, int length)
+    {
+        var bytes = new byte[Math.Min(length, 64 * 1024)];
+        var filled = 0;
+        while (filled < length)
+        {
+            if (filled == bytes.Length) Array.Resize(ref bytes, (int)Math.Min(length, 2L * bytes.Length));
+            var read = stream.Read(bytes, filled, bytes.Length - filled);
+            if (read == 0) throw new InvalidDataException($"The file ends inside the {length}-byte header, after {filled} bytes.");
+            filled += read;
+        }
+
+        return bytes;
     }
 
     private static byte[] ReadToEnd(Stream stream)

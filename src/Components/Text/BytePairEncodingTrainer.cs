@@ -29,6 +29,7 @@ public sealed class BytePairEncodingTrainer
     public BytePairEncodingTrainerOptions Options { get; }
 
     /// <summary>Trains on one text.</summary>
+    /// <exception cref="ArgumentException">The text cannot reach <see cref="BytePairEncodingTrainerOptions.VocabularySize"/> (see <see cref="Train(IEnumerable{string})"/>).</exception>
     public BytePairEncoding Train(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
@@ -36,7 +37,11 @@ public sealed class BytePairEncodingTrainer
     }
 
     /// <summary>Trains on a sequence of texts (documents); no chunk spans two texts.</summary>
-    /// <exception cref="ArgumentException">A text is null.</exception>
+    /// <exception cref="ArgumentException">
+    /// A text is null; or the texts run out of pairs occurring <see cref="BytePairEncodingTrainerOptions.MinimumPairFrequency"/>
+    /// times before the vocabulary reaches <see cref="BytePairEncodingTrainerOptions.VocabularySize"/> and
+    /// <see cref="BytePairEncodingTrainerOptions.AllowSmallerVocabulary"/> is off (the message names both sizes).
+    /// </exception>
     public BytePairEncoding Train(IEnumerable<string> texts)
     {
         ArgumentNullException.ThrowIfNull(texts);
@@ -44,6 +49,15 @@ public sealed class BytePairEncodingTrainer
         var words = new WordTable(chunkCounts);
         var mergeTarget = Options.VocabularySize - BytePairEncoding.ByteTokenCount - Options.SpecialTokens.Count;
         var merges = words.LearnMerges(mergeTarget, Options.MinimumPairFrequency);
+        if (merges.Count < mergeTarget && !Options.AllowSmallerVocabulary)
+        {
+            var reachable = Options.VocabularySize - (mergeTarget - merges.Count);
+            throw new ArgumentException(
+                $"The training text reaches a vocabulary of only {reachable} tokens ({merges.Count} merges of pairs occurring at least " +
+                $"MinimumPairFrequency = {Options.MinimumPairFrequency} times); VocabularySize asks for {Options.VocabularySize}. " +
+                "Train on more text, ask for a smaller VocabularySize, or set AllowSmallerVocabulary to accept the smaller one.", nameof(texts));
+        }
+
         return new BytePairEncoding(merges, Options.SpecialTokens);
     }
 

@@ -11,8 +11,9 @@ public sealed record BytePairEncodingTrainerOptions
     public const int MaximumVocabularySize = 1 << 24;
 
     /// <summary>
-    /// Target vocabulary size, bytes, merges and special tokens included (default 2,048). Training stops early,
-    /// with a smaller vocabulary, when no pair occurs at least <see cref="MinimumPairFrequency"/> times.
+    /// Target vocabulary size, bytes, merges and special tokens included (default 2,048). When the text runs out of
+    /// pairs occurring at least <see cref="MinimumPairFrequency"/> times first, training refuses (see
+    /// <see cref="AllowSmallerVocabulary"/>).
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">Below 256 + the number of special tokens, or above <see cref="MaximumVocabularySize"/>.</exception>
     public int VocabularySize
@@ -54,4 +55,11 @@ public sealed record BytePairEncodingTrainerOptions
             field = value;
         }
     } = 2;
+
+    /// <summary>
+    /// Accept a vocabulary smaller than <see cref="VocabularySize"/> when the text has too few frequent pairs
+    /// (default false: <see cref="BytePairEncodingTrainer.Train(IEnumerable{string})"/> throws, naming the requested and
+    /// the reachable size, rather than quietly handing a model a smaller vocabulary than it was sized for).
+    /// </summary>
+    public bool AllowSmallerVocabulary { get; init; }
 }

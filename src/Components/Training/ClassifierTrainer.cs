@@ -42,6 +42,7 @@ public sealed class ClassifierTrainer
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">A token id is outside the vocabulary or a label outside the classes (the example is named).</exception>
     /// <exception cref="TrainingDivergedException">The loss or the gradients became non-finite.</exception>
+    /// <exception cref="RunChangedException">The checkpoint was trained under a different run (see <see cref="ClassifierTrainerOptions.AcceptedChanges"/>).</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled (a checkpoint is written first when checkpointing is on).</exception>
     public ClassifierTrainingResult Train(LabeledSequences training, LabeledSequences? validation, IProgress<TrainingProgress>? progress = null,
         string? resumeFrom = null, CancellationToken cancellationToken = default)
@@ -54,7 +55,8 @@ public sealed class ClassifierTrainer
         var exampleIndices = new int[options.BatchSize];
         var history = new List<StepMetrics>();
         long step = 0;
-        if (resumeFrom is not null) (step, history) = TrainingCheckpoint.Read(resumeFrom, model.Parameters, optimizer, hooks);
+        var run = RunRecord.ForClassifier(model.Config, model.ClassCount, options, optimizer, training);
+        if (resumeFrom is not null) (step, history) = TrainingCheckpoint.Read(resumeFrom, model.Parameters, optimizer, hooks, run, options.AcceptedChanges);
 
         var startStep = step;
         long tokensSeen = 0;
@@ -65,7 +67,7 @@ public sealed class ClassifierTrainer
         {
             if (cancellationToken.IsCancellationRequested)
             {
-                if (options.CheckpointInterval > 0) TrainingCheckpoint.Write(options.CheckpointPath!, step, model.Parameters, optimizer, history, hooks);
+                if (options.CheckpointInterval > 0) TrainingCheckpoint.Write(options.CheckpointPath!, step, model.Parameters, optimizer, history, hooks, run);
                 cancellationToken.ThrowIfCancellationRequested();
             }
 
@@ -85,7 +87,7 @@ public sealed class ClassifierTrainer
 
             history.Add(new StepMetrics(step, loss, learningRate, validationLoss));
             if (options.CheckpointInterval > 0 && step % options.CheckpointInterval == 0)
-                TrainingCheckpoint.Write(options.CheckpointPath!, step, model.Parameters, optimizer, history, hooks);
+                TrainingCheckpoint.Write(options.CheckpointPath!, step, model.Parameters, optimizer, history, hooks, run);
             var seconds = Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
             progress?.Report(new TrainingProgress(step, options.Steps, (double)step * options.BatchSize / training.Count, loss, learningRate,
                 tokensSeen / seconds, clock.Elapsed, latestValidationLoss));

@@ -35,6 +35,16 @@ public sealed record ClassifierTrainerOptions
     /// <summary>Where checkpoints go (required when <see cref="CheckpointInterval"/> is positive).</summary>
     public string? CheckpointPath { get; init; }
 
+    /// <summary>
+    /// Differences from a resumed checkpoint's run declared on purpose (default none): any other difference in the model,
+    /// batch size, sequence length, sampling, optimizer, schedule or training data is refused (<see cref="RunRecord"/>).
+    /// </summary>
+    public RunChanges AcceptedChanges
+    {
+        get;
+        init => field = (value & ~RunChanges.All) == 0 ? value : throw new ArgumentOutOfRangeException(nameof(AcceptedChanges), value, "Unknown kinds of run change.");
+    }
+
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first option that does not fit the others or the model.</summary>
     public void Validate(int contextLength)
     {

@@ -39,6 +39,7 @@ public sealed class LanguageModelTrainer
     /// null). With <paramref name="resumeFrom"/>, first restores that checkpoint and continues from its step.
     /// </summary>
     /// <exception cref="TrainingDivergedException">The loss or the gradients became non-finite.</exception>
+    /// <exception cref="RunChangedException">The checkpoint was trained under a different run (see <see cref="LanguageModelTrainingOptions.AcceptedChanges"/>).</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled (a checkpoint is written first when checkpointing is on).</exception>
     public LanguageModelTrainingResult Train(int[] trainingTokens, int[]? validationTokens, IProgress<TrainingProgress>? progress = null, string? resumeFrom = null, CancellationToken cancellationToken = default)
     {
@@ -49,7 +50,8 @@ public sealed class LanguageModelTrainer
         var targets = new int[batchSize * sequenceLength];
         var history = new List<StepMetrics>();
         long step = 0;
-        if (resumeFrom is not null) (step, history) = TrainingCheckpoint.Read(resumeFrom, model.Parameters, optimizer, hooks);
+        var run = RunRecord.ForLanguageModel(model.Config, options, optimizer, trainingTokens);
+        if (resumeFrom is not null) (step, history) = TrainingCheckpoint.Read(resumeFrom, model.Parameters, optimizer, hooks, run, options.AcceptedChanges);
 
         var startStep = step;
         var clock = Stopwatch.StartNew();
@@ -58,7 +60,7 @@ public sealed class LanguageModelTrainer
         {
             if (cancellationToken.IsCancellationRequested)
             {
-                if (options.CheckpointInterval > 0) TrainingCheckpoint.Write(options.CheckpointPath!, step, model.Parameters, optimizer, history, hooks);
+                if (options.CheckpointInterval > 0) TrainingCheckpoint.Write(options.CheckpointPath!, step, model.Parameters, optimizer, history, hooks, run);
                 cancellationToken.ThrowIfCancellationRequested();
             }
 
@@ -77,7 +79,7 @@ public sealed class LanguageModelTrainer
 
             history.Add(new StepMetrics(step, loss, learningRate, validation));
             if (options.CheckpointInterval > 0 && step % options.CheckpointInterval == 0)
-                TrainingCheckpoint.Write(options.CheckpointPath!, step, model.Parameters, optimizer, history, hooks);
+                TrainingCheckpoint.Write(options.CheckpointPath!, step, model.Parameters, optimizer, history, hooks, run);
             var seconds = Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
             progress?.Report(new TrainingProgress(step, options.Steps, (double)step * batchSize * sequenceLength / trainingTokens.Length, loss, learningRate,
                 (step - startStep) * batchSize * sequenceLength / seconds, clock.Elapsed, latestValidation));

@@ -27,6 +27,12 @@ public sealed record LanguageModelTrainingOptions
     /// <summary>Where checkpoints go (required when <see cref="CheckpointInterval"/> is positive).</summary>
     public string? CheckpointPath { get; init; }
 
+    /// <summary>
+    /// Differences from a resumed checkpoint's run declared on purpose (default none): any other difference in the model,
+    /// batch size, sequence length, seed, optimizer, schedule or training data is refused (<see cref="RunRecord"/>).
+    /// </summary>
+    public RunChanges AcceptedChanges { get; init; }
+
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first invalid option.</summary>
     public void Validate(int contextLength)
     {
@@ -39,5 +45,7 @@ public sealed record LanguageModelTrainingOptions
         if (CheckpointInterval < 0) throw new ArgumentOutOfRangeException(nameof(CheckpointInterval), CheckpointInterval, "Must not be negative.");
         if (CheckpointInterval > 0 && string.IsNullOrWhiteSpace(CheckpointPath))
             throw new ArgumentOutOfRangeException(nameof(CheckpointPath), CheckpointPath, "A checkpoint interval needs a checkpoint path.");
+        if ((AcceptedChanges & ~RunChanges.All) != 0)
+            throw new ArgumentOutOfRangeException(nameof(AcceptedChanges), AcceptedChanges, "Unknown kinds of run change.");
     }
 }

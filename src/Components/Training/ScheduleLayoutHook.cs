@@ -139,7 +139,8 @@ public sealed class ScheduleLayoutHook : ITrainingHook
         if (acceptedChangeFrom is null || !Equals(stored, acceptedChangeFrom))
         {
             var hint = acceptedChangeFrom is null
-                ? "To change the plan on purpose, derive it from the stored one (ExtendStable, StartDecayAt, BranchDecay, AddBudget) and create the hook with acceptedChangeFrom: the stored plan."
+                ? "To change the plan on purpose, derive it from the stored one (ExtendStable, StartDecayAt, BranchDecay, AddBudget) and declare the stored plan as the one changed from: "
+                    + "the estimator option AcceptedScheduleChangeFrom, or acceptedChangeFrom of WsdRuns and of this hook."
                 : $"The hook accepts a change from another plan ({string.Join("; ", Differences(acceptedChangeFrom, stored))} to get the stored one).";
             throw new InvalidDataException($"The checkpoint's learning-rate plan differs from this run's: {differences}. {hint}");
         }

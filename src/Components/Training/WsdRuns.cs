@@ -98,7 +98,8 @@ public sealed class WsdRuns
         // checks the plan), then let the trainer resume under the branch plan, a change accepted on purpose.
         var model = createModel();
         var stableOptimizer = new GradientTransformOptimizer(createTransform(stableSchedule), model.Parameters);
-        var (fromStep, _) = TrainingCheckpoint.Read(stableCheckpointPath, model.Parameters, stableOptimizer, [new ScheduleLayoutHook(stableSchedule)]);
+        var (fromStep, _) = TrainingCheckpoint.Read(stableCheckpointPath, model.Parameters, stableOptimizer, [new ScheduleLayoutHook(stableSchedule)],
+            RunRecord.ForLanguageModel(model.Config, training, stableOptimizer, trainingTokens), training.AcceptedChanges);
         var branch = stableSchedule.BranchDecay(fromStep, decaySteps);
 
         var optimizer = new GradientTransformOptimizer(createTransform(branch), model.Parameters);
@@ -111,7 +112,8 @@ public sealed class WsdRuns
         };
         var result = new LanguageModelTrainer(model, optimizer, options, hooks)
             .Train(trainingTokens, validationTokens, progress, stableCheckpointPath, cancellationToken);
-        if (branchCheckpointPath is not null) TrainingCheckpoint.Write(branchCheckpointPath, result.Steps, model.Parameters, optimizer, result.History, hooks);
+        if (branchCheckpointPath is not null)
+            TrainingCheckpoint.Write(branchCheckpointPath, result.Steps, model.Parameters, optimizer, result.History, hooks, RunRecord.ForLanguageModel(model.Config, options, optimizer, trainingTokens));
 
         var directory = Path.GetDirectoryName(Path.GetFullPath(modelPath));
         if (directory is not null) Directory.CreateDirectory(directory);
@@ -157,7 +159,7 @@ public sealed class WsdRuns
         var resumeFrom = File.Exists(checkpointPath) ? checkpointPath : null;
         var result = new LanguageModelTrainer(model, optimizer, options, hooks).Train(trainingTokens, validationTokens, progress, resumeFrom, cancellationToken);
         // Written even when the interval just did: the run must end with a checkpoint of its last step.
-        TrainingCheckpoint.Write(checkpointPath, result.Steps, model.Parameters, optimizer, result.History, hooks);
+        TrainingCheckpoint.Write(checkpointPath, result.Steps, model.Parameters, optimizer, result.History, hooks, RunRecord.ForLanguageModel(model.Config, options, optimizer, trainingTokens));
         return new WsdRunResult(result.Steps, result.History, result.FinalValidationLoss, schedule, checkpointPath, []);
     }
 }

@@ -94,6 +94,7 @@ public sealed class TextClassificationEstimator : IEstimator<TextClassificationT
             Seed = SeededRandom.ForStream(unchecked((ulong)Seed), 1).NextUInt64(),
             CheckpointInterval = Options.CheckpointInterval,
             CheckpointPath = Options.CheckpointPath,
+            AcceptedChanges = Options.AcceptedRunChanges,
         };
 
         using var channel = host.Start("Fit");

@@ -112,6 +112,13 @@ public sealed record TextClassificationOptions
     public string? ResumePath { get; init; }
 
     /// <summary>
+    /// When resuming (<see cref="ResumePath"/>): the kinds of difference from the checkpoint's run declared on purpose.
+    /// None (the default) refuses a resume under any difference, naming each (<see cref="RunRecord"/>); passed to the
+    /// trainer as <see cref="ClassifierTrainerOptions.AcceptedChanges"/>.
+    /// </summary>
+    public RunChanges AcceptedRunChanges { get; init; }
+
+    /// <summary>
     /// A pre-trained GPT's safetensors weights to start the encoder's body from (embeddings, blocks, final norm; same names
     /// and shapes); the classification head starts fresh. Null (the default) starts from random weights.
     /// </summary>

@@ -101,6 +101,7 @@ public sealed class CausalLanguageModelEstimator : IEstimator<CausalLanguageMode
             Seed = SeededRandom.ForStream((ulong)(uint)runSeed, 1).NextUInt64(),
             CheckpointInterval = Options.CheckpointInterval,
             CheckpointPath = Options.CheckpointPath,
+            AcceptedChanges = Options.AcceptedRunChanges,
         };
 
         using var channel = host.Start("Pre-training");

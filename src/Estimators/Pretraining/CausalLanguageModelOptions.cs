@@ -115,6 +115,14 @@ public sealed record CausalLanguageModelOptions
     public ISchedule? AcceptedScheduleChangeFrom { get; init; }
 
     /// <summary>
+    /// When resuming (<see cref="ResumeFrom"/>): the kinds of difference from the checkpoint's run declared on purpose
+    /// (model, batch size, sequence length, seed, optimizer, schedule, training data). None (the default) refuses a resume
+    /// under any difference, naming each (<see cref="RunRecord"/>); passed to the trainer as
+    /// <see cref="LanguageModelTrainingOptions.AcceptedChanges"/>.
+    /// </summary>
+    public RunChanges AcceptedRunChanges { get; init; }
+
+    /// <summary>
     /// With a WSD-S plan (<see cref="WsdsPlan"/>) as <see cref="LearningRateSchedule"/>: the directory where the decayed
     /// model of each budget is saved (safetensors, <c>decayed-{step}.safetensors</c>) while the main branch resumes from it.
     /// </summary>
@@ -178,6 +186,7 @@ public sealed record CausalLanguageModelOptions
     internal ISchedule ResolveSchedule(long steps)
     {
         if (LearningRateSchedule is { } schedule) return schedule;
+        if (steps == 1) return new ConstantSchedule(LearningRate); // a decay's last step runs at the floor, 0: one step would not train
         var decaySteps = Math.Max(1, (long)Math.Round(DefaultDecayFraction * steps, MidpointRounding.AwayFromZero));
         var warmupSteps = Math.Min(steps - decaySteps, (long)Math.Round(DefaultWarmupFraction * steps, MidpointRounding.AwayFromZero));
         return new WarmupStableDecaySchedule(LearningRate, steps, DecayLength.OfSteps(decaySteps), warmupSteps);

@@ -29,13 +29,14 @@ public static class SchedulesCatalogExtensions
     /// <summary>
     /// Warm-up, a stable phase at the peak, and a decay over the last <paramref name="decayFraction"/> of
     /// <paramref name="totalSteps"/> in the given shape (linear, cosine, 1-sqrt, exponential, inverse) to
-    /// <paramref name="minRatio"/> × peak.
+    /// <paramref name="minRatio"/> × peak. The exponential shape's half-life is <paramref name="halfLifeSteps"/>, by default a
+    /// tenth of the decay (<see cref="PhaseLayout.DefaultHalfLifeSteps"/>).
     /// </summary>
     public static ISchedule WarmupStableDecay(this SchedulesCatalog catalog, double peakLearningRate, long totalSteps, double decayFraction = 0.2, long warmupSteps = 0,
-        DecayShape decayShape = DecayShape.Linear, double minRatio = 0)
+        DecayShape decayShape = DecayShape.Linear, double minRatio = 0, long? halfLifeSteps = null)
     {
         ArgumentNullException.ThrowIfNull(catalog);
-        return new WarmupStableDecaySchedule(peakLearningRate, totalSteps, DecayLength.OfFraction(decayFraction), warmupSteps, decayShape, minRatio);
+        return new WarmupStableDecaySchedule(peakLearningRate, totalSteps, DecayLength.OfFraction(decayFraction), warmupSteps, decayShape, minRatio, halfLifeSteps);
     }
 
     /// <summary>A Warmup-Stable-Decay schedule from an explicit phase layout (open-ended, branched or changed on purpose).</summary>
@@ -47,12 +48,13 @@ public static class SchedulesCatalogExtensions
 
     /// <summary>
     /// WSD-S: one main branch decaying at each budget T1 &lt; T2 &lt; ... over <paramref name="decayFraction"/> of the
-    /// cycle, then resuming from the decayed weights at the peak (after an optional re-warm-up).
+    /// cycle, then resuming from the decayed weights at the peak (after an optional re-warm-up). The exponential shape
+    /// needs <paramref name="halfLifeSteps"/> &gt;= 1.
     /// </summary>
     public static WsdsPlan WarmupStableDecaySimplified(this SchedulesCatalog catalog, double peakLearningRate, IReadOnlyList<long> budgets, double decayFraction = 0.1,
-        long warmupSteps = 0, long rewarmupSteps = 0, DecayShape decayShape = DecayShape.Linear, double minRatio = 0)
+        long warmupSteps = 0, long rewarmupSteps = 0, DecayShape decayShape = DecayShape.Linear, double minRatio = 0, long halfLifeSteps = 0)
     {
         ArgumentNullException.ThrowIfNull(catalog);
-        return new WsdsPlan(peakLearningRate, budgets, decayFraction, warmupSteps, rewarmupSteps, decayShape, minRatio);
+        return new WsdsPlan(peakLearningRate, budgets, decayFraction, warmupSteps, rewarmupSteps, decayShape, minRatio, halfLifeSteps);
     }
 }

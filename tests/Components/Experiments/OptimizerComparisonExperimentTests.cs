@@ -38,7 +38,9 @@ public sealed class OptimizerComparisonExperimentTests
             Assert.HasCount(24, run.History);
             var schedule = options.ScheduleFor(run.PeakLearningRate);
             CollectionAssert.AreEqual(Enumerable.Range(0, 24).Select(step => schedule.ValueAt(step)).ToArray(), run.History.Select(row => row.LearningRate).ToArray(), $"{run.Name} {run.PeakLearningRate}");
-            Assert.AreEqual(0.2 * run.PeakLearningRate, run.History[^1].LearningRate, 1e-15, "the last update of a 5-step linear decay runs at 1/5 of the peak");
+            Assert.AreEqual(0.25 * run.PeakLearningRate, run.History[0].LearningRate, 1e-15, "the first update of a 4-step warm-up runs at 1/4 of the peak");
+            Assert.AreEqual(options.MinRatio * run.PeakLearningRate, run.History[^1].LearningRate, 1e-15, "the last update runs at the floor");
+            Assert.IsGreaterThan(options.MinRatio * run.PeakLearningRate, run.History[^2].LearningRate, "and only the last");
             CollectionAssert.AreEqual(new long[] { 8, 16, 24 }, run.History.Where(row => row.ValidationLoss.HasValue).Select(row => row.Step).ToArray());
             Assert.IsTrue(run.FinalValidationLoss < Math.Log(11), $"{run.Name} learned nothing: {run.FinalValidationLoss}");
         }
@@ -103,7 +105,7 @@ public sealed class OptimizerComparisonExperimentTests
         var curves = OptimizerComparisonReport.CurvesCsv(result).TrimEnd('\n').Split('\n');
         Assert.AreEqual("Optimizer,PeakLearningRate,Step,LearningRate,TrainingLoss,ValidationLoss", curves[0]);
         Assert.HasCount(1 + 3 * 24, curves);
-        StringAssert.StartsWith(curves[1], "AdamW,0.001,1,0,");
+        StringAssert.StartsWith(curves[1], "AdamW,0.001,1,0.00025,");
         Assert.IsTrue(curves[1].EndsWith(',') && !curves[8].EndsWith(','), "validation only where evaluated");
 
         var summary = OptimizerComparisonReport.SummaryCsv(result).TrimEnd('\n').Split('\n');

@@ -11,7 +11,9 @@ public sealed class AnnealingAreasTests
 
     // The spec's check values (arXiv 2408.11029): peak 2e-4, 20k steps, 500 warm-up counted at the peak, lambda 0.999.
     // They are reproduced when steps run from 0 and S1(s) sums the s + 1 rates of steps 0..s, and when the cosine
-    // spans the post-warm-up steps 500..20000 (reaching 0 at step 20000).
+    // spans the post-warm-up steps 500..20000 (at the peak at step 500, reaching 0 at step 20000). Our schedules run
+    // the warm-up's last step at the peak and a run's last step at the floor, so that cosine is a run of 20001 steps
+    // whose warm-up is 501 steps long.
     [TestMethod]
     public void ConstantScheduleMatchesTheSpecValues()
     {
@@ -26,9 +28,10 @@ public sealed class AnnealingAreasTests
     [TestMethod]
     public void CosineScheduleMatchesTheSpecValues()
     {
-        var cosine = new CosineSchedule(Peak, totalSteps: 20_000, warmupSteps: 500);
+        var cosine = new CosineSchedule(Peak, totalSteps: 20_001, warmupSteps: 501);
 
-        var areas = AnnealingAreas.Compute(cosine, [10_000, 20_000], PaperOptions);
+        // Its steps 0..500 count at the peak (step 500 already runs there), as the paper's 500 warm-up steps and its step 500.
+        var areas = AnnealingAreas.Compute(cosine, [10_000, 20_000], new AnnealingAreaOptions(warmupSteps: 501));
 
         Assert.AreEqual(1.670353, areas.S1[0], 5e-7);
         Assert.AreEqual(0.080400, areas.S2[0], 5e-7);
@@ -50,10 +53,10 @@ public sealed class AnnealingAreasTests
     [TestMethod]
     public void WarmupNotCountedAtPeakUsesTheScheduleRates()
     {
-        // Linear warm-up 0, 0.25, 0.5, 0.75, then 1: S1(5) = 0 + .25 + .5 + .75 + 1 + 1 = 3.5.
+        // Linear warm-up .25, .5, .75, 1 (the rates steps 0..3 run at), then 1: S1(5) = .25 + .5 + .75 + 1 + 1 + 1 = 4.5.
         var areas = AnnealingAreas.Compute(new LinearWarmupSchedule(1, 4), [5], new AnnealingAreaOptions(4, countWarmupAtPeak: false));
 
-        Assert.AreEqual(3.5, areas.S1[0], 1e-15);
+        Assert.AreEqual(4.5, areas.S1[0], 1e-15);
         // m_i = lambda m_(i-1) - 0.25 while rising, then decays: S2 is negative (a rising rate "un-anneals").
         Assert.IsLessThan(0.0, areas.S2[0]);
     }

@@ -17,9 +17,10 @@ public sealed class AnnealingLossLawTests
     [TestMethod]
     public void PredictIsTheLawAtTheAreas()
     {
-        var cosine = new CosineSchedule(Peak, TotalSteps, warmupSteps: 500);
+        // The spec's cosine (at the peak at step 500, 0 at step 20000): a run of 20001 steps whose warm-up ends at 500.
+        var cosine = new CosineSchedule(Peak, TotalSteps + 1, warmupSteps: 501);
 
-        var predicted = AnnealingLossLaw.Predict(Truth, cosine, [20_000], Areas);
+        var predicted = AnnealingLossLaw.Predict(Truth, cosine, [20_000], new AnnealingAreaOptions(warmupSteps: 501));
 
         Assert.AreEqual(2.0 + 0.5 * Math.Pow(2.050100, -0.5) - 1.0 * 0.197474, predicted[0], 2e-6);
     }

@@ -13,8 +13,9 @@ public sealed class JoinedScheduleTests
 
         Assert.AreEqual(1.0, joined.ValueAt(0));
         Assert.AreEqual(1.0, joined.ValueAt(4));
-        Assert.AreEqual(0.0, joined.ValueAt(5), "the warm-up sees step 0 at the boundary");
-        Assert.AreEqual(1.0, joined.ValueAt(10), "and step 5 five steps later");
+        Assert.AreEqual(0.2, joined.ValueAt(5), 1e-15, "the warm-up sees step 0 at the boundary");
+        Assert.AreEqual(1.2, joined.ValueAt(10), 1e-15, "and step 5 five steps later");
+        Assert.AreEqual(2.0, joined.ValueAt(14), "and its last step, 9, at the peak");
         Assert.AreEqual(2.0, joined.ValueAt(19));
         Assert.AreEqual(3.0, joined.ValueAt(20));
         Assert.AreEqual(3.0, joined.ValueAt(long.MaxValue));

@@ -22,13 +22,15 @@ public sealed class PhaseLayoutTests
     [TestMethod]
     public void MultiplierIsTheWarmupStableDecayShape()
     {
-        Assert.AreEqual(0.0, Run.MultiplierAt(0));
-        Assert.AreEqual(0.5, Run.MultiplierAt(25));
-        Assert.AreEqual(1.0, Run.MultiplierAt(50));
-        Assert.AreEqual(1.0, Run.MultiplierAt(900));
-        Assert.AreEqual(0.5, Run.MultiplierAt(950), 1e-15);
+        // A run of 1000 steps, 0..999: step s runs at the shape's value after s + 1 updates.
+        Assert.AreEqual(0.02, Run.MultiplierAt(0), "the first update runs at 1/W");
+        Assert.AreEqual(0.5, Run.MultiplierAt(24));
+        Assert.AreEqual(1.0, Run.MultiplierAt(49), "the warm-up's last step runs at the peak");
+        Assert.AreEqual(1.0, Run.MultiplierAt(899), "the last stable step");
+        Assert.AreEqual(0.99, Run.MultiplierAt(900), 1e-15, "the decay's first step");
+        Assert.AreEqual(0.5, Run.MultiplierAt(949), 1e-15);
+        Assert.AreEqual(0.0, Run.MultiplierAt(999), "the run's last step runs at the floor");
         Assert.AreEqual(0.0, Run.MultiplierAt(1000));
-        Assert.AreEqual(0.0, Run.MultiplierAt(1001));
         Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => Run.MultiplierAt(-1));
     }
 

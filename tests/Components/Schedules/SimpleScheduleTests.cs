@@ -40,31 +40,33 @@ public sealed class SimpleScheduleTests
     {
         var schedule = new LinearWarmupSchedule(3, 4);
 
-        CollectionAssert.AreEqual(new[] { 0, 0.75, 1.5, 2.25, 3, 3 }, Enumerable.Range(0, 6).Select(step => schedule.ValueAt(step)).ToArray());
+        // Step 0, the first update, runs at peak / W; step W - 1 at the peak.
+        CollectionAssert.AreEqual(new[] { 0.75, 1.5, 2.25, 3, 3, 3 }, Enumerable.Range(0, 6).Select(step => schedule.ValueAt(step)).ToArray());
         Assert.AreEqual(3.0, new LinearWarmupSchedule(3, 0).ValueAt(0), "no warm-up: the peak from step 0");
     }
 
     [TestMethod]
     public void CosineBoundaries()
     {
-        // Peak 1, S = 100, W = 10, m = 0.2: the cosine spans steps 10..100.
+        // Peak 1, a run of S = 100 steps (0..99), W = 10, m = 0.2: the cosine spans steps 10..99, p = (s + 1 - 10) / 90.
         var schedule = new CosineSchedule(1, 100, warmupSteps: 10, minRatio: 0.2);
 
-        Assert.AreEqual(0.0, schedule.ValueAt(0));
-        Assert.AreEqual(0.5, schedule.ValueAt(5), Tolerance);
-        Assert.AreEqual(1.0, schedule.ValueAt(10), Tolerance, "end of warm-up");
-        Assert.AreEqual(0.2 + 0.8 * 0.5 * (1 + Math.Cos(Math.PI / 90)), schedule.ValueAt(11), Tolerance);
-        Assert.AreEqual(0.6, schedule.ValueAt(55), Tolerance, "half way");
-        Assert.AreEqual(0.2, schedule.ValueAt(100), Tolerance, "end");
-        Assert.AreEqual(0.2, schedule.ValueAt(101), Tolerance, "past the end");
+        Assert.AreEqual(0.1, schedule.ValueAt(0), Tolerance, "the first update runs at peak / W");
+        Assert.AreEqual(0.5, schedule.ValueAt(4), Tolerance);
+        Assert.AreEqual(1.0, schedule.ValueAt(9), Tolerance, "the warm-up's last step runs at the peak");
+        Assert.AreEqual(0.2 + 0.8 * 0.5 * (1 + Math.Cos(Math.PI / 90)), schedule.ValueAt(10), Tolerance);
+        Assert.AreEqual(0.6, schedule.ValueAt(54), Tolerance, "half way");
+        Assert.AreEqual(0.2, schedule.ValueAt(99), Tolerance, "the run's last step runs at the floor");
+        Assert.AreEqual(0.2, schedule.ValueAt(100), Tolerance, "past the end");
     }
 
     [TestMethod]
-    public void CosineWithoutWarmupStartsAtThePeak()
+    public void CosineWithoutWarmupRunsItsLastStepAtTheFloor()
     {
+        // A run of 4 steps: p = 1/4, 2/4, 3/4, 1.
         var schedule = new CosineSchedule(2, 4);
 
-        double[] expected = [2, 1 + Math.Sqrt(0.5), 1, 1 - Math.Sqrt(0.5), 0, 0];
+        double[] expected = [1 + Math.Sqrt(0.5), 1, 1 - Math.Sqrt(0.5), 0, 0];
         for (var step = 0; step < expected.Length; step++)
             Assert.AreEqual(expected[step], schedule.ValueAt(step), Tolerance, $"step {step}");
     }
@@ -74,8 +76,9 @@ public sealed class SimpleScheduleTests
     {
         var schedule = new CyclicCosineSchedule(1, cycleSteps: 100, warmupSteps: 10);
 
-        Assert.AreEqual(0.0, schedule.ValueAt(0));
-        Assert.AreEqual(0.5, schedule.ValueAt(5), Tolerance);
+        Assert.AreEqual(0.1, schedule.ValueAt(0), Tolerance, "the first update runs at peak / W");
+        Assert.AreEqual(0.5, schedule.ValueAt(4), Tolerance);
+        Assert.AreEqual(1.0, schedule.ValueAt(9), Tolerance, "the warm-up's last step runs at the peak");
         Assert.AreEqual(1.0, schedule.ValueAt(10), Tolerance, "first cycle starts");
         Assert.AreEqual(0.5, schedule.ValueAt(60), Tolerance);
         Assert.AreEqual(0.5 * (1 + Math.Cos(Math.PI * 99 / 100)), schedule.ValueAt(109), Tolerance, "last step of a cycle");

@@ -32,9 +32,10 @@ public sealed class WsdsPlanTests
     {
         (long Step, double Rate)[] expected =
         [
-            (0, 1), (899, 1), (900, 1), (950, 0.5), (999, 0.01),
-            (1000, 1), (1899, 1), (1950, 0.5), (1999, 0.01),
-            (2000, 1), (3800, 1), (3900, 0.5), (3999, 0.005), (4000, 0), (4001, 0), (long.MaxValue, 0),
+            // Each cycle's last step (the budget minus one) runs at the floor; the budget step resumes at the peak.
+            (0, 1), (899, 1), (900, 0.99), (949, 0.5), (998, 0.01), (999, 0),
+            (1000, 1), (1899, 1), (1949, 0.5), (1999, 0),
+            (2000, 1), (3799, 1), (3899, 0.5), (3998, 0.005), (3999, 0), (4000, 0), (4001, 0), (long.MaxValue, 0),
         ];
         foreach (var (step, rate) in expected)
             Assert.AreEqual(rate, Plan.ValueAt(step), Tolerance, $"step {step}");
@@ -46,14 +47,16 @@ public sealed class WsdsPlanTests
         // Warm-up 100 from 0; re-warm-up 50 from the floor 0.1 * 2 = 0.2 back to the peak 2.
         var plan = new WsdsPlan(2, [1000, 2000], 0.1, warmupSteps: 100, rewarmupSteps: 50, minRatio: 0.1);
 
-        Assert.AreEqual(0.0, plan.ValueAt(0));
-        Assert.AreEqual(1.0, plan.ValueAt(50), Tolerance);
-        Assert.AreEqual(2.0, plan.ValueAt(100), Tolerance);
-        Assert.AreEqual(2 * (0.1 + 0.9 * 0.01), plan.ValueAt(999), Tolerance, "end of the first decay");
-        Assert.AreEqual(0.2, plan.ValueAt(1000), Tolerance, "re-warm-up starts at the floor");
-        Assert.AreEqual(1.1, plan.ValueAt(1025), Tolerance);
-        Assert.AreEqual(2.0, plan.ValueAt(1050), Tolerance);
+        Assert.AreEqual(0.02, plan.ValueAt(0), Tolerance, "the first update runs at peak / W");
+        Assert.AreEqual(1.0, plan.ValueAt(49), Tolerance);
+        Assert.AreEqual(2.0, plan.ValueAt(99), Tolerance, "the warm-up's last step runs at the peak");
+        Assert.AreEqual(2 * (0.1 + 0.9 * 0.01), plan.ValueAt(998), Tolerance);
+        Assert.AreEqual(0.2, plan.ValueAt(999), Tolerance, "the first cycle's last step runs at the floor");
+        Assert.AreEqual(2 * (0.1 + 0.9 * 0.02), plan.ValueAt(1000), Tolerance, "the re-warm-up's first step rises from the floor");
+        Assert.AreEqual(1.1, plan.ValueAt(1024), Tolerance);
+        Assert.AreEqual(2.0, plan.ValueAt(1049), Tolerance, "the re-warm-up's last step runs at the peak");
         Assert.AreEqual(new WsdsCycle(1, 1000, 1050, 1900, 2000, null), plan.Cycles[1]);
+        Assert.AreEqual(0.2, plan.ValueAt(1999), Tolerance);
         Assert.AreEqual(0.2, plan.ValueAt(2000), Tolerance);
         Assert.AreEqual(0.2, plan.ValueAt(2001), Tolerance);
     }
@@ -69,7 +72,9 @@ public sealed class WsdsPlanTests
                 Assert.IsLessThan(plan.ValueAt(step - 1), plan.ValueAt(step), $"decay falls at {step}");
         }
 
-        Assert.AreEqual(0.05, plan.ValueAt(1200), Tolerance, "the inverse decay reaches the floor at the last budget");
+        foreach (var cycle in plan.Cycles)
+            Assert.AreEqual(0.05, plan.ValueAt(cycle.DecayEnd - 1), Tolerance, $"the inverse decay reaches the floor at step {cycle.DecayEnd - 1}");
+        Assert.AreEqual(0.05, plan.ValueAt(1200), Tolerance, "and stays there past the last budget");
     }
 
     [TestMethod]

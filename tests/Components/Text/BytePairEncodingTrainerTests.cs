@@ -14,6 +14,7 @@ public sealed class BytePairEncodingTrainerTests
             VocabularySize = vocabularySize,
             MinimumPairFrequency = minimumPairFrequency,
             SpecialTokens = specialTokens,
+            AllowSmallerVocabulary = true,
         }).Train(text);
 
     [TestMethod]
@@ -25,6 +26,24 @@ public sealed class BytePairEncodingTrainerTests
         CollectionAssert.AreEqual(new[] { (97, 97), (97, 98), (256, 257) }, encoding.Merges.ToArray());
         Assert.AreEqual(259, encoding.VocabularySize);
         CollectionAssert.AreEqual(new[] { 258, 100, 258, 97, 99 }, encoding.Encode("aaabdaaabac"));
+    }
+
+    [TestMethod]
+    public void TooLittleTextForTheVocabularyIsRefusedNamingBothSizes()
+    {
+        var options = new BytePairEncodingTrainerOptions { VocabularySize = 1000, SpecialTokens = ["<|endoftext|>"] };
+
+        var exception = Assert.ThrowsExactly<ArgumentException>(() => new BytePairEncodingTrainer(options).Train("aaabdaaabac"));
+
+        Assert.AreEqual("texts", exception.ParamName);
+        StringAssert.Contains(exception.Message, "reaches a vocabulary of only 260 tokens (3 merges");
+        StringAssert.Contains(exception.Message, "VocabularySize asks for 1000");
+        StringAssert.Contains(exception.Message, "AllowSmallerVocabulary");
+
+        var smaller = new BytePairEncodingTrainer(options with { AllowSmallerVocabulary = true }).Train("aaabdaaabac");
+        Assert.AreEqual(260, smaller.VocabularySize, "allowed on purpose: the bytes, 3 merges and the special token");
+        Assert.AreEqual(260, new BytePairEncodingTrainer(options with { VocabularySize = 260 }).Train("aaabdaaabac").VocabularySize,
+            "exactly the reachable size is not refused");
     }
 
     [TestMethod]

@@ -88,7 +88,9 @@ public sealed class LanguageModelTrainerTests
             var trainer = new LanguageModelTrainer(model, new GradientTransformOptimizer(Optimizers.AdamW(1e-3), model.Parameters), Options(50, checkpoint));
             Assert.ThrowsExactly<OperationCanceledException>(() => trainer.Train(PatternTokens(600), null, progress, cancellationToken: cancellation.Token));
             var restored = GptModel.Create(Small, seed: 4, Parallelism.Sequential);
-            var (step, history) = TrainingCheckpoint.Read(checkpoint, restored.Parameters, new GradientTransformOptimizer(Optimizers.AdamW(1e-3), restored.Parameters));
+            var restoredOptimizer = new GradientTransformOptimizer(Optimizers.AdamW(1e-3), restored.Parameters);
+            var run = RunRecord.ForLanguageModel(Small, Options(50, checkpoint), restoredOptimizer, PatternTokens(600));
+            var (step, history) = TrainingCheckpoint.Read(checkpoint, restored.Parameters, restoredOptimizer, null, run);
             Assert.AreEqual(7, step);
             Assert.AreEqual(7, history.Count);
             CollectionAssert.AreEqual(model.Parameters.Values.ToArray(), restored.Parameters.Values.ToArray());

@@ -54,6 +54,7 @@ public sealed class ScheduleLayoutHookTests
         StringAssert.Contains(error.Message, "decay start changed from 30 to 50");
         StringAssert.Contains(error.Message, "decay end changed from 50 to 70");
         StringAssert.Contains(error.Message, "acceptedChangeFrom");
+        StringAssert.Contains(error.Message, "the estimator option AcceptedScheduleChangeFrom", "estimator users can only set this option");
 
         var shorter = new WarmupStableDecaySchedule(1e-3, new PhaseLayout(10, 30, 10, DecayShape.Cosine));
         error = Assert.ThrowsExactly<InvalidDataException>(() => Load(new ScheduleLayoutHook(shorter), state));
@@ -68,10 +69,10 @@ public sealed class ScheduleLayoutHookTests
         var error = Assert.ThrowsExactly<InvalidDataException>(() => Load(new ScheduleLayoutHook(new WarmupStableDecaySchedule(2e-3, Fixed.Layout)), state));
         StringAssert.Contains(error.Message, "peak learning rate changed from 0.001 to 0.002");
 
-        // Accepted on purpose, but the new peak rewrites trained steps (step 1 of the warm-up).
+        // Accepted on purpose, but the new peak rewrites trained steps (step 0, the warm-up's first).
         var higher = new WarmupStableDecaySchedule(2e-3, Fixed.Layout);
         error = Assert.ThrowsExactly<InvalidDataException>(() => Load(new ScheduleLayoutHook(higher, acceptedChangeFrom: Fixed), state));
-        StringAssert.Contains(error.Message, "alters step 1");
+        StringAssert.Contains(error.Message, "alters step 0");
     }
 
     [TestMethod]
@@ -91,10 +92,10 @@ public sealed class ScheduleLayoutHookTests
     [TestMethod]
     public void AnAcceptedChangeMayNotRewriteStepsAlreadyTrained()
     {
-        // 35 steps done: the decay began at step 30, so moving it now would change steps 30..34.
+        // 35 steps done: the decay began at step 30 (its first step below the peak), so moving it now would change steps 30..34.
         var state = StateAfter(new ScheduleLayoutHook(Fixed), stepsDone: 35);
         var error = Assert.ThrowsExactly<InvalidDataException>(() => Load(new ScheduleLayoutHook(Fixed.ExtendStable(20), acceptedChangeFrom: Fixed), state));
-        StringAssert.Contains(error.Message, "alters step 31");
+        StringAssert.Contains(error.Message, "alters step 30");
         StringAssert.Contains(error.Message, "35 steps done");
 
         // Exactly at the boundary (30 done) the change only affects future steps.
@@ -109,7 +110,7 @@ public sealed class ScheduleLayoutHookTests
 
         var error = Assert.ThrowsExactly<InvalidDataException>(() => Load(new ScheduleLayoutHook(Open.StartDecayAt(40), acceptedChangeFrom: Open), state));
         StringAssert.Contains(error.Message, "decay start changed from undecided (open-ended stable phase) to 40");
-        StringAssert.Contains(error.Message, "alters step 41");
+        StringAssert.Contains(error.Message, "alters step 40");
 
         error = Assert.ThrowsExactly<InvalidDataException>(() => Load(new ScheduleLayoutHook(Open.StartDecayAt(60)), state));
         StringAssert.Contains(error.Message, "decay start changed from undecided (open-ended stable phase) to 60");
@@ -137,7 +138,7 @@ public sealed class ScheduleLayoutHookTests
         var otherFraction = new WsdsPlan(1e-3, [40, 80], decayFraction: 0.5);
         error = Assert.ThrowsExactly<InvalidDataException>(() => Load(new ScheduleLayoutHook(otherFraction, acceptedChangeFrom: Wsds), state));
         StringAssert.Contains(error.Message, "decay fraction changed from 0.25 to 0.5");
-        StringAssert.Contains(error.Message, "alters step 21");
+        StringAssert.Contains(error.Message, "alters step 20");
     }
 
     [TestMethod]

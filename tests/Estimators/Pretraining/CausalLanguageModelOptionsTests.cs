@@ -71,11 +71,12 @@ public sealed class CausalLanguageModelOptionsTests
 
         var schedule = options.ResolveSchedule(1000);
 
-        Assert.AreEqual(0.0, schedule.ValueAt(0), 1e-12);
-        Assert.AreEqual(0.01, schedule.ValueAt(50), 1e-12, "5% warm-up");
-        Assert.AreEqual(0.01, schedule.ValueAt(800), 1e-12, "stable until the last 20%");
-        Assert.AreEqual(0.005, schedule.ValueAt(900), 1e-12, "linear decay");
-        Assert.AreEqual(0.0, schedule.ValueAt(1000), 1e-12);
+        // Steps 0..999: the first update at peak / 50, the last at the floor.
+        Assert.AreEqual(0.0002, schedule.ValueAt(0), 1e-12);
+        Assert.AreEqual(0.01, schedule.ValueAt(49), 1e-12, "5% warm-up");
+        Assert.AreEqual(0.01, schedule.ValueAt(799), 1e-12, "stable until the last 20%");
+        Assert.AreEqual(0.005, schedule.ValueAt(899), 1e-12, "linear decay");
+        Assert.AreEqual(0.0, schedule.ValueAt(999), 1e-12);
         Assert.AreEqual(0.01, options.ResolveSchedule(1).ValueAt(0), 1e-12, "a one-step run still trains");
         var custom = new ConstantSchedule(0.3);
         Assert.AreSame(custom, (options with { LearningRateSchedule = custom }).ResolveSchedule(1000));

@@ -22,6 +22,7 @@ public sealed class WarmupStableDecayPretrainingTests
             var error = Assert.ThrowsExactly<InvalidDataException>(() =>
                 PretrainingFixtures.Train(options with { Steps = 8, LearningRateSchedule = changed, ResumeFrom = checkpoint, CheckpointPath = null, CheckpointInterval = 0 }));
             StringAssert.Contains(error.Message, "warm-up");
+            StringAssert.Contains(error.Message, nameof(Pipelines.Pretraining.CausalLanguageModelOptions.AcceptedScheduleChangeFrom), "the refusal names the option an estimator user can set");
 
             // Deciding the decay on purpose is accepted: a branch of 4 decay steps from the stable checkpoint at step 6.
             var branch = stable.BranchDecay(6, 4);
@@ -35,6 +36,30 @@ public sealed class WarmupStableDecayPretrainingTests
             Assert.AreEqual(10, branched.TrainingHistory.Count);
             Assert.AreEqual(branch.ValueAt(9), branched.TrainingHistory[^1].LearningRate, 1e-12, "the branch follows its decay");
             Assert.AreEqual(0.0, branch.ValueAt(10), "the branch has decayed to its floor after its last step");
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    [TestMethod]
+    public void ResumingUnderAnotherBatchSizeIsRefusedUnlessDeclared()
+    {
+        var directory = Directory.CreateTempSubdirectory("pipelines-run-");
+        try
+        {
+            var checkpoint = Path.Combine(directory.FullName, "run.ckpt");
+            var options = PretrainingFixtures.TinyOptions() with { Steps = 4, LearningRateSchedule = new ConstantSchedule(1e-2), CheckpointPath = checkpoint, CheckpointInterval = 4 };
+            PretrainingFixtures.Train(options);
+            var resumed = options with { Steps = 6, BatchSize = 4, ResumeFrom = checkpoint, CheckpointPath = null, CheckpointInterval = 0 };
+
+            var error = Assert.ThrowsExactly<Components.Training.RunChangedException>(() => PretrainingFixtures.Train(resumed));
+            StringAssert.Contains(error.Message, "training.BatchSize: checkpoint 8, current 4");
+            StringAssert.Contains(error.Message, "AcceptedRunChanges = BatchSize");
+
+            var model = PretrainingFixtures.Train(resumed with { AcceptedRunChanges = Components.Training.RunChanges.BatchSize }).Model;
+            Assert.AreEqual(6, model.TrainingHistory.Count, "declared on purpose, the change resumes");
         }
         finally
         {

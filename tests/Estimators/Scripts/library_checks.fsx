@@ -117,7 +117,7 @@ let mapped = ClassifierOptions.toEstimatorOptions { ClassifierOptions.defaults w
 check "classifier options map onto the estimator's record" (
     mapped.Model.LayerCount = 3 && mapped.Model.Channels = 48 && mapped.Model.VocabularySize = 700 && mapped.Steps = Nullable 9L)
 check "the mapped schedule peaks at the learning rate after the warm-up" (
-    abs ((mapped.LearningRateSchedule.Invoke 100L).ValueAt 10L - ClassifierOptions.defaults.LearningRate) < 1e-12)
+    abs ((mapped.LearningRateSchedule.Invoke 100L).ValueAt 9L - ClassifierOptions.defaults.LearningRate) < 1e-12)
 throws<ArgumentOutOfRangeException> "a warm-up fraction of 1 is rejected" (fun () ->
     ClassifierOptions.toEstimatorOptions { ClassifierOptions.defaults with WarmupFraction = 1.0 } |> ignore)
 throws<ArgumentOutOfRangeException> "a batch size of 0 is rejected by the estimator's record" (fun () ->
