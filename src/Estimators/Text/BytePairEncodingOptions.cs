@@ -28,7 +28,7 @@ public sealed record BytePairEncodingOptions
     public string InputColumnName { get; init => field = ColumnName(value, nameof(InputColumnName)); }
 
     /// <summary>Target vocabulary: 256 byte tokens, the learned merges and the special tokens (default 2,048).</summary>
-    /// <remarks>Training stops earlier, with a smaller vocabulary, when no pair occurs <see cref="MinimumPairFrequency"/> times.</remarks>
+    /// <remarks>Training that cannot reach it (no pair left occurring <see cref="MinimumPairFrequency"/> times) fails unless <see cref="AllowSmallerVocabulary"/> is set.</remarks>
     public int VocabularySize
     {
         get;
@@ -64,6 +64,12 @@ public sealed record BytePairEncodingOptions
     } = 2;
 
     /// <summary>
+    /// Whether training may end with a smaller vocabulary than <see cref="VocabularySize"/> when the text holds too few
+    /// pairs occurring <see cref="MinimumPairFrequency"/> times (default false: such a fit fails, naming both sizes).
+    /// </summary>
+    public bool AllowSmallerVocabulary { get; init; }
+
+    /// <summary>
     /// Whether occurrences of the special tokens' text in the input become their special ids (default false: the
     /// text is encoded as plain text, so user text cannot inject control tokens).
     /// </summary>
@@ -81,6 +87,7 @@ public sealed record BytePairEncodingOptions
             VocabularySize = VocabularySize,
             SpecialTokens = SpecialTokens,
             MinimumPairFrequency = MinimumPairFrequency,
+            AllowSmallerVocabulary = AllowSmallerVocabulary,
         };
     }
 

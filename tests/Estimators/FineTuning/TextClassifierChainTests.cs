@@ -71,7 +71,7 @@ public sealed class TextClassifierChainTests
         var context = new MLContext(seed: 1);
         var data = context.Data.LoadFromEnumerable(FineTuningData.Messages(10, seed: 3));
         var estimator = context.Transforms.Conversion.MapValueToKey("Label")
-            .Append(context.Transforms.Text.TrainBytePairEncoding(vocabularySize: 300))
+            .Append(context.Transforms.Text.TrainBytePairEncoding(vocabularySize: 280))
             .Append(context.MulticlassClassification.Trainers.TextClassifier(FineTuningData.TinyOptions));
 
         var shape = estimator.GetOutputSchema(SchemaShapes.FromSchema(data.Schema));

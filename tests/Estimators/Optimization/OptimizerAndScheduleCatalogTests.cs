@@ -19,11 +19,11 @@ public sealed class OptimizerAndScheduleCatalogTests
     [TestMethod]
     public void ExponentialWarmupStableDecayWorksWithoutAndWithAHalfLife()
     {
-        var context = new PipelineContext(seed: 1);
+        var context = new MLContext(seed: 1);
 
-        var derived = (WarmupStableDecaySchedule)context.Schedules.WarmupStableDecay(1e-3, 1000, decayShape: DecayShape.Exponential);
-        var given = (WarmupStableDecaySchedule)context.Schedules.WarmupStableDecay(1e-3, 1000, decayShape: DecayShape.Exponential, halfLifeSteps: 7);
-        var cycles = context.Schedules.WarmupStableDecaySimplified(1e-3, [100, 200], decayShape: DecayShape.Exponential, halfLifeSteps: 3);
+        var derived = (WarmupStableDecaySchedule)context.Schedules().WarmupStableDecay(1e-3, 1000, decayShape: DecayShape.Exponential);
+        var given = (WarmupStableDecaySchedule)context.Schedules().WarmupStableDecay(1e-3, 1000, decayShape: DecayShape.Exponential, halfLifeSteps: 7);
+        var cycles = context.Schedules().WarmupStableDecaySimplified(1e-3, [100, 200], decayShape: DecayShape.Exponential, halfLifeSteps: 3);
 
         Assert.AreEqual(20, derived.Layout.HalfLifeSteps, "a tenth of the 200-step decay");
         Assert.AreEqual(7, given.Layout.HalfLifeSteps);

@@ -1,6 +1,6 @@
-using Pipelines.MachineLearning;
+using Pipelines.Components.Serialization;
 
-namespace Pipelines.Estimators.Tests.MachineLearning;
+namespace Pipelines.Components.Tests.Serialization;
 
 [TestClass]
 public sealed class AtomicFileTests
@@ -48,22 +48,6 @@ public sealed class AtomicFileTests
 
             CollectionAssert.AreEqual(new byte[] { 9, 9 }, File.ReadAllBytes(path));
             Assert.HasCount(1, Directory.GetFiles(directory), "the temporary file is removed");
-        }
-        finally
-        {
-            Directory.Delete(directory, recursive: true);
-        }
-    }
-
-    [TestMethod]
-    public async Task AsyncWriteReplacesTheFile()
-    {
-        var directory = TemporaryDirectory();
-        try
-        {
-            var path = Path.Combine(directory, "file.bin");
-            await AtomicFile.WriteAsync(path, (stream, token) => stream.WriteAsync(new byte[] { 7 }, token).AsTask());
-            CollectionAssert.AreEqual(new byte[] { 7 }, File.ReadAllBytes(path));
         }
         finally
         {
