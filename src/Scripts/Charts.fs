@@ -123,8 +123,12 @@ module Charts =
             | 0.0 -> nan
             | total -> counts[label][predicted] / total
         let texts = Array2D.init classCount classCount (fun label predicted -> string (int64 (counts[label][predicted])))
-        Array2D.init classCount classCount share
-        |> heatMapWith title classNames classNames "share of the label's rows (rows: label, columns: predicted)" (Some(0.0, 1.0)) (Some texts)
+        let plot =
+            Array2D.init classCount classCount share
+            |> heatMapWith title classNames classNames "share of the label's rows" (Some(0.0, 1.0)) (Some texts)
+        plot.XLabel("predicted")
+        plot.YLabel("label")
+        plot
 
     /// Saves the chart as <paramref name="width"/> x <paramref name="height"/> pixels to an SVG file and a PNG file
     /// beside it: <paramref name="path"/> with its extension replaced by <c>.svg</c> and <c>.png</c> (directory created).
