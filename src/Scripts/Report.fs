@@ -110,7 +110,7 @@ module Frames =
         Files.ensureDirectory path
         frame.SaveCsv(path, includeRowKeys = true, keyNames = [ keyName ], culture = CultureInfo.InvariantCulture)
 
-    /// The frame as Deedle formats it for the console (every row up to 100).
+    /// The frame as Deedle formats it for the console (a longer frame shows its first and last 100 rows).
     let format (frame: Frame<'Row, 'Column>) : string = frame.Format(100, 100)
 
     /// Prints <c>format</c> to the console.
