@@ -1,12 +1,15 @@
 namespace Pipelines.Scripts
 
 open System
-open Pipelines.Components.Reporting
+open System.IO
+open Microsoft.ML.Data
 open Pipelines.Components.Training
-open Pipelines.FineTuning
+open ScottPlot
 
-/// SVG charts through the Components writers: loss curves (<see cref="T:Pipelines.Components.Reporting.SvgLineChart"/>)
-/// and grids such as sweep results or confusion matrices (<see cref="T:Pipelines.Components.Reporting.SvgHeatMap"/>).
+/// Charts through ScottPlot: line charts of named series (loss curves, N(t), ...) and heat maps (sweeps, confusion
+/// matrices), saved as SVG and PNG side by side. A chart is a <c>ScottPlot.Plot</c>, which F# creates with
+/// <c>new</c> (it is disposable): dispose it when done inside a function; at the top level of a script, a <c>let</c>
+/// is enough.
 [<RequireQualifiedAccess>]
 module Charts =
     /// The trailing mean of each value and the <c>window - 1</c> before it (fewer at the start); NaN values are skipped.
@@ -18,25 +21,30 @@ module Charts =
               let finite = items[max 0 (index - window + 1) .. index] |> Array.filter Double.IsFinite
               if finite.Length = 0 then nan else Array.average finite ]
 
-    /// A line chart of named series of (x, y) points.
-    let line (options: LineChartOptions) (series: (string * (float * float) list) list) : SvgLineChart =
-        (SvgLineChart options, series)
-        ||> List.fold (fun chart (name, points) ->
-            chart.AddSeries(name, points |> List.map fst |> Array.ofList, points |> List.map snd |> Array.ofList))
+    /// An empty chart with a title and axis labels.
+    let create (title: string) (xLabel: string) (yLabel: string) : Plot =
+        let plot = new Plot()
+        plot.Title(title)
+        plot.XLabel(xLabel)
+        plot.YLabel(yLabel)
+        plot
+
+    /// A line chart of named series of (x, y) points, with a legend.
+    let line (title: string) (xLabel: string) (yLabel: string) (series: (string * (float * float) list) list) : Plot =
+        let plot = create title xLabel yLabel
+        for name, points in series do
+            let scatter = plot.Add.ScatterLine(points |> List.map fst |> Array.ofList, points |> List.map snd |> Array.ofList)
+            scatter.LegendText <- name
+        plot.ShowLegend(Alignment.UpperRight) |> ignore
+        plot
 
     /// The smoothing window <c>lossCurves</c> uses for runs of up to <paramref name="steps"/> steps: a fiftieth of the run.
     let lossWindow (steps: int) : int = max 1 (steps / 50)
 
     /// Training loss over steps for each named run (a trailing mean over a fiftieth of the longest run, since single
     /// batches are noisy), and its validation loss where it was measured, as "name (validation)".
-    let lossCurves (title: string) (runs: (string * StepMetrics list) list) : SvgLineChart =
+    let lossCurves (title: string) (runs: (string * StepMetrics list) list) : Plot =
         let window = runs |> List.map (snd >> List.length) |> List.fold max 0 |> lossWindow
-        let options =
-            LineChartOptions(
-                Title = title,
-                XAxisLabel = "step",
-                YAxisLabel = (if window > 1 then $"loss (training: mean of {window} steps)" else "loss")
-            )
         let series =
             [ for name, history in runs do
                   let steps = history |> List.map (fun metrics -> float metrics.Step)
@@ -48,43 +56,92 @@ module Charts =
                                 yield float metrics.Step, metrics.ValidationLoss.Value ]
                   if not validation.IsEmpty then
                       yield $"{name} (validation)", validation ]
-        line options series
+        let yLabel = if window > 1 then $"loss (training: mean of {window} steps)" else "loss"
+        line title "step" yLabel series
 
-    /// A heat map of <c>value row column</c> over the grid, rows top to bottom.
+    /// A heat map of <paramref name="values"/> (row 0 at the top) with labelled rows and columns, a colour bar named
+    /// <paramref name="valueLabel"/>, and optionally a text in each cell; NaN cells are grey.
+    /// <exception cref="System.ArgumentException">Labels or texts that do not match the values' shape.</exception>
+    let heatMapWith
+        (title: string)
+        (rowLabels: string list)
+        (columnLabels: string list)
+        (valueLabel: string)
+        (range: (float * float) option)
+        (cellTexts: string[,] option)
+        (values: float[,])
+        : Plot =
+        let rows, columns = Array2D.length1 values, Array2D.length2 values
+        if rowLabels.Length <> rows || columnLabels.Length <> columns then
+            invalidArg (nameof values) $"{rows} x {columns} values need as many row and column labels, not {rowLabels.Length} and {columnLabels.Length}."
+        let plot = new Plot()
+        plot.Title(title)
+        let heatmap = plot.Add.Heatmap(values)
+        heatmap.Colormap <- Colormaps.Viridis()
+        heatmap.NaNCellColor <- Colors.LightGray
+        range |> Option.iter (fun (minimum, maximum) -> heatmap.ManualRange <- Nullable(Range(minimum, maximum)))
+        let colorBar = plot.Add.ColorBar(heatmap)
+        colorBar.Label <- valueLabel
+        // Cells are centred on whole coordinates: column c at x = c, row r at y = rows - 1 - r (row 0 on top).
+        let y row = float (rows - 1 - row)
+        plot.Axes.Bottom.SetTicks([| for column in 0 .. columns - 1 -> float column |], Array.ofList columnLabels)
+        plot.Axes.Left.SetTicks([| for row in 0 .. rows - 1 -> y row |], Array.ofList rowLabels)
+        match cellTexts with
+        | Some texts when Array2D.length1 texts = rows && Array2D.length2 texts = columns ->
+            for row in 0 .. rows - 1 do
+                for column in 0 .. columns - 1 do
+                    let text = plot.Add.Text(texts[row, column], float column, y row)
+                    text.LabelAlignment <- Alignment.MiddleCenter
+                    text.LabelFontColor <- Colors.White
+                    text.LabelBold <- true
+        | Some _ -> invalidArg (nameof cellTexts) "The cell texts must have the values' shape."
+        | None -> ()
+        plot
+
+    /// A heat map of <c>value row column</c> over a grid (such as a sweep), rows top to bottom.
     let grid
-        (options: HeatMapOptions)
+        (title: string)
+        (valueLabel: string)
         (rowLabel: 'Row -> string)
         (columnLabel: 'Column -> string)
         (rows: 'Row list)
         (columns: 'Column list)
         (value: 'Row -> 'Column -> float)
-        : SvgHeatMap =
+        : Plot =
         let rowArray, columnArray = Array.ofList rows, Array.ofList columns
-        let values = Array2D.init rowArray.Length columnArray.Length (fun row column -> value rowArray[row] columnArray[column])
-        SvgHeatMap(values, Array.map rowLabel rowArray, Array.map columnLabel columnArray, options)
+        Array2D.init rowArray.Length columnArray.Length (fun row column -> value rowArray[row] columnArray[column])
+        |> heatMapWith title (List.map rowLabel rows) (List.map columnLabel columns) valueLabel None None
 
-    /// The confusion matrix of a classifier: each cell coloured by its share of the label's rows (recall on the
-    /// diagonal) and annotated with its count.
-    let confusionMatrix (title: string) (metrics: ClassificationMetrics) : SvgHeatMap =
-        let matrix = metrics.ConfusionMatrix
-        let classCount = matrix.NumberOfClasses
+    /// The confusion matrix of ML.NET's multiclass metrics: each cell coloured by its share of the label's rows
+    /// (recall on the diagonal) and annotated with its count; <paramref name="classNames"/> in key order (the
+    /// classifier's <c>ClassNames</c>).
+    let confusionMatrix (title: string) (classNames: string list) (metrics: MulticlassClassificationMetrics) : Plot =
+        let counts = metrics.ConfusionMatrix.Counts
+        let classCount = counts.Count
         let share label predicted =
-            match matrix.LabelCount label with
-            | 0L -> nan
-            | total -> float (matrix.GetCount(label, predicted)) / float total
-        let values = Array2D.init classCount classCount share
-        let counts = Array2D.init classCount classCount (fun label predicted -> string (matrix.GetCount(label, predicted)))
-        let options =
-            HeatMapOptions(
-                Title = title,
-                RowAxisLabel = "label",
-                ColumnAxisLabel = "predicted",
-                ValueLabel = "share of the label's rows",
-                Minimum = Nullable 0.0,
-                Maximum = Nullable 1.0
-            )
-        SvgHeatMap(values, metrics.ClassNames, metrics.ClassNames, options, counts)
+            match Seq.sum counts[label] with
+            | 0.0 -> nan
+            | total -> counts[label][predicted] / total
+        let texts = Array2D.init classCount classCount (fun label predicted -> string (int64 (counts[label][predicted])))
+        let plot =
+            Array2D.init classCount classCount share
+            |> heatMapWith title classNames classNames "share of the label's rows" (Some(0.0, 1.0)) (Some texts)
+        plot.XLabel("predicted")
+        plot.YLabel("label")
+        plot
 
-    /// Writes a chart (anything with <c>WriteTo: string -> unit</c>, such as SvgLineChart or SvgHeatMap) to an SVG file.
-    let inline save (path: string) (chart: ^Chart) : unit =
+    /// Saves the chart as <paramref name="width"/> x <paramref name="height"/> pixels to an SVG file and a PNG file
+    /// beside it: <paramref name="path"/> with its extension replaced by <c>.svg</c> and <c>.png</c> (directory created).
+    let saveWith (width: int) (height: int) (path: string) (plot: Plot) : unit =
+        Files.ensureDirectory path
+        let withExtension (extension: string) = Path.ChangeExtension(path, extension) |> string
+        plot.SaveSvg(withExtension ".svg", width, height) |> ignore
+        plot.SavePng(withExtension ".png", width, height) |> ignore
+
+    /// Saves the chart at 900 x 550 pixels as SVG and PNG (see <c>saveWith</c>).
+    let save (path: string) (plot: Plot) : unit = saveWith 900 550 path plot
+
+    /// Writes a chart drawn by a Components experiment report (<c>SvgLineChart</c>, <c>SvgHeatMap</c>: anything with
+    /// <c>WriteTo: string -> unit</c>) to an SVG file, as those reports draw their own charts.
+    let inline saveReportChart (path: string) (chart: ^Chart) : unit =
         (^Chart: (member WriteTo: string -> unit) (chart, path))

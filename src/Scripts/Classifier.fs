@@ -2,18 +2,23 @@ namespace Pipelines.Scripts
 
 open System
 open System.Globalization
+open Microsoft.ML
+open Microsoft.ML.Data
+open Pipelines
 open Pipelines.Components.Models
 open Pipelines.Components.Optimization
 open Pipelines.Components.Schedules
+open Pipelines.Components.Training
 open Pipelines.FineTuning
 
 /// Options of a text-classifier fine-tuning run, an F# record (copy with <c>{ ClassifierOptions.defaults with ... }</c>)
 /// mapped onto <see cref="T:Pipelines.FineTuning.TextClassificationOptions"/> by <c>ClassifierOptions.toEstimatorOptions</c>.
-/// The columns are <c>Tokens</c> and <c>Label</c>, as in <see cref="T:Pipelines.Scripts.TokenizedText"/>.
+/// The columns are ML.NET's defaults: <c>Tokens</c> (the tokenizer's keys) and <c>Label</c> (a key column: map it with
+/// <c>Pipeline.mapValueToKey</c> first).
 type ClassifierOptions =
     {
-        /// Tokens the model knows; must cover every token id of the data (use the tokenizer's vocabulary size).
-        VocabularySize: int
+        /// Tokens the model knows; None (the default) takes the token column's key count, the tokenizer's vocabulary.
+        VocabularySize: int option
         /// Transformer blocks.
         Layers: int
         /// Attention heads per block (must divide <c>Channels</c>).
@@ -38,7 +43,7 @@ type ClassifierOptions =
         GradientClipNorm: float option
         /// Evaluate on the validation data every this many steps (0: only after the last step).
         EvaluationInterval: int
-        /// Seed of the weights and the batches; None derives one from the context.
+        /// Seed of the weights and the batches; None draws one from the MLContext.
         Seed: int option
         /// Threads of the engine; None uses every processor.
         ThreadCount: int option
@@ -51,10 +56,10 @@ type ClassifierOptions =
 module ClassifierOptions =
     let private estimatorDefaults = TextClassificationOptions()
 
-    /// The estimator's defaults (2 layers, 4 heads, width 64, sequences of 128, batch 16, 3 epochs, AdamW at 1e-3
-    /// with 10% warm-up and a cosine decay, weight decay 0.01), with the BPE trainer's default vocabulary of 2,048.
+    /// The estimator's defaults: 2 layers, 4 heads, width 64, sequences of 128, batch 16, 3 epochs, AdamW at 1e-3
+    /// with 10% warm-up and a cosine decay, weight decay 0.01, the vocabulary of the token column.
     let defaults: ClassifierOptions =
-        { VocabularySize = estimatorDefaults.Model.VocabularySize
+        { VocabularySize = Option.ofNullable estimatorDefaults.VocabularySize
           Layers = estimatorDefaults.Model.LayerCount
           Heads = estimatorDefaults.Model.HeadCount
           Channels = estimatorDefaults.Model.Channels
@@ -78,9 +83,14 @@ module ClassifierOptions =
             raise (ArgumentOutOfRangeException("WarmupFraction", options.WarmupFraction, "Must be in [0, 1)."))
         CosineSchedule(options.LearningRate, totalSteps, warmupSteps = int64 (options.WarmupFraction * float totalSteps))
 
-    /// The estimator's options record; each value is checked here (a bad one throws naming the option).
+    /// The estimator's options record with a validation set and a progress sink (what a fit inside a chain needs, as
+    /// ML.NET's own trainers take them); each value is checked here (a bad one throws naming the option).
     /// <exception cref="System.ArgumentOutOfRangeException">A value out of range, naming the option.</exception>
-    let toEstimatorOptions (options: ClassifierOptions) : TextClassificationOptions =
+    let toEstimatorOptionsWith
+        (validation: IDataView option)
+        (progress: IProgress<TrainingProgress> option)
+        (options: ClassifierOptions)
+        : TextClassificationOptions =
         ignore (schedule options 1L)
         let clipNorm = options.GradientClipNorm |> Option.toNullable
         TextClassificationOptions(
@@ -89,9 +99,9 @@ module ClassifierOptions =
                     layerCount = options.Layers,
                     headCount = options.Heads,
                     channels = options.Channels,
-                    contextLength = options.MaximumSequenceLength,
-                    vocabularySize = options.VocabularySize
+                    contextLength = options.MaximumSequenceLength
                 ),
+            VocabularySize = Option.toNullable options.VocabularySize,
             MaximumSequenceLength = options.MaximumSequenceLength,
             BatchSize = options.BatchSize,
             Epochs = options.Epochs,
@@ -103,17 +113,31 @@ module ClassifierOptions =
             EvaluationInterval = options.EvaluationInterval,
             Seed = Option.toNullable options.Seed,
             ThreadCount = Option.toNullable options.ThreadCount,
-            PretrainedWeightsPath = Option.toObj options.PretrainedWeightsPath
+            PretrainedWeightsPath = Option.toObj options.PretrainedWeightsPath,
+            ValidationSet = Option.toObj validation,
+            Progress = Option.toObj progress
         )
 
-/// Reading classification metrics.
+    /// The estimator's options record, without validation data or progress; each value is checked here.
+    /// <exception cref="System.ArgumentOutOfRangeException">A value out of range, naming the option.</exception>
+    let toEstimatorOptions (options: ClassifierOptions) : TextClassificationOptions = toEstimatorOptionsWith None None options
+
+/// Reading ML.NET's multiclass metrics (<c>mlContext.MulticlassClassification.Evaluate</c>), with macro-F1 from its
+/// confusion matrix (<c>MulticlassMetricsExtensions.MacroF1</c>).
 [<RequireQualifiedAccess>]
 module ClassifierMetrics =
-    /// One line: accuracy, macro-F1 and log-loss, e.g. <c>accuracy 93.50 % | macro-F1 0.9349 | log-loss 0.1972</c>.
-    let format (metrics: ClassificationMetrics) : string =
+    /// Macro-F1: the mean per-class F1 over the classes that occur as a label or a prediction.
+    let macroF1 (metrics: MulticlassClassificationMetrics) : float = metrics.MacroF1()
+
+    /// One line: accuracy (micro), macro-F1 and log-loss, e.g. <c>accuracy 93.50 % | macro-F1 0.9349 | log-loss 0.1972</c>.
+    let format (metrics: MulticlassClassificationMetrics) : string =
         String.Format(
             CultureInfo.InvariantCulture,
             "accuracy {0:P2} | macro-F1 {1:F4} | log-loss {2:F4}",
-            metrics.Accuracy,
-            metrics.MacroF1,
+            metrics.MicroAccuracy,
+            macroF1 metrics,
             metrics.LogLoss)
+
+    /// The confusion matrix as ML.NET prints it (rows: labels, columns: predictions, with precision and recall).
+    let confusionTable (metrics: MulticlassClassificationMetrics) : string =
+        metrics.ConfusionMatrix.GetFormattedConfusionTable()

@@ -1,6 +1,6 @@
 namespace Pipelines.Scripts
 
-open Pipelines
+open Microsoft.ML
 open System
 open System.IO
 
@@ -69,6 +69,7 @@ module Data =
         |> fst
         |> List.choose id
 
-    /// Loads rows (F# records or classes; each public property becomes a column) into a view.
-    let load (context: PipelineContext) (rows: 'Row seq) : IDataView when 'Row: not struct =
+    /// Loads rows (F# records or classes; each public property becomes a column) into an ML.NET view
+    /// (<c>mlContext.Data.LoadFromEnumerable</c>).
+    let load (context: MLContext) (rows: 'Row seq) : IDataView when 'Row: not struct =
         context.Data.LoadFromEnumerable<'Row>(rows)

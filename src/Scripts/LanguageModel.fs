@@ -1,9 +1,11 @@
 namespace Pipelines.Scripts
 
-open Pipelines
 open System
 open System.Globalization
+open Microsoft.ML
+open Microsoft.ML.Data
 open Pipelines.Components.Models
+open Pipelines.Components.Training
 open Pipelines.Pretraining
 
 /// Options of a GPT pre-training run, an F# record (copy with <c>{ LanguageModelOptions.defaults with ... }</c>) mapped
@@ -35,7 +37,7 @@ type LanguageModelOptions =
         EvaluationInterval: int
         /// Validation batches per evaluation (the same fixed windows every time).
         EvaluationBatches: int
-        /// Seed of the weights and the batch order; None derives one from the context.
+        /// Seed of the weights and the batch order; None draws one from the MLContext.
         Seed: int option
         /// Threads of the engine; None uses every processor.
         ThreadCount: int option
@@ -64,9 +66,15 @@ module LanguageModelOptions =
           Seed = None
           ThreadCount = None }
 
-    /// The estimator's options record; each value is checked here (a bad one throws naming the option).
+    /// The estimator's options record with a validation set (token keys, or raw <c>Text</c> encoded with the training
+    /// column's tokenizer) and a progress sink, as ML.NET's own trainers take them; each value is checked here (a bad
+    /// one throws naming the option).
     /// <exception cref="System.ArgumentOutOfRangeException">A value out of range, naming the option.</exception>
-    let toEstimatorOptions (options: LanguageModelOptions) : CausalLanguageModelOptions =
+    let toEstimatorOptionsWith
+        (validation: IDataView option)
+        (progress: IProgress<TrainingProgress> option)
+        (options: LanguageModelOptions)
+        : CausalLanguageModelOptions =
         CausalLanguageModelOptions(
             Model =
                 TransformerConfig(
@@ -84,8 +92,15 @@ module LanguageModelOptions =
             EvaluationInterval = options.EvaluationInterval,
             EvaluationBatches = options.EvaluationBatches,
             Seed = Option.toNullable options.Seed,
-            ThreadCount = defaultArg options.ThreadCount Environment.ProcessorCount
+            ThreadCount = defaultArg options.ThreadCount Environment.ProcessorCount,
+            ValidationSet = Option.toObj validation,
+            Progress = Option.toObj progress
         )
+
+    /// The estimator's options record, without validation data or progress; each value is checked here.
+    /// <exception cref="System.ArgumentOutOfRangeException">A value out of range, naming the option.</exception>
+    let toEstimatorOptions (options: LanguageModelOptions) : CausalLanguageModelOptions =
+        toEstimatorOptionsWith None None options
 
 /// Using a fitted text-in chain (a tokenizer, then a language model): generation, evaluation, baselines.
 [<RequireQualifiedAccess>]

@@ -2,6 +2,9 @@ namespace Pipelines.Scripts
 
 open System
 open System.Diagnostics
+open Microsoft.ML
+open Microsoft.ML.Data
+open Microsoft.ML.Transforms
 open Pipelines
 open Pipelines.Components.Training
 open Pipelines.FineTuning
@@ -35,7 +38,8 @@ type Fitted<'Model> =
         Elapsed: TimeSpan
     }
 
-/// F# builders over the estimators: <c>Pipeline.fineTuneClassifier context options |> Pipeline.fit train validation</c>.
+/// F# builders over ML.NET estimators, ours and ML.NET's own:
+/// <c>Pipeline.fineTuneClassifier mlContext options |> Pipeline.fit train validation</c>.
 [<RequireQualifiedAccess>]
 module Pipeline =
     /// A step from any estimator: fitted on the training data alone, with no progress and no history.
@@ -45,36 +49,48 @@ module Pipeline =
           Train = fun train _ _ -> estimator.Fit train
           History = fun _ -> [] }
 
-    /// Learns a byte-level BPE tokenizer from the <c>Text</c> column and adds the token ids as <c>Tokens</c>, as
-    /// <paramref name="options"/> say (<c>context.Text.TrainBytePairEncoding</c>; arXiv 1508.07909).
+    /// Maps the values of <paramref name="column"/> to an ML.NET key column of the same name
+    /// (<c>mlContext.Transforms.Conversion.MapValueToKey</c>): the classifier's label must be a key.
+    let mapValueToKey (context: MLContext) (column: string) : Trainer<ValueToKeyMappingTransformer> =
+        context.Transforms.Conversion.MapValueToKey(column) |> ofEstimator $"{column} to key"
+
+    /// Learns a byte-level BPE tokenizer from the <c>Text</c> column and adds the token keys (id + 1) as <c>Tokens</c>, as
+    /// <paramref name="options"/> say (<c>mlContext.Transforms.Text.TrainBytePairEncoding</c>; arXiv 1508.07909).
     /// <exception cref="System.ArgumentOutOfRangeException">The vocabulary cannot hold the byte and special tokens.</exception>
-    let trainTokenizerWith (context: PipelineContext) (options: BytePairEncodingOptions) : Trainer<BytePairEncodingTransformer> =
-        context.Text.TrainBytePairEncoding(options) |> ofEstimator "tokenizer"
+    let trainTokenizerWith (context: MLContext) (options: BytePairEncodingOptions) : Trainer<BytePairEncodingTransformer> =
+        context.Transforms.Text.TrainBytePairEncoding(options) |> ofEstimator "tokenizer"
 
     /// Learns a byte-level BPE tokenizer of at most <paramref name="vocabularySize"/> tokens (the 256 bytes, the merges
-    /// and <c>&lt;|endoftext|&gt;</c>) from the <c>Text</c> column and adds the token ids as <c>Tokens</c>.
+    /// and <c>&lt;|endoftext|&gt;</c>) from the <c>Text</c> column and adds the token keys as <c>Tokens</c>.
     /// <exception cref="System.ArgumentOutOfRangeException">A vocabulary of 256 tokens or fewer.</exception>
-    let trainTokenizer (context: PipelineContext) (vocabularySize: int) : Trainer<BytePairEncodingTransformer> =
+    let trainTokenizer (context: MLContext) (vocabularySize: int) : Trainer<BytePairEncodingTransformer> =
         trainTokenizerWith context (BytePairEncodingOptions(VocabularySize = vocabularySize))
 
-    /// Pre-trains a GPT on the <c>Tokens</c> column by next-token prediction (<c>context.Pretraining.CausalLanguageModel</c>;
-    /// GPT-2). The options are checked here.
+    /// Pre-trains a GPT on the <c>Tokens</c> column by next-token prediction (<c>mlContext.Pretraining().CausalLanguageModel</c>;
+    /// GPT-2); the validation data and the progress sink of the fit go into the estimator's options. The options are checked here.
     /// <exception cref="System.ArgumentOutOfRangeException">Options out of range or not fitting together, naming the option.</exception>
-    let pretrainLanguageModel (context: PipelineContext) (options: LanguageModelOptions) : Trainer<CausalLanguageModelTransformer> =
-        let estimator = context.Pretraining.CausalLanguageModel(LanguageModelOptions.toEstimatorOptions options)
+    let pretrainLanguageModel (context: MLContext) (options: LanguageModelOptions) : Trainer<CausalLanguageModelTransformer> =
+        ignore (LanguageModelOptions.toEstimatorOptions options)
         { Name = "pre-train"
           Progress = ConsoleProgress.defaultReport
-          Train = fun train validation progress -> estimator.Fit(train, Option.toObj validation, progress)
+          Train =
+            fun train validation progress ->
+                let estimatorOptions = LanguageModelOptions.toEstimatorOptionsWith validation (Some progress) options
+                context.Pretraining().CausalLanguageModel(estimatorOptions).Fit(train)
           History = fun model -> List.ofSeq model.TrainingHistory }
 
-    /// Fine-tunes a transformer encoder to predict <c>Label</c> from <c>Tokens</c>
-    /// (<c>context.FineTuning.TextClassification</c>; arXiv 1810.04805). The options are checked here.
+    /// Fine-tunes a transformer encoder to predict the key column <c>Label</c> from <c>Tokens</c>
+    /// (<c>mlContext.MulticlassClassification.Trainers.TextClassifier</c>; arXiv 1810.04805), adding <c>PredictedLabel</c>
+    /// (a key) and <c>Score</c>; the validation data and the progress sink of the fit go into the estimator's options.
     /// <exception cref="System.ArgumentOutOfRangeException">Options out of range or not fitting together, naming the option.</exception>
-    let fineTuneClassifier (context: PipelineContext) (options: ClassifierOptions) : Trainer<TextClassificationTransformer> =
-        let estimator = context.FineTuning.TextClassification(ClassifierOptions.toEstimatorOptions options)
+    let fineTuneClassifier (context: MLContext) (options: ClassifierOptions) : Trainer<TextClassificationTransformer> =
+        ignore (ClassifierOptions.toEstimatorOptions options)
         { Name = "fine-tune"
           Progress = ConsoleProgress.defaultReport
-          Train = fun train validation progress -> estimator.Fit(train, Option.toObj validation, progress)
+          Train =
+            fun train validation progress ->
+                let estimatorOptions = ClassifierOptions.toEstimatorOptionsWith validation (Some progress) options
+                context.MulticlassClassification.Trainers.TextClassifier(estimatorOptions).Fit(train)
           History =
             fun model ->
                 match model.TrainingResult with
@@ -104,7 +120,7 @@ module Pipeline =
                 let firstModel = first.Train train validation (ConsoleProgress.create first.Name first.Progress)
                 let secondModel =
                     second.Train (firstModel.Transform train) (validation |> Option.map firstModel.Transform) progress
-                TransformerChain<'Second>(flatten firstModel @ [ secondModel :> ITransformer ])
+                new TransformerChain<'Second>(Array.ofList (flatten firstModel @ [ secondModel :> ITransformer ]))
           History = fun chain -> second.History chain.LastTransformer }
 
     let private run (train: IDataView) (validation: IDataView option) (trainer: Trainer<'Model>) : Fitted<'Model> =
@@ -128,6 +144,8 @@ module Pipeline =
     /// Runs data through a fitted model (lazily, as <c>ITransformer.Transform</c>).
     let transform (data: IDataView) (model: #ITransformer) : IDataView = model.Transform data
 
-    /// Accuracy, macro-F1, log-loss and the confusion matrix of a classifier (or a chain ending in one) on labelled data.
-    let evaluateClassifier (context: PipelineContext) (data: IDataView) (model: #ITransformer) : ClassificationMetrics =
-        context.FineTuning.Evaluate(model.Transform data)
+    /// ML.NET's multiclass metrics (accuracy, log-loss, the confusion matrix, ...; macro-F1 through
+    /// <c>ClassifierMetrics.macroF1</c>) of a classifier, or a chain ending in one, on data with a key <c>Label</c>
+    /// (<c>mlContext.MulticlassClassification.Evaluate</c> on its <c>Score</c> and <c>PredictedLabel</c>).
+    let evaluateClassifier (context: MLContext) (data: IDataView) (model: #ITransformer) : MulticlassClassificationMetrics =
+        context.MulticlassClassification.Evaluate(model.Transform data)

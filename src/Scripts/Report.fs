@@ -5,17 +5,23 @@ open System.Globalization
 open System.IO
 open System.Reflection
 open System.Text
+open Deedle
 open Pipelines.Reporting
+
+/// Where the report files go: each helper creates the directory of its file.
+module internal Files =
+    /// Creates the directory <paramref name="path"/> lies in, if missing.
+    let ensureDirectory (path: string) =
+        match Path.GetDirectoryName(Path.GetFullPath path) with
+        | null -> ()
+        | directory -> Directory.CreateDirectory directory |> ignore
 
 /// Records (F# or C#) as CSV files, through <see cref="T:Pipelines.Reporting.MetricsCsv"/>: one column per public
 /// property, invariant culture, floats that read back to the same bits. Use numbers, strings, booleans, enums,
 /// dates and <c>Nullable</c> values in the records (not F# options).
 [<RequireQualifiedAccess>]
 module Csv =
-    let private ensureDirectory (path: string) =
-        match Path.GetDirectoryName(Path.GetFullPath path) with
-        | null -> ()
-        | directory -> Directory.CreateDirectory directory |> ignore
+    let private ensureDirectory = Files.ensureDirectory
 
     /// Writes a header and the records, replacing the file once the new content is complete (the directory is created).
     let write (path: string) (records: 'Record seq) : unit =
@@ -83,3 +89,29 @@ module Table =
 
     /// Prints <c>ofRecords</c> to the console.
     let print (records: 'Record seq) : unit = Console.Write(ofRecords records)
+
+/// Tables of results as Deedle frames: records to a frame (one column per public property, rows keyed 0, 1, ...),
+/// grouping and aggregation with Deedle's own functions (<c>Frame.aggregateRowsBy</c>, <c>Frame.joinOn</c>, ...), and
+/// frames to CSV files and the console. Float columns hold NaN as a missing value, written as an empty field.
+[<RequireQualifiedAccess>]
+module Frames =
+    /// One row per record, one column per public property, in declaration order (<c>Frame.ofRecords</c>).
+    let ofRecords (records: 'Record seq) : Frame<int, string> = Frame.ofRecords records
+
+    /// Writes the frame's columns as CSV (a header of column names, no row keys, invariant culture, missing values
+    /// empty), creating the directory.
+    let saveCsv (path: string) (frame: Frame<'Row, string>) : unit =
+        Files.ensureDirectory path
+        frame.SaveCsv(path, includeRowKeys = false, culture = CultureInfo.InvariantCulture)
+
+    /// Writes the frame as CSV with its row keys first, in a column named <paramref name="keyName"/> (for a frame
+    /// indexed by a column, as <c>Frame.joinOn</c> leaves it), creating the directory.
+    let saveCsvWithKeys (keyName: string) (path: string) (frame: Frame<'Row, string>) : unit =
+        Files.ensureDirectory path
+        frame.SaveCsv(path, includeRowKeys = true, keyNames = [ keyName ], culture = CultureInfo.InvariantCulture)
+
+    /// The frame as Deedle formats it for the console (a longer frame shows its first and last 100 rows).
+    let format (frame: Frame<'Row, 'Column>) : string = frame.Format(100, 100)
+
+    /// Prints <c>format</c> to the console.
+    let print (frame: Frame<'Row, 'Column>) : unit = Console.Write(format frame)

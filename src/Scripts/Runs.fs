@@ -1,6 +1,6 @@
 namespace Pipelines.Scripts
 
-open Pipelines
+open Microsoft.ML
 open Pipelines.Components.Experiments
 open System
 open System.Globalization
@@ -22,7 +22,7 @@ type TokenCorpus =
         ValidationBytesPerToken: float
     }
 
-/// Token streams from the shipped corpora, through the BPE estimator (<c>context.Text.TrainBytePairEncoding</c>).
+/// Token streams from the shipped corpora, through the BPE estimator (<c>mlContext.Transforms.Text.TrainBytePairEncoding</c>).
 [<RequireQualifiedAccess>]
 module Corpus =
     /// Joins documents into one stream as pre-training does: the end-of-text id, then the document's tokens, for each.
@@ -34,7 +34,7 @@ module Corpus =
     /// Learns a byte-level BPE of <paramref name="vocabularySize"/> tokens on the first <paramref name="trainingDocuments"/>
     /// Brown training documents and encodes them and the first <paramref name="validationDocuments"/> validation documents.
     /// <exception cref="System.ArgumentOutOfRangeException">A vocabulary of 256 tokens or fewer.</exception>
-    let brown (context: PipelineContext) (vocabularySize: int) (trainingDocuments: int) (validationDocuments: int) : TokenCorpus =
+    let brown (context: MLContext) (vocabularySize: int) (trainingDocuments: int) (validationDocuments: int) : TokenCorpus =
         let training = Data.brownDocuments Train |> List.truncate trainingDocuments
         let validation = Data.brownDocuments Validation |> List.truncate validationDocuments
         let tokenizer =

@@ -1,6 +1,7 @@
 namespace Pipelines.Scripts
 
 open System
+open Microsoft.ML
 open Pipelines
 open Pipelines.Components.Experiments
 open Pipelines.Components.Models
@@ -54,15 +55,21 @@ module PruningPlan =
             StartFraction = start
             EndFraction = finish }
 
-    /// The estimator's options: the pre-training run of <paramref name="pretraining"/> and this plan; each value is checked here.
+    /// The estimator's options: the pre-training run of <paramref name="pretraining"/> (with a validation set and a
+    /// progress sink, as <c>LanguageModelOptions.toEstimatorOptionsWith</c>) and this plan; each value is checked here.
     /// <exception cref="System.ArgumentOutOfRangeException">A value out of range, naming the option.</exception>
-    let toEstimatorOptions (pretraining: LanguageModelOptions) (plan: PruningPlan) : SparsePretrainingOptions =
+    let toEstimatorOptionsWith
+        (validation: IDataView option)
+        (progress: IProgress<TrainingProgress> option)
+        (pretraining: LanguageModelOptions)
+        (plan: PruningPlan)
+        : SparsePretrainingOptions =
         let finalSparsity, targetAverage =
             match plan.Target with
             | FinalSparsity sparsity -> sparsity, Nullable()
             | AverageParameterCount count -> SparsePretrainingOptions().FinalSparsity, Nullable count
         SparsePretrainingOptions(
-            LanguageModelOptions.toEstimatorOptions pretraining,
+            LanguageModelOptions.toEstimatorOptionsWith validation progress pretraining,
             FinalSparsity = finalSparsity,
             TargetAverageParameterCount = targetAverage,
             StartFraction = plan.StartFraction,
@@ -71,6 +78,12 @@ module PruningPlan =
             Schedule = plan.Schedule,
             Criterion = plan.Criterion
         )
+
+    /// The estimator's options: the pre-training run of <paramref name="pretraining"/> and this plan, without validation
+    /// data or progress; each value is checked here.
+    /// <exception cref="System.ArgumentOutOfRangeException">A value out of range, naming the option.</exception>
+    let toEstimatorOptions (pretraining: LanguageModelOptions) (plan: PruningPlan) : SparsePretrainingOptions =
+        toEstimatorOptionsWith None None pretraining plan
 
 /// What a pre-training run, dense or sparse, ended with (a row of a comparison table).
 type SparseRunSummary =
@@ -101,7 +114,7 @@ type SparseRunSummary =
         Seconds: float
     }
 
-/// Sparse pre-training (arXiv 2501.12486) through <c>context.Sparsity.SparsePretraining</c>: a bigger model pruned
+/// Sparse pre-training (arXiv 2501.12486) through <c>mlContext.Sparsity().SparsePretraining</c>: a bigger model pruned
 /// during pre-training, compared with a dense one by its average parameter count Nbar.
 [<RequireQualifiedAccess>]
 module Sparse =
@@ -119,18 +132,17 @@ module Sparse =
           "late-50-100", PruningPlan.between 0.5 1.0 target ]
 
     /// Pre-trains a GPT on the <c>Tokens</c> column as <paramref name="options"/> say while pruning it as
-    /// <paramref name="plan"/> says (<c>context.Sparsity.SparsePretraining</c>). The options are checked here.
+    /// <paramref name="plan"/> says (<c>mlContext.Sparsity().SparsePretraining</c>); the validation data and the progress
+    /// sink of the fit go into the pre-training options. The options are checked here.
     /// <exception cref="System.ArgumentOutOfRangeException">Options out of range or not fitting together, naming the option.</exception>
-    let pretrain (context: PipelineContext) (options: LanguageModelOptions) (plan: PruningPlan) : Trainer<SparsePretrainingTransformer> =
-        let estimator = context.Sparsity.SparsePretraining(PruningPlan.toEstimatorOptions options plan)
+    let pretrain (context: MLContext) (options: LanguageModelOptions) (plan: PruningPlan) : Trainer<SparsePretrainingTransformer> =
+        ignore (PruningPlan.toEstimatorOptions options plan)
         { Name = "sparse pre-train"
           Progress = ConsoleProgress.defaultReport
           Train =
             fun train validation progress ->
-                let sparseProgress =
-                    { new IProgress<SparseTrainingProgress> with
-                        member _.Report report = progress.Report report.Training }
-                estimator.Fit(train, Option.toObj validation, sparseProgress)
+                let estimatorOptions = PruningPlan.toEstimatorOptionsWith validation (Some progress) options plan
+                context.Sparsity().SparsePretraining(estimatorOptions).Fit(train)
           History = fun model -> List.ofSeq model.LanguageModel.TrainingHistory }
 
     let private finalValidationLoss (history: StepMetrics list) =

@@ -1,21 +1,25 @@
-// Fine-tunes a small transformer encoder to tell spam from ham (samples/data/spam) at a few learning rates,
-// and reports accuracy / macro-F1 / log-loss per rate, loss curves and the best run's confusion matrix.
+// Fine-tunes a small transformer encoder to tell spam from ham (samples/data/spam) at a few learning rates, in ML.NET
+// (MapValueToKey + TrainBytePairEncoding + TextClassifier), and reports ML.NET's metrics with macro-F1 per rate, loss
+// curves and the best run's confusion matrix.
 //
 //   dotnet build src/Scripts -c Release
 //   dotnet fsi src/Scripts/experiments/finetune_spam.fsx                          (full: a few minutes on 2 cores)
 //   PIPELINES_BUDGET=tiny dotnet fsi src/Scripts/experiments/finetune_spam.fsx    (smoke run, well under a minute)
 //
 // Writes to $PIPELINES_OUTPUT, else artifacts/experiments/finetune_spam/:
-//   sweep.csv        one row per learning rate (metrics, final losses, time)
-//   history.csv      per-step training loss, learning rate and validation loss of every run
-//   loss-curves.svg  training and validation loss of every run
-//   confusion.svg    confusion matrix of the run with the lowest validation log-loss
+//   sweep.csv                  one row per learning rate: accuracy, macro-F1, log-loss, steps, time, the mean training
+//                              loss of the last tenth of the steps and the lowest validation loss (a Deedle frame)
+//   history.csv                per-step training loss, learning rate and validation loss of every run
+//   loss-curves.svg, .png      training and validation loss of every run
+//   confusion.svg, .png        confusion matrix of the run with the lowest validation log-loss
 
 #load "prelude.fsx"
 
+open Deedle
+open Microsoft.ML
+open Microsoft.ML.Data
 open Pipelines
 open Pipelines.Components.Training
-open Pipelines.FineTuning
 open Pipelines.Scripts
 open System
 open System.IO
@@ -27,26 +31,30 @@ Experiment.announce name budget
 let pick tiny full = Experiment.pick budget tiny full
 
 // Data: a stratified slice for the tiny budget, all 1,600 / 400 messages otherwise (columns Label and Text).
-let context = PipelineContext(seed = 2024)
-let trainText = Data.spam Train |> Data.takePerLabel (pick 100 800) |> Data.load context
-let validationText = Data.spam Validation |> Data.takePerLabel (pick 50 200) |> Data.load context
+let context = MLContext(seed = 2024)
+let trainRows = Data.spam Train |> Data.takePerLabel (pick 100 800)
+let validationRows = Data.spam Validation |> Data.takePerLabel (pick 50 200)
+let trainText = Data.load context trainRows
+let validationText = Data.load context validationRows
 
-// Tokens: a byte-pair encoding learnt once from the training text adds the Tokens column the classifier reads.
-let vocabularySize = pick 512 2048
-let tokenizer = Pipeline.trainTokenizer context vocabularySize |> Pipeline.fitWithoutValidation trainText
-let trainData = tokenizer.Model.Transform trainText
-let validationData = tokenizer.Model.Transform validationText
+// Label to a key (the classifier's label must be one) and Text to Tokens: a byte-pair encoding learnt once from the
+// training text, then both sets go through the fitted chain.
+let prepared =
+    Pipeline.mapValueToKey context "Label"
+    |> Pipeline.andThen (Pipeline.trainTokenizer context (pick 512 2048))
+    |> Pipeline.fitWithoutValidation trainText
+let trainData = prepared.Model.Transform trainText
+let validationData = prepared.Model.Transform validationText
 printfn
     "%d training and %d validation messages; BPE vocabulary of %d tokens (%.1f s)"
-    (trainText.GetRowCount().GetValueOrDefault())
-    (validationText.GetRowCount().GetValueOrDefault())
-    tokenizer.Model.Tokenizer.VocabularySize
-    tokenizer.Elapsed.TotalSeconds
+    trainRows.Length
+    validationRows.Length
+    prepared.Model.LastTransformer.Tokenizer.VocabularySize
+    prepared.Elapsed.TotalSeconds
 
 // Everything but the learning rate is fixed, the seed included, so the runs differ only by rate.
 let baseline =
     { ClassifierOptions.defaults with
-        VocabularySize = tokenizer.Model.Tokenizer.VocabularySize
         Layers = pick 1 2
         Heads = pick 2 4
         Channels = pick 32 64
@@ -58,28 +66,28 @@ let baseline =
         Seed = Some 7
         ThreadCount = Some(Experiment.threadCount ()) }
 
-/// One row of sweep.csv.
-type SweepRow =
+/// What ML.NET's evaluator says of one run (a row of the metrics frame).
+type MetricsRow =
     { LearningRate: float
       Accuracy: float
       MacroF1: float
       LogLoss: float
-      FinalTrainingLoss: float
       Steps: int
       Seconds: float }
 
-/// One row of history.csv.
+/// One step of one run (a row of history.csv); the validation loss is NaN, written empty, where it was not measured.
 type HistoryRow =
     { LearningRate: float
       Step: int64
       TrainingLoss: float
       ScheduledRate: float
-      ValidationLoss: Nullable<float> }
+      ValidationLoss: float }
 
 type Run =
-    { Row: SweepRow
+    { Row: MetricsRow
       History: StepMetrics list
-      Metrics: ClassificationMetrics }
+      Metrics: MulticlassClassificationMetrics
+      ClassNames: string list }
 
 let fineTune (learningRate: float) : Run =
     let fitted =
@@ -90,30 +98,56 @@ let fineTune (learningRate: float) : Run =
     printfn "lr %g | %s" learningRate (ClassifierMetrics.format metrics)
     { Row =
         { LearningRate = learningRate
-          Accuracy = metrics.Accuracy
-          MacroF1 = metrics.MacroF1
+          Accuracy = metrics.MicroAccuracy
+          MacroF1 = ClassifierMetrics.macroF1 metrics
           LogLoss = metrics.LogLoss
-          FinalTrainingLoss = fitted.History |> List.last |> _.TrainingLoss
           Steps = fitted.History.Length
           Seconds = fitted.Elapsed.TotalSeconds }
       History = fitted.History
-      Metrics = metrics }
+      Metrics = metrics
+      ClassNames =
+        match fitted.Model.ClassNames with
+        | null -> [ for index in 1 .. metrics.ConfusionMatrix.NumberOfClasses -> string index ]
+        | names -> List.ofSeq names }
 
-let trials = pick [ 1e-3; 3e-3 ] [ 1e-3; 2e-3; 4e-3 ] |> Sweep.run fineTune
-let runs = Sweep.results trials
+let runs = pick [ 1e-3; 3e-3 ] [ 1e-3; 2e-3; 4e-3 ] |> Sweep.run fineTune |> Sweep.results
 
-printfn ""
-Table.print (runs |> List.map _.Row)
-Csv.write (Path.Combine(output, "sweep.csv")) (runs |> List.map _.Row)
-Csv.write
-    (Path.Combine(output, "history.csv"))
+// The tables as Deedle frames: the per-step history, aggregated per learning rate and joined with the metrics.
+let history =
     [ for run in runs do
           for step in run.History ->
               { LearningRate = run.Row.LearningRate
                 Step = step.Step
                 TrainingLoss = step.TrainingLoss
                 ScheduledRate = step.LearningRate
-                ValidationLoss = step.ValidationLoss } ]
+                ValidationLoss = step.ValidationLoss.GetValueOrDefault nan } ]
+    |> Frames.ofRecords
+Frames.saveCsv (Path.Combine(output, "history.csv")) history
+
+/// The mean of the last tenth of a run's training losses (at least one): single batches are noisy.
+let lastTenthMean (losses: Series<int, float>) : float =
+    let values = Array.ofSeq losses.Values
+    values[values.Length - max 1 (values.Length / 10) ..] |> Array.average
+
+/// The lowest validation loss of a run (the steps without one are missing values, which Deedle skips).
+let lowest (losses: Series<int, float>) : float = Seq.min losses.Values
+
+/// A frame indexed by its learning rates.
+let byRate (frame: Frame<int, string>) : Frame<float, string> = frame |> Frame.indexRows "LearningRate"
+
+let sweep =
+    let perRate column aggregate =
+        history |> Frame.aggregateRowsBy [ "LearningRate" ] [ column ] aggregate |> byRate
+    let fromHistory =
+        Frame.ofColumns
+            [ "FinalTrainingLoss", (perRate "TrainingLoss" lastTenthMean)?TrainingLoss
+              "BestValidationLoss", (perRate "ValidationLoss" lowest)?ValidationLoss ]
+    let metrics = runs |> List.map _.Row |> Frames.ofRecords |> byRate
+    Frame.join JoinKind.Left metrics fromHistory
+
+printfn ""
+Frames.print sweep
+Frames.saveCsvWithKeys "LearningRate" (Path.Combine(output, "sweep.csv")) sweep
 
 runs
 |> List.map (fun run -> $"lr %g{run.Row.LearningRate}", run.History)
@@ -122,8 +156,8 @@ runs
 
 let best = runs |> List.minBy _.Row.LogLoss
 printfn "best: lr %g | %s" best.Row.LearningRate (ClassifierMetrics.format best.Metrics)
-printf "%s" (best.Metrics.ConfusionMatrix.GetFormattedConfusionTable())
+printf "%s" (ClassifierMetrics.confusionTable best.Metrics)
 best.Metrics
-|> Charts.confusionMatrix $"Spam validation, lr %g{best.Row.LearningRate}"
+|> Charts.confusionMatrix $"Spam validation, lr %g{best.Row.LearningRate}" best.ClassNames
 |> Charts.save (Path.Combine(output, "confusion.svg"))
-printfn "wrote sweep.csv, history.csv, loss-curves.svg and confusion.svg to %s" output
+printfn "wrote sweep.csv, history.csv, loss-curves.svg/.png and confusion.svg/.png to %s" output

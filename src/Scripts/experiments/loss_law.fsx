@@ -8,8 +8,10 @@
 //   PIPELINES_BUDGET=tiny dotnet fsi src/Scripts/experiments/loss_law.fsx    (smoke run, well under a minute)
 //
 // Each model trains on one thread; PIPELINES_THREADS runs train at once (default: one per processor).
-// Writes to $PIPELINES_OUTPUT, else artifacts/experiments/loss_law/ (LossLawReport's files):
-//   points.csv          every scored validation point: schedule, step, rate, measured, predicted, relative error, fitted
+// Writes to $PIPELINES_OUTPUT, else artifacts/experiments/loss_law/ (the charts and summary.txt are LossLawReport's):
+//   points.csv          every scored validation point: schedule, step, rate, measured, predicted, fitted, relative error
+//   errors.csv          per schedule: fitted or predicted, points, mean absolute relative error (MARE), worst error
+//                       (the points' Deedle frame grouped by schedule)
 //   prediction.svg      measured and fitted/predicted validation loss of the three runs
 //   prediction-wsd.svg  the WSD run alone: measured against predicted
 //   schedules.svg       the three learning-rate schedules
@@ -17,7 +19,8 @@
 
 #load "prelude.fsx"
 
-open Pipelines
+open Deedle
+open Microsoft.ML
 open Pipelines.Components.Compute
 open Pipelines.Components.Experiments
 open Pipelines.Components.Models
@@ -31,7 +34,7 @@ let output = Experiment.outputDirectory name
 Experiment.announce name budget
 let pick tiny full = Experiment.pick budget tiny full
 
-let context = PipelineContext(seed = 42)
+let context = MLContext(seed = 42)
 let corpus = Corpus.brown context (pick 320 1024) (pick 30 Int32.MaxValue) (pick 4 Int32.MaxValue)
 printfn "Brown: %d training and %d validation tokens, vocabulary %d" corpus.Training.Length corpus.Validation.Length corpus.VocabularySize
 
@@ -65,10 +68,24 @@ printfn
 
 let result = LossLawExperiment.Run(options, corpus.Training, corpus.Validation, Parallelism runsAtOnce, Runs.progress ())
 
-Runs.writeText output "points.csv" (LossLawReport.PointsCsv result)
-LossLawReport.Chart(result) |> Charts.save (IO.Path.Combine(output, "prediction.svg"))
-LossLawReport.Chart(result, includeFittedRuns = false) |> Charts.save (IO.Path.Combine(output, "prediction-wsd.svg"))
-LossLawReport.ScheduleChart(result) |> Charts.save (IO.Path.Combine(output, "schedules.svg"))
+let points = Frames.ofRecords result.Points
+Frames.saveCsv (IO.Path.Combine(output, "points.csv")) points
+
+// The errors per schedule: the in-sample fit on constant and cosine, the out-of-sample prediction of WSD.
+let errors =
+    let bySchedule column (aggregate: Series<int, 'Value> -> 'Result) : Series<string, 'Result> =
+        points |> Frame.aggregateRowsBy [ "Schedule" ] [ column ] aggregate |> Frame.indexRows "Schedule" |> Frame.getCol column
+    Frame.ofColumns
+        [ "Fitted", bySchedule "Fitted" (fun (fitted: Series<int, bool>) -> Seq.head fitted.Values) |> Series.mapValues box
+          "Points", bySchedule "Step" (fun (steps: Series<int, int64>) -> steps.ValueCount) |> Series.mapValues box
+          "MeanAbsoluteRelativeError", bySchedule "RelativeError" Stats.mean |> Series.mapValues box
+          "WorstRelativeError", bySchedule "RelativeError" Stats.max |> Series.mapValues box ]
+Frames.print errors
+Frames.saveCsvWithKeys "Schedule" (IO.Path.Combine(output, "errors.csv")) errors
+
+LossLawReport.Chart(result) |> Charts.saveReportChart (IO.Path.Combine(output, "prediction.svg"))
+LossLawReport.Chart(result, includeFittedRuns = false) |> Charts.saveReportChart (IO.Path.Combine(output, "prediction-wsd.svg"))
+LossLawReport.ScheduleChart(result) |> Charts.saveReportChart (IO.Path.Combine(output, "schedules.svg"))
 let summary = LossLawReport.Summary result
 Runs.writeText output "summary.txt" (summary + "\n")
 
@@ -80,4 +97,4 @@ printfn
     (result.Points |> Seq.filter (fun point -> not point.Fitted) |> Seq.length)
     (result.Points |> Seq.filter (fun point -> not point.Fitted) |> Seq.last).Measured
     (result.Points |> Seq.filter (fun point -> not point.Fitted) |> Seq.last).Predicted
-printfn "wrote points.csv, prediction.svg, prediction-wsd.svg, schedules.svg and summary.txt to %s" output
+printfn "wrote points.csv, errors.csv, prediction.svg, prediction-wsd.svg, schedules.svg and summary.txt to %s" output

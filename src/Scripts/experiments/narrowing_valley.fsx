@@ -11,10 +11,12 @@
 //   wd<wd>.csv               one row per cell and optimizer: best mean final loss, its learning rate, whether it won
 //   wd<wd>-winner.svg        each cell coloured and labelled by its winner
 //   wd<wd>-<optimizer>.svg   each optimizer's best mean final loss, as sign(L) log10(1 + |L|)
-// (NarrowingValleyPhaseDiagram.WriteAll, as samples/NarrowingValley writes them.)
+// (NarrowingValleyPhaseDiagram.WriteAll, as samples/NarrowingValley writes them), and for both weight decays:
+//   wins.csv                 per weight decay and optimizer: the cells it won (a Deedle frame grouped by both)
 
 #load "prelude.fsx"
 
+open Deedle
 open Pipelines.Components.Experiments
 open Pipelines.Scripts
 open System
@@ -57,4 +59,26 @@ for weightDecay, cells in diagrams do
     let wins = Valley.wins cells |> List.map (fun (optimizer, count) -> $"{optimizer} {count}") |> String.concat ", "
     printfn "summary: %s: cells won %s of %d" suffix wins cells.Length
 
-printfn "wrote wd0.csv, wd0.1.csv and their winner and per-optimizer heat maps to %s" output
+/// One optimizer in one cell: whether it won the cell (a row of the frame that wins.csv aggregates).
+type CellResult =
+    { WeightDecay: float
+      Optimizer: string
+      Sharpness: float
+      NoiseLevel: float
+      Won: int }
+
+let wins =
+    [ for weightDecay, cells in diagrams do
+          for cell in cells do
+              for score in cell.Scores ->
+                  { WeightDecay = weightDecay
+                    Optimizer = string score.Optimizer
+                    Sharpness = cell.Sharpness
+                    NoiseLevel = cell.NoiseLevel
+                    Won = if Valley.hasWinner cell && cell.Winner = score.Optimizer then 1 else 0 } ]
+    |> Frames.ofRecords
+    |> Frame.aggregateRowsBy [ "WeightDecay"; "Optimizer" ] [ "Won" ] (fun (won: Series<int, int>) -> Seq.sum won.Values)
+printfn ""
+Frames.print wins
+Frames.saveCsv (Path.Combine(output, "wins.csv")) wins
+printfn "wrote wd0.csv, wd0.1.csv, their winner and per-optimizer heat maps, and wins.csv to %s" output

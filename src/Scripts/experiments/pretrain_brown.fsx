@@ -8,11 +8,12 @@
 // Writes to $PIPELINES_OUTPUT, else artifacts/experiments/pretrain_brown/:
 //   summary.csv     one row: model shape, steps, validation loss, perplexity, bits per byte, baseline, time
 //   history.csv     per-step training loss, learning rate and validation loss
-//   loss-curve.svg  training and validation loss
+//   loss-curve.svg, .png  training and validation loss
 //   samples.txt     continuations of a few prompts
 
 #load "prelude.fsx"
 
+open Microsoft.ML
 open Pipelines
 open Pipelines.Components.Models
 open Pipelines.Scripts
@@ -26,7 +27,7 @@ Experiment.announce name budget
 let pick tiny full = Experiment.pick budget tiny full
 
 // Data: one document per row (a Text column); the tiny budget keeps the first documents only.
-let context = PipelineContext(seed = 42)
+let context = MLContext(seed = 42)
 let trainDocuments = Data.brownDocuments Train |> List.truncate (pick 40 Int32.MaxValue)
 let validationDocuments = Data.brownDocuments Validation |> List.truncate (pick 6 Int32.MaxValue)
 let train = Data.documents trainDocuments |> Data.load context
@@ -48,7 +49,8 @@ let options =
         Seed = Some 1
         ThreadCount = Some(Experiment.threadCount ()) }
 
-// Text in, tokens in between, a language model out: one chain, fitted on the training text.
+// Text in, tokens in between, a language model out: one chain, fitted on the training text (the validation text goes
+// through the fitted tokenizer into the language model's options).
 let fitted =
     Pipeline.trainTokenizer context (pick 512 2048)
     |> Pipeline.andThen (Pipeline.pretrainLanguageModel context options |> Pipeline.named "gpt")
@@ -85,7 +87,7 @@ let summary =
       Seconds = fitted.Elapsed.TotalSeconds }
 
 Table.print [ summary ]
-Csv.write (Path.Combine(output, "summary.csv")) [ summary ]
+Frames.ofRecords [ summary ] |> Frames.saveCsv (Path.Combine(output, "summary.csv"))
 Csv.write (Path.Combine(output, "history.csv")) fitted.History
 [ ("GPT", fitted.History) ]
 |> Charts.lossCurves "Brown pre-training: loss"
@@ -97,4 +99,4 @@ let samples =
           prompt + "|" + continuation.ReplaceLineEndings " " ]
 samples |> List.iter (printfn "sample: %s")
 File.WriteAllLines(Path.Combine(output, "samples.txt"), samples)
-printfn "wrote summary.csv, history.csv, loss-curve.svg and samples.txt to %s" output
+printfn "wrote summary.csv, history.csv, loss-curve.svg/.png and samples.txt to %s" output

@@ -10,16 +10,18 @@
 //
 // Each run trains on one thread (PIPELINES_THREADS overrides), as many runs at once as that leaves processors for.
 // Writes to $PIPELINES_OUTPUT, else artifacts/experiments/sparse_pretraining/:
-//   summary.csv      one row per run: N, final sparsity, final non-zero count, Nbar, tokens, final validation loss, time
-//   history.csv      per step and run: training loss, learning rate, validation loss (when measured), N(t)
-//   loss-curves.svg  training and validation loss of every run
-//   validation-loss.svg  validation loss of every run
-//   parameters.svg   N(t) of every run (the areas under the curves are equal: the same Nbar)
+//   summary.csv      one row per run: N, final sparsity, final non-zero count, Nbar, tokens, final validation loss, time,
+//                    and from the history (a Deedle aggregation per run) the mean of N(t) and the lowest validation loss
+//   history.csv      per step and run: training loss, learning rate, validation loss (empty when not measured), N(t)
+//   loss-curves.svg, .png      training and validation loss of every run
+//   validation-loss.svg, .png  validation loss of every run
+//   parameters.svg, .png       N(t) of every run (the areas under the curves are equal: the same Nbar)
 
 #load "prelude.fsx"
 
+open Deedle
+open Microsoft.ML
 open Pipelines
-open Pipelines.Components.Reporting
 open Pipelines.Scripts
 open System
 open System.IO
@@ -35,7 +37,7 @@ let concurrentRuns = max 1 (Environment.ProcessorCount / threadsPerRun)
 printfn "== %s: budget %A, %d run(s) at a time on %d thread(s) each, output %s" name budget concurrentRuns threadsPerRun output
 
 // Data: one Brown document per row; the tiny budget keeps the first documents only.
-let context = PipelineContext(seed = 42)
+let context = MLContext(seed = 42)
 let trainText = Data.brownDocuments Train |> List.truncate (pick 30 Int32.MaxValue) |> Data.documents |> Data.load context
 let validationText = Data.brownDocuments Validation |> List.truncate (pick 4 Int32.MaxValue) |> Data.documents |> Data.load context
 
@@ -117,29 +119,44 @@ let outcomes =
     |> Sweep.results
 let summaries = outcomes |> List.map _.Summary
 
-printfn ""
-Table.print summaries
-Csv.write (Path.Combine(output, "summary.csv")) summaries
-
-/// One row of history.csv.
+/// One row of history.csv; the validation loss is NaN, written empty, where it was not measured.
 type HistoryRow =
     { Run: string
       Step: int64
       TrainingLoss: float
       LearningRate: float
-      ValidationLoss: Nullable<float>
+      ValidationLoss: float
       NonZeroCount: int64 }
 
-Csv.write
-    (Path.Combine(output, "history.csv"))
+let history =
     [ for outcome in outcomes do
           for metrics, nonZero in List.zip outcome.History outcome.NonZeroCounts ->
               { Run = outcome.Summary.Run
                 Step = metrics.Step
                 TrainingLoss = metrics.TrainingLoss
                 LearningRate = metrics.LearningRate
-                ValidationLoss = metrics.ValidationLoss
+                ValidationLoss = metrics.ValidationLoss.GetValueOrDefault nan
                 NonZeroCount = nonZero } ]
+    |> Frames.ofRecords
+Frames.saveCsv (Path.Combine(output, "history.csv")) history
+
+// The summary as a Deedle frame, joined with what the history says of each run: Nbar measured as the mean of N(t)
+// over the steps (it must equal the estimator's own Nbar) and the lowest validation loss.
+let summary =
+    let perRun column (aggregate: Series<int, float> -> float) newName =
+        let aggregated: Frame<string, string> =
+            history |> Frame.aggregateRowsBy [ "Run" ] [ column ] aggregate |> Frame.indexRows "Run"
+        newName, aggregated.GetColumn<float> column
+    let fromHistory =
+        Frame.ofColumns
+            [ perRun "NonZeroCount" Stats.mean "MeanNonZeroCount"
+              perRun "ValidationLoss" (fun losses -> Seq.min losses.Values) "LowestValidationLoss" ]
+    let runs: Frame<string, string> = summaries |> Frames.ofRecords |> Frame.indexRows "Run"
+    Frame.join JoinKind.Left runs fromHistory
+
+printfn ""
+Table.print summaries
+Frames.saveCsvWithKeys "Run" (Path.Combine(output, "summary.csv")) summary
 
 outcomes
 |> List.map (fun outcome -> outcome.Summary.Run, outcome.History)
@@ -153,14 +170,14 @@ outcomes
     [ for metrics in outcome.History do
           if metrics.ValidationLoss.HasValue then
               yield float metrics.Step, metrics.ValidationLoss.Value ])
-|> Charts.line (LineChartOptions(Title = "Validation loss", XAxisLabel = "step", YAxisLabel = "loss (nats per token)"))
+|> Charts.line "Validation loss" "step" "loss (nats per token)"
 |> Charts.save (Path.Combine(output, "validation-loss.svg"))
 
 outcomes
 |> List.map (fun outcome ->
     $"{outcome.Summary.Run} (Nbar %.0f{outcome.Summary.AverageParameterCount})",
     outcome.NonZeroCounts |> List.mapi (fun index count -> float (index + 1), float count))
-|> Charts.line (LineChartOptions(Title = "Non-zero parameters N(t)", XAxisLabel = "step", YAxisLabel = "N(t)"))
+|> Charts.line "Non-zero parameters N(t)" "step" "N(t)"
 |> Charts.save (Path.Combine(output, "parameters.svg"))
 
 // One line per sparse run against the dense one: the claim is "about the same loss, a smaller final model".
@@ -178,4 +195,4 @@ for run in summaries.Tail do
         run.AverageParameterCount
         baseline.AverageParameterCount
         (100.0 * run.FinalSparsity)
-printfn "wrote summary.csv, history.csv, loss-curves.svg, validation-loss.svg and parameters.svg to %s" output
+printfn "wrote summary.csv, history.csv, loss-curves.svg, validation-loss.svg and parameters.svg (each chart also as .png) to %s" output

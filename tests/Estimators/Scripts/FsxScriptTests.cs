@@ -12,33 +12,46 @@ namespace Pipelines.Estimators.Tests.Scripts;
 /// <remarks>
 /// This project builds <c>src/Scripts</c> first (a project reference that does not reference its assembly), which
 /// refreshes <c>src/Scripts/bin/fsi/</c>, the directory the scripts' prelude references, in the configuration under test.
+/// Each test starts <c>dotnet fsi</c> and trains small models, so they are marked slow (CI still runs them); the
+/// group takes about a minute and a half on two cores.
 /// </remarks>
 [TestClass]
 public sealed partial class FsxScriptTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(3);
 
+    /// <summary>The eight bytes every PNG file starts with.</summary>
+    private static readonly byte[] PngSignature = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
+
     [TestMethod]
+    [TestCategory("Slow")]
     public void FineTuneSpamRunsOnTheTinyBudgetAndWritesItsReports()
     {
-        RunExperiment("finetune_spam.fsx", ["sweep.csv", "history.csv", "loss-curves.svg", "confusion.svg"], (run, output) =>
+        RunExperiment("finetune_spam.fsx", ["sweep.csv", "history.csv", "loss-curves.svg", "loss-curves.png", "confusion.svg", "confusion.png"], (run, output) =>
         {
             Assert.MatchesRegex(ClassifierMetricLine(), run.Output, run.Describe());
             var sweep = File.ReadAllLines(Path.Combine(output, "sweep.csv"));
-            Assert.AreEqual("LearningRate,Accuracy,MacroF1,LogLoss,FinalTrainingLoss,Steps,Seconds", sweep[0]);
+            Assert.AreEqual("LearningRate,Accuracy,MacroF1,LogLoss,Steps,Seconds,FinalTrainingLoss,BestValidationLoss", sweep[0]);
             Assert.HasCount(3, sweep, "a header and one row per learning rate of the tiny budget");
-            foreach (var row in sweep.Skip(1))
+            var history = ReadCsv(Path.Combine(output, "history.csv"));
+            foreach (var row in ReadCsv(Path.Combine(output, "sweep.csv")))
             {
-                var accuracy = double.Parse(row.Split(',')[1], CultureInfo.InvariantCulture);
-                Assert.IsTrue(accuracy is >= 0 and <= 1, $"accuracy {accuracy} in '{row}'");
+                Assert.IsTrue(Number(row, "Accuracy") is >= 0 and <= 1, $"accuracy {row["Accuracy"]} at rate {row["LearningRate"]}");
+                Assert.IsTrue(Number(row, "MacroF1") is >= 0 and <= 1, $"macro-F1 {row["MacroF1"]} at rate {row["LearningRate"]}");
+                var steps = history.Where(step => step["LearningRate"] == row["LearningRate"]).ToList();
+                Assert.HasCount((int)Number(row, "Steps"), steps, $"one history row per step at rate {row["LearningRate"]}");
+                var validation = steps.Where(step => step["ValidationLoss"] != "").Select(step => Number(step, "ValidationLoss")).ToList();
+                Assert.IsNotEmpty(validation, "validation losses are measured during the run");
+                Assert.AreEqual(validation.Min(), Number(row, "BestValidationLoss"), 1e-9, "the sweep's best validation loss is the history's lowest");
             }
         });
     }
 
     [TestMethod]
+    [TestCategory("Slow")]
     public void PretrainBrownRunsOnTheTinyBudgetAndWritesItsReports()
     {
-        RunExperiment("pretrain_brown.fsx", ["summary.csv", "history.csv", "loss-curve.svg", "samples.txt"], (run, output) =>
+        RunExperiment("pretrain_brown.fsx", ["summary.csv", "history.csv", "loss-curve.svg", "loss-curve.png", "samples.txt"], (run, output) =>
         {
             Assert.MatchesRegex(LanguageModelMetricLine(), run.Output, run.Describe());
             var summary = File.ReadAllLines(Path.Combine(output, "summary.csv"));
@@ -52,9 +65,11 @@ public sealed partial class FsxScriptTests
     }
 
     [TestMethod]
+    [TestCategory("Slow")]
     public void SparsePretrainingRunsOnTheTinyBudgetAndMatchesNbar()
     {
-        RunExperiment("sparse_pretraining.fsx", ["summary.csv", "history.csv", "loss-curves.svg", "validation-loss.svg", "parameters.svg"], (run, output) =>
+        string[] charts = ["loss-curves", "validation-loss", "parameters"];
+        RunExperiment("sparse_pretraining.fsx", ["summary.csv", "history.csv", .. charts.Select(chart => chart + ".svg"), .. charts.Select(chart => chart + ".png")], (run, output) =>
         {
             Assert.MatchesRegex(SparseSummaryLine(), run.Output, run.Describe());
             var summary = ReadCsv(Path.Combine(output, "summary.csv"));
@@ -72,7 +87,12 @@ public sealed partial class FsxScriptTests
             }
 
             foreach (var row in summary)
+            {
                 Assert.IsTrue(Number(row, "FinalValidationLoss") is > 0 and < 10, $"{row["Run"]}: validation loss {row["FinalValidationLoss"]}");
+                Assert.AreEqual(Number(row, "AverageParameterCount"), Number(row, "MeanNonZeroCount"), 1e-6 * denseCount, $"{row["Run"]}: the mean of N(t) over the history is the estimator's Nbar");
+                Assert.IsTrue(Number(row, "LowestValidationLoss") <= Number(row, "FinalValidationLoss"), $"{row["Run"]}: the lowest validation loss is at most the final one");
+            }
+
             var history = ReadCsv(Path.Combine(output, "history.csv"));
             var steps = (int)Number(dense, "Steps");
             Assert.HasCount(4 * steps, history, "one row per step of each run");
@@ -81,12 +101,17 @@ public sealed partial class FsxScriptTests
     }
 
     [TestMethod]
+    [TestCategory("Slow")]
     public void NarrowingValleyRunsOnTheTinyBudgetAndWritesThePhaseDiagrams()
     {
-        string[] files = [.. from decay in new[] { "wd0", "wd0.1" } from file in new[] { ".csv", "-winner.svg", "-adam.svg", "-signum.svg", "-focus.svg" } select decay + file];
+        string[] files = ["wins.csv", .. from decay in new[] { "wd0", "wd0.1" } from file in new[] { ".csv", "-winner.svg", "-adam.svg", "-signum.svg", "-focus.svg" } select decay + file];
         RunExperiment("narrowing_valley.fsx", files, (run, output) =>
         {
             Assert.MatchesRegex(ValleySummaryLine(), run.Output, run.Describe());
+            var summary = ValleySummaryLine().Match(run.Output);
+            var wins = ReadCsv(Path.Combine(output, "wins.csv")).Where(row => row["WeightDecay"] == "0.1").ToDictionary(row => row["Optimizer"], row => row["Won"]);
+            foreach (var optimizer in new[] { "Adam", "Signum", "Focus" })
+                Assert.AreEqual(summary.Groups[optimizer].Value, wins[optimizer], $"{optimizer}: wins.csv against the printed summary");
             foreach (var decay in new[] { "wd0", "wd0.1" })
             {
                 var rows = ReadCsv(Path.Combine(output, decay + ".csv"));
@@ -104,9 +129,10 @@ public sealed partial class FsxScriptTests
     }
 
     [TestMethod]
+    [TestCategory("Slow")]
     public void OptimizersBrownRunsOnTheTinyBudgetAndPicksEachOptimizersBestRate()
     {
-        RunExperiment("optimizers_brown.fsx", ["summary.csv", "curves.csv", "table.md", "validation.svg", "training.svg"], (run, output) =>
+        RunExperiment("optimizers_brown.fsx", ["summary.csv", "curves.csv", "table.md", "validation.svg", "validation.png", "training.svg", "training.png"], (run, output) =>
         {
             Assert.MatchesRegex(OptimizerSummaryLine(), run.Output, run.Describe());
             var summary = ReadCsv(Path.Combine(output, "summary.csv"));
@@ -123,9 +149,10 @@ public sealed partial class FsxScriptTests
     }
 
     [TestMethod]
+    [TestCategory("Slow")]
     public void LossLawRunsOnTheTinyBudgetAndPredictsTheWsdRun()
     {
-        RunExperiment("loss_law.fsx", ["points.csv", "prediction.svg", "prediction-wsd.svg", "schedules.svg", "summary.txt"], (run, output) =>
+        RunExperiment("loss_law.fsx", ["points.csv", "errors.csv", "prediction.svg", "prediction-wsd.svg", "schedules.svg", "summary.txt"], (run, output) =>
         {
             Assert.MatchesRegex(LossLawSummaryLine(), run.Output, run.Describe());
             var points = ReadCsv(Path.Combine(output, "points.csv"));
@@ -133,11 +160,16 @@ public sealed partial class FsxScriptTests
             Assert.IsTrue(points.All(point => (point["Fitted"] == "True") == (point["Schedule"] != "WSD")), "the law is fitted on constant and cosine only");
             var wsdError = points.Where(point => point["Schedule"] == "WSD").Average(point => Number(point, "RelativeError"));
             Assert.IsTrue(wsdError is >= 0 and < 0.2, $"the WSD prediction's MARE is {wsdError}");
+            var errors = ReadCsv(Path.Combine(output, "errors.csv")).ToDictionary(row => row["Schedule"]);
+            CollectionAssert.AreEquivalent(new[] { "constant", "cosine", "WSD" }, errors.Keys.ToArray());
+            Assert.AreEqual(wsdError, Number(errors["WSD"], "MeanAbsoluteRelativeError"), 1e-12, "errors.csv's MARE of WSD is the mean over its points");
+            Assert.AreEqual("False", errors["WSD"]["Fitted"]);
             StringAssert.Contains(File.ReadAllText(Path.Combine(output, "summary.txt")), "WSD predicted vs measured: MARE");
         });
     }
 
     [TestMethod]
+    [TestCategory("Slow")]
     public void TheLibraryChecksPass()
     {
         var run = RunScript(Path.Combine("tests", "Estimators", "Scripts", "library_checks.fsx"), outputDirectory: null);
@@ -145,6 +177,10 @@ public sealed partial class FsxScriptTests
         Assert.AreEqual(0, run.ExitCode, run.Describe());
         StringAssert.Contains(run.Output, "0 check(s) failed", run.Describe());
     }
+
+    /// <summary>An SVG document: the root element, after an optional XML declaration (ScottPlot writes one).</summary>
+    [GeneratedRegex(@"\A(<\?xml[^>]*\?>\s*)?<svg[\s>]")]
+    private static partial Regex SvgDocumentStart();
 
     [GeneratedRegex(@"accuracy \d+(\.\d+)? % \| macro-F1 \d\.\d{4} \| log-loss \d+\.\d{4}")]
     private static partial Regex ClassifierMetricLine();
@@ -155,7 +191,7 @@ public sealed partial class FsxScriptTests
     [GeneratedRegex(@"summary: sparse-25-75 vs dense: validation loss \d+\.\d{4} vs \d+\.\d{4} \([+-]\d+\.\d{2}%\), final N \d+ vs \d+")]
     private static partial Regex SparseSummaryLine();
 
-    [GeneratedRegex(@"summary: weight decay 0\.1: cells won Adam \d+, Signum \d+, Focus \d+ of 9")]
+    [GeneratedRegex(@"summary: weight decay 0\.1: cells won Adam (?<Adam>\d+), Signum (?<Signum>\d+), Focus (?<Focus>\d+) of 9")]
     private static partial Regex ValleySummaryLine();
 
     [GeneratedRegex(@"summary: winner (AdamW|Signum|FOCUS) at \d+\.\d{4} nats/token")]
@@ -164,12 +200,15 @@ public sealed partial class FsxScriptTests
     [GeneratedRegex(@"summary: WSD predicted from constant \+ cosine: MARE \d+\.\d{3}% over \d+ points")]
     private static partial Regex LossLawSummaryLine();
 
-    /// <summary>The rows of a CSV file the scripts write (a header, no quoted commas), as column-to-text maps.</summary>
+    /// <summary>
+    /// The rows of a CSV file the scripts write (a header, no quoted commas; Deedle quotes fields with spaces), as
+    /// column-to-text maps.
+    /// </summary>
     private static List<Dictionary<string, string>> ReadCsv(string path)
     {
         var lines = File.ReadAllLines(path);
         var header = lines[0].Split(',');
-        return [.. lines.Skip(1).Select(line => header.Zip(line.Split(',')).ToDictionary(pair => pair.First, pair => pair.Second))];
+        return [.. lines.Skip(1).Select(line => header.Zip(line.Split(',')).ToDictionary(pair => pair.First, pair => pair.Second.Trim('"')))];
     }
 
     private static double Number(Dictionary<string, string> row, string column) => double.Parse(row[column], CultureInfo.InvariantCulture);
@@ -189,7 +228,9 @@ public sealed partial class FsxScriptTests
                 var path = Path.Combine(output, file);
                 Assert.IsTrue(File.Exists(path) && new FileInfo(path).Length > 0, $"{file} was not written.\n{run.Describe()}");
                 if (file.EndsWith(".svg", StringComparison.Ordinal))
-                    StringAssert.StartsWith(File.ReadAllText(path), "<svg", $"{file} is not an SVG document");
+                    Assert.MatchesRegex(SvgDocumentStart(), File.ReadAllText(path), $"{file} is not an SVG document");
+                if (file.EndsWith(".png", StringComparison.Ordinal))
+                    CollectionAssert.AreEqual(PngSignature, File.ReadAllBytes(path)[..PngSignature.Length], $"{file} is not a PNG image");
             }
 
             check(run, output);

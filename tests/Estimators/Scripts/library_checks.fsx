@@ -1,8 +1,12 @@
-// Checks of the Pipelines.Scripts helpers (sweeps, tables, CSV, charts, progress, data slicing, options), run by
-// FsxScriptTests with `dotnet fsi`. Prints one line per check and exits with 1 if any failed.
+// Checks of the Pipelines.Scripts helpers (sweeps, tables, CSV, Deedle frames, ScottPlot charts, progress, data slicing,
+// options, a tiny ML.NET classifier chain), run by FsxScriptTests with `dotnet fsi`. Prints one line per check and
+// exits with 1 if any failed.
 
 #load "../../../src/Scripts/experiments/prelude.fsx"
 
+open Deedle
+open Microsoft.ML
+open Pipelines
 open Pipelines.Components.Experiments
 open Pipelines.Components.Training
 open Pipelines.Scripts
@@ -80,17 +84,53 @@ check "table prints Some x as x and None as empty" (lines[2].Contains "12345" &&
 check "table right-aligns numbers" (lines[2].IndexOf "12345" + 5 = lines[0].IndexOf "Value" + 5)
 check "table formats floats to 4 significant digits" ((Table.ofRecords [ { Rate = 1.0 / 3.0; Loss = 2.0; Note = "" } ]).Contains "0.3333 ")
 
-// Charts.
+// Deedle frames: records in, NaN as a missing value written empty, grouping, keys as a first column.
+type Measurement = { Run: string; Step: int; Loss: float }
+let measurements =
+    Frames.ofRecords
+        [ { Run = "a"; Step = 1; Loss = 4.0 }; { Run = "a"; Step = 2; Loss = 2.0 }
+          { Run = "b"; Step = 1; Loss = 3.0 }; { Run = "b"; Step = 2; Loss = nan } ]
+check "a frame of records has one column per field and one row per record" (
+    List.ofSeq measurements.ColumnKeys = [ "Run"; "Step"; "Loss" ] && measurements.RowCount = 4)
+let framePath = Path.Combine(directory, "frames", "measurements.csv")
+Frames.saveCsv framePath measurements
+check "a frame is saved as CSV with a header, invariant numbers and NaN empty" (
+    File.ReadAllLines framePath = [| "Run,Step,Loss"; "a,1,4"; "a,2,2"; "b,1,3"; "b,2," |])
+let meanLoss =
+    measurements
+    |> Frame.aggregateRowsBy [ "Run" ] [ "Loss" ] Stats.mean
+    |> Frame.indexRows "Run"
+    : Frame<string, string>
+check "grouping skips missing values" (meanLoss.GetColumn<float>("Loss") |> Series.observations |> List.ofSeq = [ "a", 3.0; "b", 3.0 ])
+let keyedPath = Path.Combine(directory, "frames", "keyed.csv")
+Frames.saveCsvWithKeys "Run" keyedPath meanLoss
+check "a keyed frame is saved with its keys as the first column" (File.ReadAllLines keyedPath = [| "Run,Loss"; "a,3"; "b,3" |])
+check "a frame formats for the console with its columns" ((Frames.format meanLoss).Contains "Loss")
+
+// Charts (ScottPlot), saved as SVG and PNG.
 let smoothed = Charts.smooth 2 [ 1.0; 2.0; 3.0; nan; 5.0 ]
 check "smooth is a trailing mean that skips NaN" (smoothed = [ 1.0; 1.5; 2.5; 3.0; 5.0 ])
 throws<ArgumentOutOfRangeException> "smooth rejects a window of 0" (fun () -> Charts.smooth 0 [ 1.0 ] |> ignore)
+let isPng (path: string) =
+    File.Exists path && (File.ReadAllBytes path)[..7] = [| 0x89uy; 0x50uy; 0x4Euy; 0x47uy; 0x0Duy; 0x0Auy; 0x1Auy; 0x0Auy |]
 let history = [ for step in 1L .. 10L -> StepMetrics(step, 1.0 / float step, 1e-3, (if step % 5L = 0L then Nullable 0.5 else Nullable())) ]
-let svg = (Charts.lossCurves "Loss" [ ("run A", history) ]).ToSvg()
-check "loss curves draw the training and the validation series" (svg.Contains "run A" && svg.Contains "run A (validation)")
-let svgPath = Path.Combine(directory, "grid.svg")
-Charts.grid (Pipelines.Components.Reporting.HeatMapOptions(Title = "grid")) string string [ 1; 2 ] [ 10; 20; 30 ] (fun row column -> float (row * column))
-|> Charts.save svgPath
-check "a grid heat map is written to a file" ((File.ReadAllText svgPath).Contains "<svg")
+let lossChart = Charts.lossCurves "Loss" [ ("run A", history) ]
+check "loss curves draw the training and the validation series" (
+    [ for plottable in lossChart.GetPlottables() do
+          match plottable with
+          | :? ScottPlot.Plottables.Scatter as scatter -> yield scatter.LegendText, scatter.Data.GetScatterPoints().Count
+          | _ -> () ] = [ "run A", 10; "run A (validation)", 2 ])
+let curvesPath = Path.Combine(directory, "charts", "curves.svg")
+Charts.save curvesPath lossChart
+check "a chart is saved as an SVG document and a PNG image beside it" (
+    (File.ReadAllText curvesPath).Contains "<svg" && (File.ReadAllText curvesPath).Contains "run A (validation)"
+    && isPng (Path.ChangeExtension(curvesPath, ".png")))
+let gridPath = Path.Combine(directory, "grid.svg")
+let gridChart = Charts.grid "grid" "product" string string [ 1; 2 ] [ 10; 20; 30 ] (fun row column -> float (row * column))
+Charts.save gridPath gridChart
+check "a grid heat map is written as SVG and PNG" ((File.ReadAllText gridPath).Contains "<svg" && isPng (Path.ChangeExtension(gridPath, ".png")))
+throws<ArgumentException> "a heat map refuses labels that do not fit its values" (fun () ->
+    Charts.heatMapWith "x" [ "one" ] [ "a"; "b" ] "v" None None (Array2D.zeroCreate 2 2) |> ignore)
 
 // Progress lines.
 check "about ten lines over 40 steps: every 4" (ConsoleProgress.interval (Lines 10) 40L = 4L)
@@ -113,9 +153,11 @@ throws<ArgumentException> "an unknown budget is rejected" (fun () -> Experiment.
 check "the repository root holds the solution" (File.Exists(Path.Combine(Experiment.repositoryRoot (), "Pipelines.sln")))
 
 // Options mapping.
-let mapped = ClassifierOptions.toEstimatorOptions { ClassifierOptions.defaults with Layers = 3; Channels = 48; Heads = 3; VocabularySize = 700; Steps = Some 9L }
+let mapped = ClassifierOptions.toEstimatorOptions { ClassifierOptions.defaults with Layers = 3; Channels = 48; Heads = 3; VocabularySize = Some 700; Steps = Some 9L }
 check "classifier options map onto the estimator's record" (
-    mapped.Model.LayerCount = 3 && mapped.Model.Channels = 48 && mapped.Model.VocabularySize = 700 && mapped.Steps = Nullable 9L)
+    mapped.Model.LayerCount = 3 && mapped.Model.Channels = 48 && mapped.VocabularySize = Nullable 700 && mapped.Steps = Nullable 9L
+    && isNull mapped.ValidationSet && isNull mapped.Progress)
+check "the classifier's vocabulary defaults to the token column's" (not (ClassifierOptions.toEstimatorOptions ClassifierOptions.defaults).VocabularySize.HasValue)
 check "the mapped schedule peaks at the learning rate after the warm-up" (
     abs ((mapped.LearningRateSchedule.Invoke 100L).ValueAt 9L - ClassifierOptions.defaults.LearningRate) < 1e-12)
 throws<ArgumentOutOfRangeException> "a warm-up fraction of 1 is rejected" (fun () ->
@@ -127,6 +169,12 @@ let pretraining = LanguageModelOptions.toEstimatorOptions { LanguageModelOptions
 check "language-model options map onto the estimator's record" (
     pretraining.Model.LayerCount = 1 && pretraining.Model.ContextLength = 48 && pretraining.Epochs = Nullable 0.5
     && pretraining.ThreadCount = Environment.ProcessorCount && pretraining.GradientClipNorm = Nullable 1.0)
+let context = MLContext(seed = 5)
+let someView = Data.documents [ "x" ] |> Data.load context
+let silent = { new IProgress<TrainingProgress> with member _.Report _ = () }
+let withRun = LanguageModelOptions.toEstimatorOptionsWith (Some someView) (Some silent) LanguageModelOptions.defaults
+check "the validation set and the progress sink go into the estimator's options" (
+    obj.ReferenceEquals(withRun.ValidationSet, someView) && obj.ReferenceEquals(withRun.Progress, silent))
 throws<ArgumentOutOfRangeException> "a learning rate of 0 is rejected by the estimator's record" (fun () ->
     LanguageModelOptions.toEstimatorOptions { LanguageModelOptions.defaults with LearningRate = 0.0 } |> ignore)
 check "the unigram entropy of two equally frequent bytes is one bit" (abs (LanguageModel.unigramBitsPerByte "abba" - 1.0) < 1e-12)
@@ -182,6 +230,48 @@ let finished = PretrainingRunResult("AdamW", 3e-3, [||], 4.25, Nullable(), TimeS
 let diverged = PretrainingRunResult("FOCUS", 1e-2, [||], infinity, Nullable 17L, TimeSpan.FromSeconds 2.0)
 check "a run line names the optimizer, the rate and the loss" (Runs.format finished = "AdamW | peak lr 0.003 | final validation loss 4.2500 | 12 s")
 check "a diverged run's line names the step" ((Runs.format diverged).Contains "diverged at step 17")
+
+// A tiny ML.NET chain through the helpers: label to key, BPE, a classifier of two steps, ML.NET's evaluator.
+let messages =
+    [ for index in 0..11 ->
+          if index % 2 = 0 then { Label = "spam"; Text = $"win a free prize now {index}" }
+          else { Label = "ham"; Text = $"the meeting moved to monday {index}" } ]
+let labelledView = Data.load context messages
+check "records load into an ML.NET view with one column per field" (
+    [ for column in labelledView.Schema -> column.Name ] = [ "Label"; "Text" ])
+let prepared =
+    Pipeline.mapValueToKey context "Label"
+    |> Pipeline.andThen (Pipeline.trainTokenizer context 300)
+    |> Pipeline.fitWithoutValidation labelledView
+let tokens = prepared.Model.Transform labelledView
+check "label to key and the tokenizer make one flat chain" (Seq.length prepared.Model = 2)
+let tinyClassifier =
+    { ClassifierOptions.defaults with Layers = 1; Heads = 1; Channels = 8; MaximumSequenceLength = 16; BatchSize = 4; Steps = Some 2L; Seed = Some 1; ThreadCount = Some 1 }
+let classifier =
+    Pipeline.fineTuneClassifier context tinyClassifier
+    |> Pipeline.withProgress Quiet
+    |> Pipeline.fit tokens tokens
+check "the classifier's history has one entry per step" (classifier.History.Length = 2)
+check "the classifier knows the label's values" (List.ofSeq classifier.Model.ClassNames = [ "spam"; "ham" ])
+let metrics = Pipeline.evaluateClassifier context tokens classifier.Model
+let confusionCounts = metrics.ConfusionMatrix.Counts
+check "ML.NET's confusion matrix counts every row" (confusionCounts |> Seq.sumBy Seq.sum = 12.0)
+let f1 classIndex =
+    let truePositives = confusionCounts[classIndex][classIndex]
+    let precision = truePositives / (confusionCounts |> Seq.sumBy (fun row -> row[classIndex]))
+    let recall = truePositives / Seq.sum confusionCounts[classIndex]
+    if Double.IsFinite precision && Double.IsFinite recall && precision + recall > 0.0 then 2.0 * precision * recall / (precision + recall) else 0.0
+let present = [ 0; 1 ] |> List.filter (fun index -> Seq.sum confusionCounts[index] + (confusionCounts |> Seq.sumBy (fun row -> row[index])) > 0.0)
+check "macro-F1 is the mean F1 of the classes present" (abs (ClassifierMetrics.macroF1 metrics - (present |> List.averageBy f1)) < 1e-12)
+check "the metrics line names accuracy, macro-F1 and log-loss" (
+    Text.RegularExpressions.Regex.IsMatch(ClassifierMetrics.format metrics, @"^accuracy \d+(\.\d+)? % \| macro-F1 \d\.\d{4} \| log-loss \d+\.\d{4}$"))
+let confusionPath = Path.Combine(directory, "confusion.svg")
+Charts.confusionMatrix "confusion" (List.ofSeq classifier.Model.ClassNames) metrics |> Charts.save confusionPath
+check "the confusion matrix is drawn with each count, as SVG and PNG" (
+    let svg = File.ReadAllText confusionPath
+    let texts = [ for text in Text.RegularExpressions.Regex.Matches(svg, @"<text[^>]*>\s*([^<]*?)\s*</text>") -> text.Groups[1].Value ]
+    confusionCounts |> Seq.concat |> Seq.forall (fun count -> List.contains (string (int64 count)) texts)
+    && isPng (Path.ChangeExtension(confusionPath, ".png")))
 
 Directory.Delete(directory, true)
 printfn "%d check(s) failed" failed
