@@ -89,7 +89,12 @@ public static class LowRankUpdate
         ReadOnlySpan<float> hiddenGradient, ReadOnlySpan<float> inputGradient, ReadOnlySpan<float> downGradient, ReadOnlySpan<float> upGradient,
         int rows, int inChannels, int outChannels, int rank)
     {
-        ValidateForward(input, down, up, hidden, outputGradient, rows, inChannels, outChannels, rank);
+        ValidateSizes(rows, inChannels, outChannels, rank);
+        KernelGuard.RequireLength(outputGradient.Length, (long)rows * outChannels, nameof(outputGradient));
+        KernelGuard.RequireLength(input.Length, (long)rows * inChannels, nameof(input));
+        KernelGuard.RequireLength(down.Length, (long)rank * inChannels, nameof(down));
+        KernelGuard.RequireLength(up.Length, (long)outChannels * rank, nameof(up));
+        KernelGuard.RequireLength(hidden.Length, (long)rows * rank, nameof(hidden));
         KernelGuard.RequireLength(hiddenGradient.Length, (long)rows * rank, nameof(hiddenGradient));
         if (!inputGradient.IsEmpty) KernelGuard.RequireLength(inputGradient.Length, (long)rows * inChannels, nameof(inputGradient));
         if (!downGradient.IsEmpty) KernelGuard.RequireLength(downGradient.Length, (long)rank * inChannels, nameof(downGradient));
