@@ -17,12 +17,14 @@ namespace Pipelines.Components.Lora;
 public sealed class LoraModel
 {
     private readonly Dictionary<string, LoraAdapter> adapters = new(StringComparer.Ordinal);
+    private readonly bool[] trainableBefore;
     private PruningMask? mergeMask;
 
-    /// <summary>Wraps <paramref name="baseModel"/> and freezes all its parameters.</summary>
+    /// <summary>Wraps <paramref name="baseModel"/> and freezes all its parameters (<see cref="Detach"/> restores them).</summary>
     public LoraModel(ITransformerModel baseModel)
     {
         Base = baseModel ?? throw new ArgumentNullException(nameof(baseModel));
+        trainableBefore = Base.Parameters.Parameters.Select(Base.IsTrainable).ToArray();
         Base.SetTrainable(static _ => false);
     }
 
@@ -115,6 +117,16 @@ public sealed class LoraModel
         IsMerged = false;
         mergeMask = null;
         Hook();
+    }
+
+    /// <summary>
+    /// Removes the adapter term from the base's blocks and restores which base parameters were trainable. A merged adapter
+    /// stays merged in the weights (call <see cref="Unmerge"/> first to get the original base back).
+    /// </summary>
+    public void Detach()
+    {
+        foreach (var block in Base.Stack.Blocks) block.Adapter = null;
+        Base.SetTrainable(slice => trainableBefore[slice.Index]);
     }
 
     /// <summary>The fraction of exactly-zero entries among the base weights the active adapter targets.</summary>

@@ -160,6 +160,23 @@ public sealed class LoraModelTests
     }
 
     [TestMethod]
+    public void DetachRemovesTheTermAndRestoresTrainability()
+    {
+        var gpt = Gpt();
+        gpt.SetTrainable(slice => slice.Name != "wpe.weight");
+        Run(gpt);
+        var baseLogits = gpt.Logits.ToArray();
+        var lora = new LoraModel(gpt);
+        Randomize(lora.Add("task", EveryProjection(), seed: 1), seed: 90);
+        Assert.IsFalse(gpt.IsTrainable(gpt.Parameters["blocks.0.qkv.weight"]), "attached: frozen");
+        lora.Detach();
+        Run(gpt);
+        CollectionAssert.AreEqual(baseLogits, gpt.Logits.ToArray());
+        Assert.IsTrue(gpt.IsTrainable(gpt.Parameters["blocks.0.qkv.weight"]));
+        Assert.IsFalse(gpt.IsTrainable(gpt.Parameters["wpe.weight"]), "the earlier choice comes back");
+    }
+
+    [TestMethod]
     public void TrainingTheGptAdapterReducesTheLossAndLeavesTheBaseUntouched()
     {
         var gpt = Gpt();
