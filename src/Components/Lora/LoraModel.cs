@@ -1,5 +1,6 @@
 using Pipelines.Components.Models;
 using Pipelines.Components.Sparsity;
+using Pipelines.Components.Tensors;
 
 namespace Pipelines.Components.Lora;
 
@@ -20,12 +21,18 @@ public sealed class LoraModel
     private readonly bool[] trainableBefore;
     private PruningMask? mergeMask;
 
-    /// <summary>Wraps <paramref name="baseModel"/> and freezes all its parameters (<see cref="Detach"/> restores them).</summary>
-    public LoraModel(ITransformerModel baseModel)
+    /// <summary>Wraps <paramref name="baseModel"/> and freezes its parameters (<see cref="Detach"/> restores the earlier choice).</summary>
+    /// <param name="baseModel">The model to adapt.</param>
+    /// <param name="trainableBase">
+    /// Base parameters to keep training beside the adapters (null: none, plain LoRA). The diagnose-first paper
+    /// (arXiv 2511.00797) unfreezes the full pathway when the source model is under-trained; step the base arena with
+    /// its own optimizer then.
+    /// </param>
+    public LoraModel(ITransformerModel baseModel, Func<ParameterSlice, bool>? trainableBase = null)
     {
         Base = baseModel ?? throw new ArgumentNullException(nameof(baseModel));
         trainableBefore = Base.Parameters.Parameters.Select(Base.IsTrainable).ToArray();
-        Base.SetTrainable(static _ => false);
+        Base.SetTrainable(trainableBase ?? (static _ => false));
     }
 
     /// <summary>The base model; run its Forward and Backward as usual.</summary>

@@ -160,6 +160,22 @@ public sealed class LoraModelTests
     }
 
     [TestMethod]
+    public void SelectedBaseParametersCanTrainBesideTheAdapter()
+    {
+        var gpt = Gpt();
+        var adapter = new LoraModel(gpt, trainableBase: slice => slice.Name.StartsWith("blocks.2.", StringComparison.Ordinal)).Add("task", EveryProjection(), seed: 1);
+        Randomize(adapter, seed: 95, scale: 0.1f);
+        gpt.Parameters.ZeroGradients();
+        Run(gpt);
+        gpt.Backward();
+        foreach (var slice in gpt.Parameters.Parameters)
+        {
+            var moved = gpt.Parameters.GradientsOf(slice).ToArray().Any(value => value != 0);
+            Assert.AreEqual(slice.Name.StartsWith("blocks.2.", StringComparison.Ordinal), moved, slice.Name);
+        }
+    }
+
+    [TestMethod]
     public void DetachRemovesTheTermAndRestoresTrainability()
     {
         var gpt = Gpt();
