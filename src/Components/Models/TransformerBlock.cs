@@ -1,5 +1,6 @@
 using Pipelines.Components.Compute;
 using Pipelines.Components.Kernels;
+using Pipelines.Components.Lora;
 using Pipelines.Components.Tensors;
 
 namespace Pipelines.Components.Models;
@@ -56,6 +57,9 @@ public sealed class TransformerBlock
     /// <summary>The block's parameter slices.</summary>
     public TransformerBlockParameters Parameters { get; }
 
+    /// <summary>Adds LoRA terms to the block's four projections (set by <see cref="LoraModel"/>); null = none.</summary>
+    internal IProjectionAdapter? Adapter { get; set; }
+
     /// <summary>Attention probabilities of the last forward pass, [B, H, T, T]; masked entries are 0.</summary>
     public ReadOnlySpan<float> AttentionProbabilities => probabilities.AsSpan(0, batchSize * config.HeadCount * tokenCount * tokenCount);
 
@@ -100,13 +104,17 @@ public sealed class TransformerBlock
         var p = Parameters;
         LayerNorm.Forward(input, Values(p.FirstNormScale), Values(p.FirstNormShift), Live(firstNormOutput, channels), Live(firstNormMean, 1), Live(firstNormDeviation, 1), rows, channels, parallelism);
         Linear.Forward(Live(firstNormOutput, channels), Values(p.QkvWeight), Values(p.QkvBias), Live(qkv, 3 * channels), rows, channels, 3 * channels, parallelism);
+        Adapter?.Forward(Layer, LoraProjection.Qkv, Live(firstNormOutput, channels), Live(qkv, 3 * channels), rows, parallelism);
         Attention.Forward(Live(qkv, 3 * channels), keyMask, Live(attentionOutput, channels), probabilities.AsSpan(0, batchSize * config.HeadCount * tokenCount * tokenCount), batchSize, tokenCount, channels, config.HeadCount, causal, parallelism);
         Linear.Forward(Live(attentionOutput, channels), Values(p.ProjectionWeight), Values(p.ProjectionBias), Live(residual, channels), rows, channels, channels, parallelism);
+        Adapter?.Forward(Layer, LoraProjection.Projection, Live(attentionOutput, channels), Live(residual, channels), rows, parallelism);
         Residual.Forward(input, Live(residual, channels), Live(residual, channels), rows * channels, parallelism);
         LayerNorm.Forward(Live(residual, channels), Values(p.SecondNormScale), Values(p.SecondNormShift), Live(secondNormOutput, channels), Live(secondNormMean, 1), Live(secondNormDeviation, 1), rows, channels, parallelism);
         Linear.Forward(Live(secondNormOutput, channels), Values(p.ExpandWeight), Values(p.ExpandBias), Live(expanded, hidden), rows, channels, hidden, parallelism);
+        Adapter?.Forward(Layer, LoraProjection.Expand, Live(secondNormOutput, channels), Live(expanded, hidden), rows, parallelism);
         Gelu.Forward(Live(expanded, hidden), Live(activated, hidden), rows * hidden, parallelism);
         Linear.Forward(Live(activated, hidden), Values(p.ContractWeight), Values(p.ContractBias), output, rows, hidden, channels, parallelism);
+        Adapter?.Forward(Layer, LoraProjection.Contract, Live(activated, hidden), output, rows, parallelism);
         Residual.Forward(Live(residual, channels), output, output, rows * channels, parallelism);
     }
 
@@ -122,13 +130,17 @@ public sealed class TransformerBlock
         // only the parameter gradients and the two residual branches accumulate.
         outputGradient.CopyTo(Live(residualGradient, channels));
         Linear.Backward(outputGradient, Live(activated, hidden), Values(p.ContractWeight), Live(activatedGradient, hidden), Gradients(p.ContractWeight), Gradients(p.ContractBias), rows, hidden, channels, parallelism, overwriteInputGradient: true);
+        Adapter?.Backward(Layer, LoraProjection.Contract, outputGradient, Live(activated, hidden), Live(activatedGradient, hidden), rows, parallelism);
         Gelu.Backward(Live(activatedGradient, hidden), Live(expanded, hidden), Live(expandedGradient, hidden), rows * hidden, parallelism, overwrite: true);
         Linear.Backward(Live(expandedGradient, hidden), Live(secondNormOutput, channels), Values(p.ExpandWeight), Live(secondNormGradient, channels), Gradients(p.ExpandWeight), Gradients(p.ExpandBias), rows, channels, hidden, parallelism, overwriteInputGradient: true);
+        Adapter?.Backward(Layer, LoraProjection.Expand, Live(expandedGradient, hidden), Live(secondNormOutput, channels), Live(secondNormGradient, channels), rows, parallelism);
         LayerNorm.Backward(Live(secondNormGradient, channels), Live(residual, channels), Values(p.SecondNormScale), Live(secondNormMean, 1), Live(secondNormDeviation, 1), Live(residualGradient, channels), Gradients(p.SecondNormScale), Gradients(p.SecondNormShift), rows, channels, parallelism);
         Live(residualGradient, channels).CopyTo(inputGradient);
         Linear.Backward(Live(residualGradient, channels), Live(attentionOutput, channels), Values(p.ProjectionWeight), Live(attentionOutputGradient, channels), Gradients(p.ProjectionWeight), Gradients(p.ProjectionBias), rows, channels, channels, parallelism, overwriteInputGradient: true);
+        Adapter?.Backward(Layer, LoraProjection.Projection, Live(residualGradient, channels), Live(attentionOutput, channels), Live(attentionOutputGradient, channels), rows, parallelism);
         Attention.Backward(Live(attentionOutputGradient, channels), Live(qkv, 3 * channels), probabilities.AsSpan(0, batchSize * config.HeadCount * tokenCount * tokenCount), Zeroed(qkvGradient, 3 * channels), batchSize, tokenCount, channels, config.HeadCount, parallelism);
         Linear.Backward(Live(qkvGradient, 3 * channels), Live(firstNormOutput, channels), Values(p.QkvWeight), Live(firstNormGradient, channels), Gradients(p.QkvWeight), Gradients(p.QkvBias), rows, channels, 3 * channels, parallelism, overwriteInputGradient: true);
+        Adapter?.Backward(Layer, LoraProjection.Qkv, Live(qkvGradient, 3 * channels), Live(firstNormOutput, channels), Live(firstNormGradient, channels), rows, parallelism);
         LayerNorm.Backward(Live(firstNormGradient, channels), input, Values(p.FirstNormScale), Live(firstNormMean, 1), Live(firstNormDeviation, 1), inputGradient, Gradients(p.FirstNormScale), Gradients(p.FirstNormShift), rows, channels, parallelism);
     }
 
