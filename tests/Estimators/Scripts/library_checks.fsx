@@ -241,7 +241,7 @@ check "records load into an ML.NET view with one column per field" (
     [ for column in labelledView.Schema -> column.Name ] = [ "Label"; "Text" ])
 let prepared =
     Pipeline.mapValueToKey context "Label"
-    |> Pipeline.andThen (Pipeline.trainTokenizer context 300)
+    |> Pipeline.andThen (Pipeline.trainTokenizer context 280)
     |> Pipeline.fitWithoutValidation labelledView
 let tokens = prepared.Model.Transform labelledView
 check "label to key and the tokenizer make one flat chain" (Seq.length prepared.Model = 2)
