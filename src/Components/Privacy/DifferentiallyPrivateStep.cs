@@ -93,6 +93,9 @@ public sealed class DifferentiallyPrivateStep
     /// <summary>The settings.</summary>
     public DifferentialPrivacyOptions Options { get; }
 
+    /// <summary>The parameters updated.</summary>
+    public ParameterArena Parameters => arena;
+
     /// <summary>The (epsilon, delta) contract, or null.</summary>
     public PrivacyBudget? Budget { get; }
 
@@ -114,9 +117,15 @@ public sealed class DifferentiallyPrivateStep
         if (source is null) throw new InvalidOperationException("This step was built for per-example gradients: call Run(addExampleGradient).");
         return Step(batch =>
         {
-            var clippedCount = 0;
-            foreach (var chunk in VirtualBatches.Split(batch, maximumChunkSize)) clippedCount += source.AddClippedGradients(chunk.Span).ClippedCount;
-            return clippedCount;
+            var (clippedCount, normsAreFinite) = (0, true);
+            foreach (var chunk in VirtualBatches.Split(batch, maximumChunkSize))
+            {
+                var report = source.AddClippedGradients(chunk.Span);
+                clippedCount += report.ClippedCount;
+                normsAreFinite &= report.NormsAreFinite;
+            }
+
+            return (clippedCount, normsAreFinite);
         });
     }
 
@@ -131,15 +140,17 @@ public sealed class DifferentiallyPrivateStep
         return Step(batch =>
         {
             clipped.Clear();
+            var (norms, normsAreFinite) = (new double[clipped.Groups.Count], true);
             foreach (var example in batch.Span)
             {
                 arena.ZeroGradients();
                 addExampleGradient(example);
-                clipped.Add(arena.Gradients);
+                clipped.Add(arena.Gradients, norms);
+                normsAreFinite &= Array.TrueForAll(norms, double.IsFinite);
             }
 
             clipped.CopyTo(arena.Gradients);
-            return clipped.ClippedCount;
+            return (clipped.ClippedCount, normsAreFinite);
         });
     }
 
@@ -178,7 +189,7 @@ public sealed class DifferentiallyPrivateStep
         Accountant = RdpAccountant.FromJson(reader.ReadString());
     }
 
-    private DifferentiallyPrivateStepReport Step(Func<ReadOnlyMemory<int>, int> addClippedSum)
+    private DifferentiallyPrivateStepReport Step(Func<ReadOnlyMemory<int>, (int ClippedCount, bool NormsAreFinite)> addClippedSum)
     {
         var step = Optimizer.StepCount + 1;
         if (Budget is { } budget)
@@ -196,10 +207,10 @@ public sealed class DifferentiallyPrivateStep
 
         var batch = Options.Randomness == NoiseRandomness.Secure ? sampler.SampleSecure() : sampler.SampleStep(Options.Seed!.Value, step);
         arena.ZeroGradients();
-        var clippedCount = addClippedSum(batch);
+        var (clippedCount, normsAreFinite) = addClippedSum(batch);
         Optimizer.Step(arena);
         Accountant.Step(accountedNoiseMultiplier, Options.SamplingRate);
-        return new DifferentiallyPrivateStepReport(step, batch.Length, clippedCount, PrivacySpent().Epsilon);
+        return new DifferentiallyPrivateStepReport(step, batch.Length, clippedCount, PrivacySpent().Epsilon, NormsAreFinite: normsAreFinite);
     }
 
     private static PrivacyBudget? CheckBudget(PrivacyBudget? budget, DifferentialPrivacyOptions options)
@@ -223,4 +234,6 @@ public sealed class DifferentiallyPrivateStep
 /// <param name="ClippedCount">Examples whose gradient was scaled down.</param>
 /// <param name="Epsilon">Epsilon spent after the step (at the budget's or the options' delta); NaN when not computed.</param>
 /// <param name="BudgetExhausted">The step was refused because it would have exceeded the budget; nothing changed.</param>
-public sealed record DifferentiallyPrivateStepReport(long Step, int BatchSize, int ClippedCount, double Epsilon = double.NaN, bool BudgetExhausted = false);
+/// <param name="NormsAreFinite">Every sampled example's gradient norm was finite (true for an empty batch).</param>
+public sealed record DifferentiallyPrivateStepReport(
+    long Step, int BatchSize, int ClippedCount, double Epsilon = double.NaN, bool BudgetExhausted = false, bool NormsAreFinite = true);
