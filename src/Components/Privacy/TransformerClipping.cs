@@ -63,7 +63,7 @@ internal sealed class TransformerClipping
 
         foreach (var linear in taps.Linears) AddLinearNorms(linear, batchSize, trainable, parallelism);
         foreach (var norm in taps.Norms) AddLayerNormNorms(norm, batchSize, taps.TokenCount, taps.Channels, trainable);
-        AddEmbeddingNorms(taps, trainable);
+        AddEmbeddingNorms(taps, trainable, parallelism);
         ComputeFactors(trainable);
 
         foreach (var linear in taps.Linears) AccumulateLinear(linear, batchSize, trainable, parallelism);
@@ -129,7 +129,7 @@ internal sealed class TransformerClipping
         if (hasShift) AddExampleSquares(tap.Shift, shift, batchSize);
     }
 
-    private void AddEmbeddingNorms(PerExampleTaps taps, IReadOnlyList<bool> trainable)
+    private void AddEmbeddingNorms(PerExampleTaps taps, IReadOnlyList<bool> trainable, Parallelism parallelism)
     {
         var embedding = taps.Embedding;
         var (hasTokens, hasPositions) = (trainable[embedding.TokenTable.Index], trainable[embedding.PositionTable.Index]);
@@ -147,13 +147,37 @@ internal sealed class TransformerClipping
         foreach (var head in taps.Linears.Where(linear => linear.Weight == embedding.TokenTable))
         {
             // ||e_i + h_i||^2 = ||e_i||^2 + ||h_i||^2 + 2 <e_i, h_i>: the head's own square is already in the slot.
-            var vocabulary = head.OutChannels;
-            PerExampleNorms.TiedEmbeddingCrossTerms(
-                tokenIds, gradient, head.Input.AsSpan(0, rows * channels), head.OutputGradient.AsSpan(0, rows * vocabulary), tokenSquares,
-                batchSize, tokenCount, channels, vocabulary);
+            TiedCrossTerms(embedding.Tokens, embedding.OutputGradient, head.Input, head.OutputGradient, tokenSquares, tokenCount, channels, head.OutChannels, parallelism);
             for (var example = 0; example < batchSize; example++) tokenSquares[example] *= 2;
             AddToSlot(embedding.TokenTable, tokenSquares);
         }
+    }
+
+    /// <summary>The fast form of <see cref="PerExampleNorms.TiedEmbeddingCrossTerms"/>: <c>x_t' . b_t</c> for all pairs by one Gemm per example.</summary>
+    private static void TiedCrossTerms(
+        int[] tokens, float[] embeddingGradient, float[] headInput, float[] headGradient, double[] crossTerms, int tokenCount, int channels, int vocabulary, Parallelism parallelism)
+    {
+        var state = (tokens, embeddingGradient, headInput, headGradient, crossTerms, tokenCount, channels, vocabulary);
+        parallelism.For(crossTerms.Length, state, static (s, start, end) =>
+        {
+            var (ids, b, x, g, destination, tokenCount, channels, vocabulary) = s;
+            var products = new float[tokenCount * tokenCount]; // [T, T] b_t . x_t'
+            for (var example = start; example < end; example++)
+            {
+                var offset = example * tokenCount * channels;
+                Gemm.Multiply(b.AsSpan(offset), channels, false, x.AsSpan(offset), channels, true, products, tokenCount,
+                    tokenCount, tokenCount, channels, 1f, 0f, Parallelism.Sequential);
+                double sum = 0;
+                for (var t = 0; t < tokenCount; t++)
+                {
+                    var id = ids[example * tokenCount + t];
+                    for (var other = 0; other < tokenCount; other++)
+                        sum += (double)products[t * tokenCount + other] * g[(long)(example * tokenCount + other) * vocabulary + id];
+                }
+
+                destination[example] = sum;
+            }
+        });
     }
 
     private void ComputeFactors(IReadOnlyList<bool> trainable)
