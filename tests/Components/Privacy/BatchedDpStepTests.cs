@@ -21,6 +21,7 @@ public sealed class BatchedDpStepTests
         var (batchedModel, batched) = MakeStep(Seeded);
         var reference = GptModel.Create(ModelPerExampleClippingTests.Tiny, seed: 7, Parallelism.Sequential);
         var perExample = new DifferentiallyPrivateStep(reference.Parameters, Seeded, Sequences.Count, new ScaleByLearningRate(0.1));
+        var initial = reference.Parameters.Values.ToArray();
         for (var step = 0; step < 4; step++)
         {
             var batchedReport = batched.Run();
@@ -35,7 +36,31 @@ public sealed class BatchedDpStepTests
             Assert.AreEqual(referenceReport.Epsilon, batchedReport.Epsilon, 1e-12);
         }
 
-        ModelPerExampleClippingTests.AssertRelativeClose(reference.Parameters.Values.ToArray(), batchedModel.Parameters.Values.ToArray(), "parameters after 4 steps");
+        AssertSameUpdates(initial, reference.Parameters.Values.ToArray(), batchedModel.Parameters.Values.ToArray(), "4 steps");
+    }
+
+    [TestMethod]
+    public void EncoderBatchedRouteEqualsOnePassPerExample()
+    {
+        var data = ModelPerExampleClippingTests.EncoderData(count: 16, seed: 8);
+        var batchedModel = EncoderClassifier.Create(ModelPerExampleClippingTests.Tiny, classCount: 3, seed: 6, Parallelism.Sequential);
+        var batched = new DifferentiallyPrivateStep(new EncoderPerExampleClipping(batchedModel, ClippingGroups.Flat(0.5), data), Seeded, new ScaleByLearningRate(0.1), maximumChunkSize: 3);
+        var reference = EncoderClassifier.Create(ModelPerExampleClippingTests.Tiny, classCount: 3, seed: 6, Parallelism.Sequential);
+        var perExample = new DifferentiallyPrivateStep(reference.Parameters, Seeded, data.Count, new ScaleByLearningRate(0.1));
+        var initial = reference.Parameters.Values.ToArray();
+        for (var step = 0; step < 3; step++)
+        {
+            var batchedReport = batched.Run();
+            var referenceReport = perExample.Run(example =>
+            {
+                reference.Forward(data.Sequences[example], ReadOnlySpan<byte>.Empty, [data.Labels[example]], 1, data.Sequences[example].Length);
+                reference.Backward();
+            });
+            Assert.AreEqual(referenceReport.BatchSize, batchedReport.BatchSize, $"step {step}: same Poisson batch");
+            Assert.AreEqual(referenceReport.ClippedCount, batchedReport.ClippedCount, $"step {step}");
+        }
+
+        AssertSameUpdates(initial, reference.Parameters.Values.ToArray(), batchedModel.Parameters.Values.ToArray(), "3 steps");
     }
 
     [TestMethod]
@@ -136,6 +161,11 @@ public sealed class BatchedDpStepTests
         Assert.AreEqual("maximumChunkSize", Assert.ThrowsExactly<ArgumentOutOfRangeException>(
             () => new DifferentiallyPrivateStep(source, Seeded, new ScaleByLearningRate(0.1), maximumChunkSize: 0)).ParamName);
     }
+
+    /// <summary>The two runs' total updates (parameters minus their common start) agree to 1e-5 relative.</summary>
+    private static void AssertSameUpdates(float[] initial, float[] expected, float[] actual, string what) =>
+        ModelPerExampleClippingTests.AssertRelativeClose(
+            expected.Zip(initial, (value, start) => value - start).ToArray(), actual.Zip(initial, (value, start) => value - start).ToArray(), $"updates after {what}");
 
     private static (GptModel Model, DifferentiallyPrivateStep Step) MakeStep(DifferentialPrivacyOptions options, PrivacyBudget? budget = null, int maximumChunkSize = int.MaxValue)
     {
