@@ -151,6 +151,18 @@ public sealed class BatchedDpStepTests
     }
 
     [TestMethod]
+    public void SecureNoiseAndSamplingRunWithoutASeed()
+    {
+        var secure = new DifferentialPrivacyOptions(0.25) { ClipNorm = 0.5, Delta = 1e-3 };
+        var (model, step) = MakeStep(secure);
+        var before = model.Parameters.Values.ToArray();
+        var sizes = Enumerable.Range(0, 3).Select(_ => step.Run().BatchSize).ToArray();
+        Assert.IsFalse(before.SequenceEqual(model.Parameters.Values.ToArray()));
+        Assert.IsTrue(sizes.All(size => size is >= 0 and <= 16));
+        Assert.AreEqual(RdpAccountant.Compute(1, 0.25, 3, 1e-3).Epsilon, step.PrivacySpent().Epsilon, 1e-12);
+    }
+
+    [TestMethod]
     public void BadSettingsAreRefusedByName()
     {
         var model = GptModel.Create(ModelPerExampleClippingTests.Tiny, seed: 7, Parallelism.Sequential);
