@@ -3,7 +3,7 @@ using Pipelines.Components.Tensors;
 namespace Pipelines.Components.Models;
 
 // Read-only views of the activations and activation gradients the models already keep after a backward pass, for
-// per-example gradient norms (Privacy/PerExampleClipping). Nothing is captured or copied: ordinary training pays
+// per-example gradient norms (Privacy/TransformerClipping). Nothing is captured or copied: ordinary training pays
 // nothing. Buffers are grow-only and hold B*T live rows; a view is valid until the next forward pass.
 
 /// <summary>A Linear layer y = x W^T + b: its input x [N, IC] and output gradient dL/dy [N, OC], N = B * TokensPerExample.</summary>

@@ -156,13 +156,17 @@ public sealed class DifferentiallyPrivateStep
 
     /// <summary>Runs steps until <paramref name="maximumSteps"/> have been taken in all or the budget stops the run.</summary>
     /// <returns>The reports of the steps taken (a refused step is not included).</returns>
+    /// <exception cref="ArgumentOutOfRangeException">maximumSteps is negative.</exception>
+    /// <exception cref="InvalidOperationException">This step was built for per-example gradients.</exception>
+    /// <exception cref="PrivacyBudgetExhaustedException">The budget says Throw and the next step would exceed it.</exception>
     public IReadOnlyList<DifferentiallyPrivateStepReport> RunWithinBudget(long maximumSteps)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(maximumSteps);
+        if (source is null) throw new InvalidOperationException("RunWithinBudget needs a batched source: call Run(addExampleGradient) in a loop.");
         var reports = new List<DifferentiallyPrivateStepReport>();
         while (Optimizer.StepCount < maximumSteps)
         {
-            var report = source is null ? throw new InvalidOperationException("RunWithinBudget needs a batched source.") : Run();
+            var report = Run();
             if (report.BudgetExhausted) break;
             reports.Add(report);
         }
