@@ -212,8 +212,15 @@ internal sealed class TransformerClipping
         if (tap.Bias is { } bias) AccumulateExampleGradient(bias, batchSize, trainable);
         if (!trainable[tap.Weight.Index]) return;
         var rows = batchSize * tap.TokensPerExample;
-        var scaledGradient = ScaledRows(tap.OutputGradient, tap.Weight, batchSize, tap.TokensPerExample, tap.OutChannels);
-        Linear.Backward(scaledGradient, tap.Input.AsSpan(0, rows * tap.InChannels), ReadOnlySpan<float>.Empty, Span<float>.Empty,
+        // (c b)^T a = b^T (c a): scale whichever of the two is narrower.
+        var scaleInput = tap.InChannels < tap.OutChannels;
+        ReadOnlySpan<float> input = scaleInput
+            ? ScaledRows(tap.Input, tap.Weight, batchSize, tap.TokensPerExample, tap.InChannels)
+            : tap.Input.AsSpan(0, rows * tap.InChannels);
+        ReadOnlySpan<float> outputGradient = scaleInput
+            ? tap.OutputGradient.AsSpan(0, rows * tap.OutChannels)
+            : ScaledRows(tap.OutputGradient, tap.Weight, batchSize, tap.TokensPerExample, tap.OutChannels);
+        Linear.Backward(outputGradient, input, ReadOnlySpan<float>.Empty, Span<float>.Empty,
             arena.GradientsOf(tap.Weight), Span<float>.Empty, rows, tap.InChannels, tap.OutChannels, parallelism);
     }
 
@@ -231,7 +238,7 @@ internal sealed class TransformerClipping
                 Span<float>.Empty, arena.GradientsOf(embedding.PositionTable), batchSize, tokenCount, channels, vocabulary, parallelism);
     }
 
-    /// <summary>The output gradient [B T, width] with example i's rows times <c>c_i</c> of <paramref name="parameter"/>'s group.</summary>
+    /// <summary>A layer's input or output gradient [B T, width] with example i's rows times <c>c_i</c> of <paramref name="parameter"/>'s group.</summary>
     private ReadOnlySpan<float> ScaledRows(float[] gradient, ParameterSlice parameter, int batchSize, int tokens, int width)
     {
         var exampleLength = tokens * width;
