@@ -52,6 +52,25 @@ public sealed class ModelPerExampleClippingTests
     }
 
     [TestMethod]
+    public void EveryParametersNormMatchesOnePassPerExample()
+    {
+        var model = GptModel.Create(Tiny, seed: 8, Parallelism.Sequential);
+        var sequences = GptSequences(count: 4, seed: 17);
+        var bruteForce = sequences.Select(sequence => GptGradient(model, sequence)).ToArray();
+        var clipping = new GptPerExampleClipping(model, ClippingGroups.Flat(1e9), sequences);
+        clipping.AddClippedGradients([0, 1, 2, 3]);
+
+        var squares = clipping.ParameterSquaredNorms;
+        foreach (var parameter in model.Parameters.Parameters)
+        for (var example = 0; example < sequences.Count; example++)
+        {
+            var expected = Math.Sqrt(bruteForce[example].AsSpan(parameter.Range).ToArray().Sum(value => (double)value * value));
+            var actual = Math.Sqrt(squares[parameter.Index * sequences.Count + example]);
+            Assert.IsTrue(Math.Abs(actual - expected) <= Tolerance * expected, $"{parameter.Name}, example {example}: batched {actual:R}, brute force {expected:R}");
+        }
+    }
+
+    [TestMethod]
     public void ChunksOfOneBatchAddUpToTheWholeBatch()
     {
         var model = GptModel.Create(Tiny, seed: 4, Parallelism.Sequential);
