@@ -74,15 +74,6 @@ public static class DifferentialPrivacyValidator
             EncoderClassifier encoder => encoder.PerExampleTaps(),
             _ => null,
         };
-        if (taps is null) return null;
-        var covered = new HashSet<ParameterSlice> { taps.Embedding.TokenTable, taps.Embedding.PositionTable };
-        foreach (var linear in taps.Linears)
-        {
-            covered.Add(linear.Weight);
-            if (linear.Bias is { } bias) covered.Add(bias);
-        }
-
-        foreach (var norm in taps.Norms) covered.UnionWith([norm.Scale, norm.Shift]);
-        return covered;
+        return taps is null ? null : TransformerClipping.CoveredParameters(taps);
     }
 }

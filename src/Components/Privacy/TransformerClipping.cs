@@ -51,8 +51,14 @@ internal sealed class TransformerClipping
     public ReadOnlySpan<double> ParameterSquaredNorms => squaredNorms.AsSpan(0, arena.Parameters.Count * BatchSize);
 
     /// <summary>Computes the norms of the taps' examples and adds their clipped sum to the arena's gradients (trainable parameters only).</summary>
+    /// <exception cref="InvalidOperationException">A trainable parameter has no tap: its gradient would be neither clipped nor computed.</exception>
     public void Run(PerExampleTaps taps, IReadOnlyList<bool> trainable, Parallelism parallelism)
     {
+        var covered = CoveredParameters(taps);
+        foreach (var parameter in arena.Parameters)
+            if (trainable[parameter.Index] && !covered.Contains(parameter))
+                throw new InvalidOperationException($"Trainable parameter '{parameter.Name}' has no per-example support in this model: freeze it, or add a tap for its layer.");
+
         var batchSize = BatchSize = taps.BatchSize;
         var groupCount = Groups.Count;
         Grow(ref squaredNorms, arena.Parameters.Count * batchSize);
@@ -74,6 +80,20 @@ internal sealed class TransformerClipping
         }
 
         AccumulateEmbedding(taps, trainable, parallelism);
+    }
+
+    /// <summary>The parameters whose per-example gradients the taps give.</summary>
+    internal static HashSet<ParameterSlice> CoveredParameters(PerExampleTaps taps)
+    {
+        var covered = new HashSet<ParameterSlice> { taps.Embedding.TokenTable, taps.Embedding.PositionTable };
+        foreach (var linear in taps.Linears)
+        {
+            covered.Add(linear.Weight);
+            if (linear.Bias is { } bias) covered.Add(bias);
+        }
+
+        foreach (var norm in taps.Norms) covered.UnionWith([norm.Scale, norm.Shift]);
+        return covered;
     }
 
     private void AddLinearNorms(LinearTap tap, int batchSize, IReadOnlyList<bool> trainable, Parallelism parallelism)

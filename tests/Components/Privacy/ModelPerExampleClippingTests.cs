@@ -71,6 +71,25 @@ public sealed class ModelPerExampleClippingTests
     }
 
     [TestMethod]
+    public void ATrainableLayerWithoutATapIsRefused()
+    {
+        var model = GptModel.Create(Tiny, seed: 8, Parallelism.Sequential);
+        var sequence = GptSequences(count: 1, seed: 1)[0];
+        model.Forward(sequence.AsSpan(0, sequence.Length - 1), sequence.AsSpan(1), 1, sequence.Length - 1);
+        model.Backward();
+        var taps = model.PerExampleTaps();
+        var withoutFirstLinear = taps with { Linears = taps.Linears.Skip(1).ToList() };
+        var clipping = new TransformerClipping(model.Parameters, ClippingGroups.Flat(1));
+        var trainable = model.Parameters.Parameters.Select(_ => true).ToArray();
+
+        var exception = Assert.ThrowsExactly<InvalidOperationException>(() => clipping.Run(withoutFirstLinear, trainable, Parallelism.Sequential));
+        StringAssert.Contains(exception.Message, "'blocks.0.qkv.weight' has no per-example support");
+        trainable[model.Parameters["blocks.0.qkv.weight"].Index] = trainable[model.Parameters["blocks.0.qkv.bias"].Index] = false;
+        clipping.Run(withoutFirstLinear, trainable, Parallelism.Sequential); // frozen: nothing to clip
+        Assert.IsTrue(clipping.GroupNorms[0] > 0);
+    }
+
+    [TestMethod]
     public void ChunksOfOneBatchAddUpToTheWholeBatch()
     {
         var model = GptModel.Create(Tiny, seed: 4, Parallelism.Sequential);
