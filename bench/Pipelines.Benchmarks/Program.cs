@@ -4,6 +4,7 @@ using Pipelines.Benchmarks;
 //   gemm    square C = A·B GFLOP/s for n = 256, 512, 1024 with 1 and 2 threads
 //   linear  Linear forward/backward GFLOP/s on the training benchmark's shapes
 //   train   end-to-end GPT training throughput on the reference configuration (--profile: where the time goes)
+//   dp      one DP-SGD step (batched ghost-norm clipping) vs one plain step on a small GPT (--per-example: also one pass per example)
 // Every benchmark takes --threads t... and --repetitions r; --cpu times with process CPU time (tuning aid).
 var command = args.Length > 0 ? args[0] : "";
 Timing.UseCpuTime = args.Contains("--cpu");
@@ -19,8 +20,11 @@ switch (command)
     case "train":
         TrainingBenchmark.Run(options);
         break;
+    case "dp":
+        DpStepBenchmark.Run(options);
+        break;
     default:
-        Console.Error.WriteLine("usage: Pipelines.Benchmarks <gemm|linear|train> [options]");
+        Console.Error.WriteLine("usage: Pipelines.Benchmarks <gemm|linear|train|dp> [options]");
         Environment.ExitCode = 2;
         break;
 }

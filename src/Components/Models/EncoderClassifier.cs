@@ -14,7 +14,7 @@ namespace Pipelines.Components.Models;
 /// encoders (Devlin et al. 2018, arXiv 1810.04805) but pre-LN and mean-pooled. Head parameters:
 /// <c>head.weight</c> [K, C], <c>head.bias</c> [K]. Example: <c>samples/SpamFineTune</c>.
 /// </remarks>
-public sealed class EncoderClassifier : ITransformerModel
+public sealed partial class EncoderClassifier : ITransformerModel
 {
     private readonly TransformerBody body;
     private readonly ParameterSlice headWeight;        // head.weight [K, C]

@@ -14,7 +14,7 @@ namespace Pipelines.Components.Models;
 /// weights move between the two through safetensors. Not thread-safe: one model per training loop.
 /// Example: <c>samples/QuickStart</c>.
 /// </remarks>
-public sealed class GptModel : ICausalLanguageModel
+public sealed partial class GptModel : ICausalLanguageModel
 {
     private readonly TransformerBody body;
     private float[] normalized = [];          // [N, C] final layer norm output

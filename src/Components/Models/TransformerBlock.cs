@@ -10,7 +10,7 @@ namespace Pipelines.Components.Models;
 /// Holds its activations and the gradients flowing through them, which layer diagnostics read.
 /// </summary>
 /// <remarks>Legend: B = batch, T = tokens, C = channels, H = heads, N = B*T rows.</remarks>
-public sealed class TransformerBlock
+public sealed partial class TransformerBlock
 {
     private readonly TransformerConfig config;
     private readonly ParameterArena arena;

@@ -8,7 +8,7 @@ namespace Pipelines.Components.Models;
 /// What the GPT and the encoder share: token and position embeddings, the blocks, the final layer norm, and
 /// which parameters are trainable. A model declares its own head after the body, then binds the body to the arena.
 /// </summary>
-internal sealed class TransformerBody
+internal sealed partial class TransformerBody
 {
     private readonly TransformerConfig config;
     private readonly TransformerBlockParameters[] blocks;

@@ -13,7 +13,7 @@ namespace Pipelines.Components.Models;
 /// <see cref="BlockOutput"/>(l) = hidden[l + 1], with their gradients after a backward pass, so layer
 /// diagnostics (gradient norms, CKA) can read any block without hooks.
 /// </remarks>
-public sealed class TransformerStack
+public sealed partial class TransformerStack
 {
     private readonly TransformerConfig config;
     private readonly ParameterArena arena;

@@ -17,7 +17,7 @@ namespace Pipelines.Components.Privacy;
 /// the clipped sum then comes from a second backward pass with example i's loss weighted by c_i.
 /// </para>
 /// </remarks>
-public static class GhostNorms
+public static partial class GhostNorms
 {
     /// <summary>Per-example squared norms of the weight and bias gradients, by the cheaper of <see cref="Ghost"/> and <see cref="Reference"/>.</summary>
     /// <inheritdoc cref="Ghost" path="/param"/>

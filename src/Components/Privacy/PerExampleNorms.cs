@@ -1,6 +1,6 @@
 namespace Pipelines.Components.Privacy;
 
-/// <summary>Per-example gradient norms of the embedding and layer-norm parameters, which with <see cref="GhostNorms"/> cover a GPT.</summary>
+/// <summary>Per-example gradient norms of the embedding and layer-norm parameters (and a tied head's cross term), which with <see cref="GhostNorms"/> cover a GPT.</summary>
 /// <remarks>
 /// <para>
 /// Shapes (B = examples, T = tokens per example, C = channels): b is dLoss/dOutput [B, T, C].
@@ -118,6 +118,66 @@ public static class PerExampleNorms
             if (!scaleSquaredNorms.IsEmpty) scaleSquaredNorms[example] = scaleGradient.Sum(value => value * value);
             if (!shiftSquaredNorms.IsEmpty) shiftSquaredNorms[example] = shiftGradient.Sum(value => value * value);
         }
+    }
+
+    /// <summary>
+    /// Per-example inner products <c>&lt;e_i, h_i&gt;</c> of the two gradients a tied token table receives: from the embedding
+    /// (e_i) and from an output head <c>logits = x W^T</c> sharing the table (h_i).
+    /// </summary>
+    /// <remarks>
+    /// <c>e_i</c> adds b_t to row id_t and <c>h_i = sum_t' g_t' x_t'^T</c>, so <c>&lt;e_i, h_i&gt; = sum_{t,t'} g_t'[id_t] (x_t' . b_t)</c>, O(T^2 C);
+    /// then <c>||e_i + h_i||^2 = ||e_i||^2 + ||h_i||^2 + 2 &lt;e_i, h_i&gt;</c> without the V x C table. Sums in double.
+    /// </remarks>
+    /// <param name="tokens">Token ids [B, T].</param>
+    /// <param name="embeddingOutputGradient">dLoss/d(embedding output) b [B, T, C].</param>
+    /// <param name="headInput">The head's input x [B, T, C].</param>
+    /// <param name="headOutputGradient">dLoss/dlogits g [B, T, V].</param>
+    /// <param name="crossTerms">Receives <c>&lt;e_i, h_i&gt;</c> [B] (overwritten).</param>
+    /// <param name="batchSize">B.</param>
+    /// <param name="tokenCount">T.</param>
+    /// <param name="channels">C.</param>
+    /// <param name="vocabularySize">V.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A size is negative, or a token id is outside [0, V).</exception>
+    /// <exception cref="ArgumentException">A span's length does not match its shape.</exception>
+    public static void TiedEmbeddingCrossTerms(
+        ReadOnlySpan<int> tokens, ReadOnlySpan<float> embeddingOutputGradient, ReadOnlySpan<float> headInput, ReadOnlySpan<float> headOutputGradient,
+        Span<double> crossTerms, int batchSize, int tokenCount, int channels, int vocabularySize)
+    {
+        CheckSizes(batchSize, tokenCount, channels);
+        ArgumentOutOfRangeException.ThrowIfNegative(vocabularySize);
+        var rows = (long)batchSize * tokenCount;
+        CheckLength(tokens.Length, rows, nameof(tokens), "[B, T]");
+        CheckLength(embeddingOutputGradient.Length, rows * channels, nameof(embeddingOutputGradient), "[B, T, C]");
+        CheckLength(headInput.Length, rows * channels, nameof(headInput), "[B, T, C]");
+        CheckLength(headOutputGradient.Length, rows * vocabularySize, nameof(headOutputGradient), "[B, T, V]");
+        CheckLength(crossTerms.Length, batchSize, nameof(crossTerms), "[B]");
+        for (var example = 0; example < batchSize; example++)
+        {
+            double sum = 0;
+            for (var t = 0; t < tokenCount; t++)
+            {
+                var row = example * tokenCount + t;
+                var id = tokens[row];
+                if ((uint)id >= (uint)vocabularySize) throw new ArgumentOutOfRangeException(nameof(tokens), id, $"Token ids must be in [0, {vocabularySize}).");
+                var embeddingGradient = embeddingOutputGradient.Slice(row * channels, channels);
+                for (var other = 0; other < tokenCount; other++)
+                {
+                    var otherRow = example * tokenCount + other;
+                    double logitGradient = headOutputGradient[otherRow * vocabularySize + id];
+                    if (logitGradient == 0) continue;
+                    sum += logitGradient * Dot(headInput.Slice(otherRow * channels, channels), embeddingGradient);
+                }
+            }
+
+            crossTerms[example] = sum;
+        }
+    }
+
+    private static double Dot(ReadOnlySpan<float> left, ReadOnlySpan<float> right)
+    {
+        double sum = 0;
+        for (var index = 0; index < left.Length; index++) sum += (double)left[index] * right[index];
+        return sum;
     }
 
     private static void CheckSizes(int batchSize, int tokenCount, int channels)
