@@ -11,15 +11,7 @@ internal static class SafeTensorHeaderParser
 
         if (!System.Text.Unicode.Utf8.IsValid(header)) throw new InvalidDataException("The header is not valid UTF-8 (so not valid JSON).");
 
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(header);
-        }
-        catch (JsonException exception)
-        {
-            throw new InvalidDataException($"The header is not valid JSON: {exception.Message}", exception);
-        }
+        var document = JsonInput.Parse(header, "The header");
 
         using (document)
         {

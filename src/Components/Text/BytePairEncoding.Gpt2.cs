@@ -1,3 +1,4 @@
+using Pipelines.Components.Serialization;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -138,15 +139,7 @@ public sealed partial class BytePairEncoding
     /// <summary>The token texts of a vocab.json, indexed by id; ids must be 0..n-1, each once.</summary>
     private static string[] ReadVocabulary(Stream stream)
     {
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(stream);
-        }
-        catch (JsonException exception)
-        {
-            throw new InvalidDataException($"vocab.json is not valid JSON: {exception.Message}", exception);
-        }
+        var document = JsonInput.Parse(stream, "vocab.json");
 
         using (document)
         {

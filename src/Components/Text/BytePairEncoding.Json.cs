@@ -1,3 +1,4 @@
+using Pipelines.Components.Serialization;
 using System.Text;
 using System.Text.Json;
 
@@ -66,15 +67,7 @@ public sealed partial class BytePairEncoding
     public static BytePairEncoding Load(Stream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(stream);
-        }
-        catch (JsonException exception)
-        {
-            throw new InvalidDataException($"The byte-pair encoding is not valid JSON: {exception.Message}", exception);
-        }
+        var document = JsonInput.Parse(stream, "The byte-pair encoding");
 
         using (document)
         {
