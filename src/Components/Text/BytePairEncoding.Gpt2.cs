@@ -1,7 +1,7 @@
-using Pipelines.Components.Serialization;
-using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text;
+using Pipelines.Components.Serialization;
 
 namespace Pipelines.Components.Text;
 

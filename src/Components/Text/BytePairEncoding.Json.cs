@@ -1,6 +1,6 @@
-using Pipelines.Components.Serialization;
-using System.Text;
 using System.Text.Json;
+using System.Text;
+using Pipelines.Components.Serialization;
 
 namespace Pipelines.Components.Text;
 
