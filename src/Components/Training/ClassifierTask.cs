@@ -1,5 +1,4 @@
 using Pipelines.Components.Models;
-using Pipelines.Components.Tensors;
 
 namespace Pipelines.Components.Training;
 
@@ -28,8 +27,6 @@ internal sealed class ClassifierTask : ITrainingTask
         batch = new PaddedSequenceBatch(options.MaximumSequenceLength);
         exampleIndices = new int[options.BatchSize];
     }
-
-    public ParameterArena Parameters => model.Parameters;
 
     public bool HasValidation => validation is not null;
 

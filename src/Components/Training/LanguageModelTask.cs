@@ -1,5 +1,4 @@
 using Pipelines.Components.Models;
-using Pipelines.Components.Tensors;
 
 namespace Pipelines.Components.Training;
 
@@ -26,8 +25,6 @@ internal sealed class LanguageModelTask : ITrainingTask
         inputs = new int[options.BatchSize * options.SequenceLength];
         targets = new int[options.BatchSize * options.SequenceLength];
     }
-
-    public ParameterArena Parameters => model.Parameters;
 
     public bool HasValidation => validationSampler is not null;
 

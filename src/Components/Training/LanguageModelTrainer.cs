@@ -44,7 +44,7 @@ public sealed class LanguageModelTrainer
     public LanguageModelTrainingResult Train(int[] trainingTokens, int[]? validationTokens, IProgress<TrainingProgress>? progress = null, string? resumeFrom = null, CancellationToken cancellationToken = default)
     {
         var task = new LanguageModelTask(model, options, trainingTokens, validationTokens);
-        var loop = new TrainingLoop(task, optimizer, options.Loop, hooks);
+        var loop = new TrainingLoop(task, new ArenaTrainingState(model.Parameters, optimizer, hooks), options.Loop);
         var result = loop.Run(RunRecord.ForLanguageModel(model.Config, options, optimizer, trainingTokens), progress, resumeFrom, cancellationToken);
         return new LanguageModelTrainingResult(result.Steps, result.History, result.FinalValidationLoss);
     }

@@ -32,7 +32,7 @@ public sealed record RunDifference(string Name, RunChanges Kind, string Checkpoi
 /// <remarks>
 /// Left out on purpose: the number of steps (a run may be continued), evaluation and checkpoint settings, and the thread
 /// count (it changes the rounding, not the run; the same thread count is what makes a resume bit-identical). The optimizer
-/// is described from its transforms' public properties (<see cref="Describe"/>), so a hyperparameter added later is
+/// is described from its transforms' public properties (<see cref="Describe(IGradientTransform)"/>), so a hyperparameter added later is
 /// recorded without anyone remembering to; functions (parameter selectors) can only be recorded as present.
 /// </remarks>
 public sealed partial class RunRecord
@@ -55,15 +55,27 @@ public sealed partial class RunRecord
     /// <summary>The record of a causal language model trained by <see cref="LanguageModelTrainer"/>.</summary>
     public static RunRecord ForLanguageModel(TransformerConfig config, LanguageModelTrainingOptions options, IOptimizer optimizer, ReadOnlySpan<int> trainingTokens)
     {
+        ArgumentNullException.ThrowIfNull(optimizer);
+        return ForLanguageModel(config, options, Describe(optimizer), trainingTokens);
+    }
+
+    /// <summary>The record of a causal language model trained with the optimizer chain <paramref name="optimizer"/> on any backend.</summary>
+    public static RunRecord ForLanguageModel(TransformerConfig config, LanguageModelTrainingOptions options, IGradientTransform optimizer, ReadOnlySpan<int> trainingTokens)
+    {
+        ArgumentNullException.ThrowIfNull(optimizer);
+        return ForLanguageModel(config, options, Describe(optimizer), trainingTokens);
+    }
+
+    private static RunRecord ForLanguageModel(TransformerConfig config, LanguageModelTrainingOptions options, IReadOnlyList<RunRecordEntry> optimizer, ReadOnlySpan<int> trainingTokens)
+    {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(optimizer);
         var entries = new List<RunRecordEntry> { new("model.Kind", RunChanges.ModelConfiguration, "causal language model") };
         AddModel(entries, config);
         entries.Add(Entry("training.BatchSize", RunChanges.BatchSize, options.BatchSize));
         entries.Add(Entry("training.SequenceLength", RunChanges.SequenceLength, options.SequenceLength));
         entries.Add(Entry("training.Seed", RunChanges.Seed, options.Seed));
-        entries.AddRange(Describe(optimizer));
+        entries.AddRange(optimizer);
         entries.Add(Entry("data.TokenCount", RunChanges.TrainingData, trainingTokens.Length));
         entries.Add(new("data.Sha256", RunChanges.TrainingData, Fingerprint(MemoryMarshal.AsBytes(trainingTokens))));
         return new RunRecord(entries);

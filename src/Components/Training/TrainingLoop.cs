@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Pipelines.Components.Optimization;
 
 namespace Pipelines.Components.Training;
 
@@ -9,31 +8,28 @@ namespace Pipelines.Components.Training;
 /// </summary>
 /// <remarks>
 /// <para>Step s always trains on the batch the task loads for s, and the optimizer's and hooks' states are checkpointed
-/// with the weights and the run's <see cref="RunRecord"/> (<see cref="TrainingCheckpoint"/>), so a run resumed from a
+/// with the weights and the run's <see cref="RunRecord"/> (<see cref="ITrainingState.WriteCheckpoint"/>), so a run resumed from a
 /// checkpoint continues bit-identically to one never interrupted (for the same thread count), and a resume under a
 /// different run is refused (<see cref="RunChangedException"/>).</para>
-/// <para>Used by <see cref="LanguageModelTrainer"/> and <see cref="ClassifierTrainer"/>; a new task needs only an
-/// <see cref="ITrainingTask"/>.</para>
+/// <para>Used by <see cref="LanguageModelTrainer"/> and <see cref="ClassifierTrainer"/> on the managed engine and by the
+/// TorchSharp backend; a new task needs only an <see cref="ITrainingTask"/>, a new backend an <see cref="ITrainingState"/>.</para>
 /// </remarks>
 public sealed class TrainingLoop
 {
     private readonly ITrainingTask task;
-    private readonly IOptimizer optimizer;
+    private readonly ITrainingState state;
     private readonly TrainingLoopOptions options;
-    private readonly IReadOnlyList<ITrainingHook> hooks;
 
     /// <summary>Creates a loop over <paramref name="task"/>.</summary>
     /// <param name="task">The batches and the model.</param>
-    /// <param name="optimizer">The optimizer (its state is checkpointed with the weights).</param>
+    /// <param name="state">The parameters and the optimizer (with hooks) that updates them; for the managed engine an <see cref="ArenaTrainingState"/>.</param>
     /// <param name="options">Length, evaluation and checkpoint schedule.</param>
-    /// <param name="hooks">Code that takes part in every step, called in this order; their states are checkpointed.</param>
     /// <exception cref="ArgumentOutOfRangeException">A checkpoint interval is set without a path, or a count is negative.</exception>
-    public TrainingLoop(ITrainingTask task, IOptimizer optimizer, TrainingLoopOptions options, IReadOnlyList<ITrainingHook>? hooks = null)
+    public TrainingLoop(ITrainingTask task, ITrainingState state, TrainingLoopOptions options)
     {
         this.task = task ?? throw new ArgumentNullException(nameof(task));
-        this.optimizer = optimizer ?? throw new ArgumentNullException(nameof(optimizer));
+        this.state = state ?? throw new ArgumentNullException(nameof(state));
         this.options = options ?? throw new ArgumentNullException(nameof(options));
-        this.hooks = hooks ?? [];
         if (options.Steps < 0) throw new ArgumentOutOfRangeException(nameof(options), options.Steps, "Steps must not be negative.");
         if (options.EvaluationInterval < 0) throw new ArgumentOutOfRangeException(nameof(options), options.EvaluationInterval, "EvaluationInterval must not be negative.");
         if (options.CheckpointInterval < 0) throw new ArgumentOutOfRangeException(nameof(options), options.CheckpointInterval, "CheckpointInterval must not be negative.");
@@ -57,7 +53,7 @@ public sealed class TrainingLoop
         ArgumentNullException.ThrowIfNull(run);
         var history = new List<StepMetrics>();
         long step = 0;
-        if (resumeFrom is not null) (step, history) = TrainingCheckpoint.Read(resumeFrom, task.Parameters, optimizer, hooks, run, options.AcceptedChanges);
+        if (resumeFrom is not null) (step, history) = state.ReadCheckpoint(resumeFrom, run, options.AcceptedChanges);
 
         var startStep = step;
         long tokensSeen = 0;
@@ -72,7 +68,7 @@ public sealed class TrainingLoop
             }
 
             tokensSeen += task.LoadBatch(step);
-            var learningRate = optimizer.CurrentLearningRate;
+            var learningRate = state.CurrentLearningRate;
             var loss = TrainStep(step);
             step++;
 
@@ -89,16 +85,16 @@ public sealed class TrainingLoop
 
     private double TrainStep(long step)
     {
-        task.Parameters.ZeroGradients();
+        state.ZeroGradients();
         var loss = task.Forward();
         TrainingGuard.CheckLoss(step, loss);
         task.Backward();
-        TrainingGuard.CheckedUpdate(step, task.Parameters, optimizer, hooks);
+        state.Update(step);
         return loss;
     }
 
     private void WriteCheckpoint(long step, IReadOnlyList<StepMetrics> history, RunRecord run) =>
-        TrainingCheckpoint.Write(options.CheckpointPath!, step, task.Parameters, optimizer, history, hooks, run);
+        state.WriteCheckpoint(options.CheckpointPath!, step, history, run);
 }
 
 /// <summary>What a run of the <see cref="TrainingLoop"/> ended with.</summary>

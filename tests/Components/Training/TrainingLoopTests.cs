@@ -12,7 +12,7 @@ public sealed class TrainingLoopTests
     public void LoadsEachStepsBatchAndValidatesOnScheduleAndAtTheEnd()
     {
         var task = new ParabolaTask();
-        var loop = new TrainingLoop(task, new GradientTransformOptimizer(Optimizers.Sgd(0.1), task.Parameters), new TrainingLoopOptions(7, 3, 0, null, RunChanges.None));
+        var loop = new TrainingLoop(task, new ArenaTrainingState(task.Parameters, new GradientTransformOptimizer(Optimizers.Sgd(0.1), task.Parameters)), new TrainingLoopOptions(7, 3, 0, null, RunChanges.None));
         var result = loop.Run(Record);
         CollectionAssert.AreEqual(new long[] { 0, 1, 2, 3, 4, 5, 6 }, task.LoadedSteps);
         CollectionAssert.AreEqual(new long[] { 3, 6, 7 }, result.History.Where(record => record.ValidationLoss.HasValue).Select(record => record.Step).ToArray());
@@ -25,7 +25,7 @@ public sealed class TrainingLoopTests
     public void AnInfiniteLossNamesItsStepBeforeAnyBackward()
     {
         var task = new ParabolaTask { InfiniteAtStep = 2 };
-        var loop = new TrainingLoop(task, new GradientTransformOptimizer(Optimizers.Sgd(0.1), task.Parameters), new TrainingLoopOptions(5, 0, 0, null, RunChanges.None));
+        var loop = new TrainingLoop(task, new ArenaTrainingState(task.Parameters, new GradientTransformOptimizer(Optimizers.Sgd(0.1), task.Parameters)), new TrainingLoopOptions(5, 0, 0, null, RunChanges.None));
         var error = Assert.ThrowsExactly<TrainingDivergedException>(() => loop.Run(Record));
         Assert.AreEqual(2, error.Step);
         Assert.AreEqual(2, task.Backwards, "steps 0 and 1 only");
@@ -36,7 +36,7 @@ public sealed class TrainingLoopTests
     {
         var task = new ParabolaTask();
         var error = Assert.ThrowsExactly<ArgumentOutOfRangeException>(
-            () => new TrainingLoop(task, new GradientTransformOptimizer(Optimizers.Sgd(0.1), task.Parameters), new TrainingLoopOptions(5, 0, 2, null, RunChanges.None)));
+            () => new TrainingLoop(task, new ArenaTrainingState(task.Parameters, new GradientTransformOptimizer(Optimizers.Sgd(0.1), task.Parameters)), new TrainingLoopOptions(5, 0, 2, null, RunChanges.None)));
         StringAssert.Contains(error.Message, "checkpoint path");
     }
 
