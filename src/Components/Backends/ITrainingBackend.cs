@@ -23,4 +23,13 @@ public interface ITrainingBackend
     /// <summary>A causal language model of <paramref name="config"/> whose weights are read from safetensors (PyTorch's names).</summary>
     /// <exception cref="InvalidDataException">The tensors do not match the model's parameters (every mismatch is named).</exception>
     IBackendLanguageModel LoadLanguageModel(TransformerConfig config, Stream safeTensors);
+
+    /// <summary>A new encoder classifier of <paramref name="config"/> with <paramref name="classCount"/> classes, initialised from <paramref name="seed"/> as the managed engine does.</summary>
+    /// <exception cref="NotSupportedException">The backend has no encoder classifier yet (the message says which backend has).</exception>
+    IBackendClassifier CreateClassifier(TransformerConfig config, int classCount, ulong seed);
+
+    /// <summary>An encoder classifier whose weights are read from safetensors (PyTorch's names).</summary>
+    /// <exception cref="InvalidDataException">The tensors do not match the model's parameters (every mismatch is named).</exception>
+    /// <exception cref="NotSupportedException">The backend has no encoder classifier yet.</exception>
+    IBackendClassifier LoadClassifier(TransformerConfig config, int classCount, Stream safeTensors);
 }

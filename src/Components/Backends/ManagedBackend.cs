@@ -31,6 +31,31 @@ public sealed class ManagedBackend(int threadCount) : ITrainingBackend
         return new ManagedLanguageModel(this, model);
     }
 
+    /// <inheritdoc />
+    public IBackendClassifier CreateClassifier(TransformerConfig config, int classCount, ulong seed)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        return new ManagedClassifier(this, EncoderClassifier.Create(config, classCount, seed, new Parallelism(ThreadCount)));
+    }
+
+    /// <inheritdoc />
+    public IBackendClassifier LoadClassifier(TransformerConfig config, int classCount, Stream safeTensors)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(safeTensors);
+        var model = new EncoderClassifier(config, classCount, new Parallelism(ThreadCount));
+        model.Parameters.LoadSafeTensors(safeTensors);
+        return new ManagedClassifier(this, model);
+    }
+
+    /// <summary>The managed classifier around <paramref name="model"/>, which it takes over (the caller should not use <paramref name="model"/> afterwards).</summary>
+    public ManagedClassifier Adopt(EncoderClassifier model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        model.Parallelism = new Parallelism(ThreadCount);
+        return new ManagedClassifier(this, model);
+    }
+
     /// <summary>The managed model around <paramref name="model"/>, which it takes over (the caller should not use <paramref name="model"/> afterwards).</summary>
     public ManagedLanguageModel Adopt(GptModel model)
     {

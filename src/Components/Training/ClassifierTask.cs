@@ -6,7 +6,11 @@ namespace Pipelines.Components.Training;
 /// Sequence classification as an <see cref="ITrainingTask"/>: step s trains on the examples the
 /// <see cref="SequenceBatchSampler"/> chooses for s, padded into one batch; validation runs over every example.
 /// </summary>
-/// <remarks>The loss is the batch's mean cross-entropy <c>L = −(1/B) Σᵢ ln p(yᵢ | xᵢ)</c>.</remarks>
+/// <remarks>
+/// The loss is the batch's mean cross-entropy <c>L = −(1/B) Σᵢ ln p(yᵢ | xᵢ)</c>; with per-example loss weights
+/// <c>w</c> (importance or class re-weighting) it is the weighted mean <c>L = Σᵢ wᵢ·ℓᵢ / Σᵢ wᵢ</c>, whose gradient
+/// reaches each example's loss as <c>∂L/∂ℓᵢ = wᵢ / Σⱼ wⱼ</c> (0 for a batch whose weights sum to 0).
+/// </remarks>
 internal sealed class ClassifierTask : ITrainingTask
 {
     private readonly EncoderClassifier model;
@@ -16,9 +20,13 @@ internal sealed class ClassifierTask : ITrainingTask
     private readonly SequenceBatchSampler sampler;
     private readonly PaddedSequenceBatch batch;
     private readonly int[] exampleIndices;
+    private readonly float[]? exampleWeights;
+    private readonly float[] lossGradients;
 
-    public ClassifierTask(EncoderClassifier model, ClassifierTrainerOptions options, LabeledSequences training, LabeledSequences? validation)
+    public ClassifierTask(EncoderClassifier model, ClassifierTrainerOptions options, LabeledSequences training, LabeledSequences? validation, float[]? exampleWeights = null)
     {
+        this.exampleWeights = exampleWeights;
+        lossGradients = new float[options.BatchSize];
         this.model = model;
         this.options = options;
         this.training = training;
@@ -40,9 +48,27 @@ internal sealed class ClassifierTask : ITrainingTask
         return batch.ValidTokenCount;
     }
 
-    public double Forward() => model.Forward(batch.Tokens, batch.KeyMask, batch.Labels, batch.BatchSize, batch.TokenCount);
+    public double Forward()
+    {
+        var mean = model.Forward(batch.Tokens, batch.KeyMask, batch.Labels, batch.BatchSize, batch.TokenCount);
+        if (exampleWeights is null) return mean;
+        double weightSum = 0, weightedLoss = 0;
+        for (var row = 0; row < batch.BatchSize; row++)
+        {
+            var weight = exampleWeights[exampleIndices[row]];
+            weightSum += weight;
+            weightedLoss += weight * (double)model.Losses[row];
+        }
 
-    public void Backward() => model.Backward();
+        for (var row = 0; row < batch.BatchSize; row++) lossGradients[row] = weightSum == 0 ? 0f : (float)(exampleWeights[exampleIndices[row]] / weightSum);
+        return weightSum == 0 ? 0 : weightedLoss / weightSum;
+    }
+
+    public void Backward()
+    {
+        if (exampleWeights is null) model.Backward();
+        else model.Backward(lossGradients.AsSpan(0, batch.BatchSize));
+    }
 
     public double Epochs(long steps) => (double)steps * options.BatchSize / training.Count;
 

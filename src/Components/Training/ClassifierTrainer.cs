@@ -43,15 +43,30 @@ public sealed class ClassifierTrainer
     /// <exception cref="TrainingDivergedException">The loss or the gradients became non-finite.</exception>
     /// <exception cref="RunChangedException">The checkpoint was trained under a different run (see <see cref="ClassifierTrainerOptions.AcceptedChanges"/>).</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled (a checkpoint is written first when checkpointing is on).</exception>
+    /// <exception cref="ArgumentException"><paramref name="exampleWeights"/> is not one finite, non-negative weight per training example.</exception>
+    /// <param name="training">The labelled sequences to train on.</param>
+    /// <param name="validation">The labelled sequences to evaluate on, or null.</param>
+    /// <param name="progress">Receives a report after every step.</param>
+    /// <param name="resumeFrom">A checkpoint to continue from, or null.</param>
+    /// <param name="cancellationToken">Stops the run between steps.</param>
+    /// <param name="exampleWeights">Per-example loss weights (one per training example; null = all equal): the batch loss becomes <c>Σ wᵢ·ℓᵢ / Σ wᵢ</c>.</param>
     public ClassifierTrainingResult Train(LabeledSequences training, LabeledSequences? validation, IProgress<TrainingProgress>? progress = null,
-        string? resumeFrom = null, CancellationToken cancellationToken = default)
+        string? resumeFrom = null, CancellationToken cancellationToken = default, float[]? exampleWeights = null)
     {
         ArgumentNullException.ThrowIfNull(training);
+        if (exampleWeights is not null)
+        {
+            if (exampleWeights.Length != training.Count)
+                throw new ArgumentException($"'{nameof(exampleWeights)}' has {exampleWeights.Length} weights; the training set has {training.Count} examples.", nameof(exampleWeights));
+            var bad = Array.FindIndex(exampleWeights, weight => !float.IsFinite(weight) || weight < 0);
+            if (bad >= 0) throw new ArgumentException($"The weight of example {bad} is {exampleWeights[bad]}; weights must be finite and non-negative.", nameof(exampleWeights));
+        }
+
         training.CheckFits(model.Config, model.ClassCount, nameof(training));
         validation?.CheckFits(model.Config, model.ClassCount, nameof(validation));
-        var task = new ClassifierTask(model, options, training, validation);
+        var task = new ClassifierTask(model, options, training, validation, exampleWeights);
         var loop = new TrainingLoop(task, new ArenaTrainingState(model.Parameters, optimizer, hooks), options.Loop);
-        var result = loop.Run(RunRecord.ForClassifier(model.Config, model.ClassCount, options, optimizer, training), progress, resumeFrom, cancellationToken);
+        var result = loop.Run(RunRecord.ForClassifier(model.Config, model.ClassCount, options, optimizer, training, exampleWeights), progress, resumeFrom, cancellationToken);
         var finalValidation = task.LatestValidation;
         if (validation is not null && finalValidation is null) finalValidation = Evaluate(validation); // resumed at the last step
         return new ClassifierTrainingResult(result.Steps, result.History, finalValidation, result.StepsThisRun);

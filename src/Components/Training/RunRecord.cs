@@ -82,7 +82,9 @@ public sealed partial class RunRecord
     }
 
     /// <summary>The record of an encoder classifier trained by <see cref="ClassifierTrainer"/>.</summary>
-    public static RunRecord ForClassifier(TransformerConfig config, int classCount, ClassifierTrainerOptions options, IOptimizer optimizer, LabeledSequences training)
+    /// <remarks>Per-example loss weights, when given, are part of the data: their fingerprint is recorded.</remarks>
+    public static RunRecord ForClassifier(TransformerConfig config, int classCount, ClassifierTrainerOptions options, IOptimizer optimizer, LabeledSequences training,
+        float[]? exampleWeights = null)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(options);
@@ -98,6 +100,8 @@ public sealed partial class RunRecord
         entries.AddRange(Describe(optimizer));
         entries.Add(Entry("data.ExampleCount", RunChanges.TrainingData, training.Count));
         entries.Add(new("data.Sha256", RunChanges.TrainingData, Fingerprint(training)));
+        if (exampleWeights is not null)
+            entries.Add(new("data.ExampleWeightsSha256", RunChanges.TrainingData, Fingerprint(MemoryMarshal.AsBytes(exampleWeights.AsSpan()))));
         return new RunRecord(entries);
     }
 

@@ -79,6 +79,13 @@ public sealed class TrainingBackendParityTests
     }
 
     [TestMethod]
+    public void TheEncoderClassifierIsRefusedNamingTheManagedBackend()
+    {
+        var backend = new TorchSharpBackend(TorchTestDevice.Cpu);
+        StringAssert.Contains(Assert.ThrowsExactly<NotSupportedException>(() => backend.CreateClassifier(Config, classCount: 2, seed: 1)).Message, "ManagedBackend");
+    }
+
+    [TestMethod]
     public void AMalformedDeviceIsRefusedQuotingIt()
     {
         var error = Assert.ThrowsExactly<ArgumentException>(() => new TorchSharpBackend("gpu:first"));

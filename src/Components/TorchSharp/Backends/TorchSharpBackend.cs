@@ -68,4 +68,16 @@ public sealed class TorchSharpBackend : ITrainingBackend
 
         return new TorchLanguageModel(this, module);
     }
+
+    /// <inheritdoc />
+    /// <exception cref="NotSupportedException">Always, for now: the encoder classifier trains on the managed backend.</exception>
+    public IBackendClassifier CreateClassifier(TransformerConfig config, int classCount, ulong seed) => throw ClassifierUnsupported();
+
+    /// <inheritdoc />
+    /// <exception cref="NotSupportedException">Always, for now.</exception>
+    public IBackendClassifier LoadClassifier(TransformerConfig config, int classCount, Stream safeTensors) => throw ClassifierUnsupported();
+
+    private static NotSupportedException ClassifierUnsupported() => new(
+        "The TorchSharp backend has no encoder classifier behind the boundary yet (TorchEncoderClassifier exists, its backend model does not); "
+        + "fine-tune on the managed backend (ManagedBackend).");
 }
