@@ -7,9 +7,8 @@ namespace Pipelines.Components.Training;
 /// <see cref="SequenceBatchSampler"/> chooses for s, padded into one batch; validation runs over every example.
 /// </summary>
 /// <remarks>
-/// The loss is the batch's mean cross-entropy <c>L = −(1/B) Σᵢ ln p(yᵢ | xᵢ)</c>; with per-example loss weights
-/// <c>w</c> (importance or class re-weighting) it is the weighted mean <c>L = Σᵢ wᵢ·ℓᵢ / Σᵢ wᵢ</c>, whose gradient
-/// reaches each example's loss as <c>∂L/∂ℓᵢ = wᵢ / Σⱼ wⱼ</c> (0 for a batch whose weights sum to 0).
+/// The loss is the batch's mean cross-entropy <c>L = −(1/B) Σᵢ ln p(yᵢ | xᵢ)</c>; with per-example loss weights it is
+/// their weighted mean (<see cref="ExampleWeighting"/>).
 /// </remarks>
 internal sealed class ClassifierTask : ITrainingTask
 {
@@ -52,16 +51,10 @@ internal sealed class ClassifierTask : ITrainingTask
     {
         var mean = model.Forward(batch.Tokens, batch.KeyMask, batch.Labels, batch.BatchSize, batch.TokenCount);
         if (exampleWeights is null) return mean;
-        double weightSum = 0, weightedLoss = 0;
-        for (var row = 0; row < batch.BatchSize; row++)
-        {
-            var weight = exampleWeights[exampleIndices[row]];
-            weightSum += weight;
-            weightedLoss += weight * (double)model.Losses[row];
-        }
-
-        for (var row = 0; row < batch.BatchSize; row++) lossGradients[row] = weightSum == 0 ? 0f : (float)(exampleWeights[exampleIndices[row]] / weightSum);
-        return weightSum == 0 ? 0 : weightedLoss / weightSum;
+        ExampleWeighting.LossFactors(exampleWeights, exampleIndices, lossGradients);
+        double loss = 0;
+        for (var row = 0; row < batch.BatchSize; row++) loss += lossGradients[row] * (double)model.Losses[row];
+        return loss;
     }
 
     public void Backward()

@@ -49,18 +49,12 @@ public sealed class ClassifierTrainer
     /// <param name="progress">Receives a report after every step.</param>
     /// <param name="resumeFrom">A checkpoint to continue from, or null.</param>
     /// <param name="cancellationToken">Stops the run between steps.</param>
-    /// <param name="exampleWeights">Per-example loss weights (one per training example; null = all equal): the batch loss becomes <c>Σ wᵢ·ℓᵢ / Σ wᵢ</c>.</param>
+    /// <param name="exampleWeights">Per-example loss weights (one per training example; null = all equal): the batch loss becomes <c>Σ wᵢ·ℓᵢ / Σ wᵢ</c> (<see cref="ExampleWeighting"/>).</param>
     public ClassifierTrainingResult Train(LabeledSequences training, LabeledSequences? validation, IProgress<TrainingProgress>? progress = null,
         string? resumeFrom = null, CancellationToken cancellationToken = default, float[]? exampleWeights = null)
     {
         ArgumentNullException.ThrowIfNull(training);
-        if (exampleWeights is not null)
-        {
-            if (exampleWeights.Length != training.Count)
-                throw new ArgumentException($"'{nameof(exampleWeights)}' has {exampleWeights.Length} weights; the training set has {training.Count} examples.", nameof(exampleWeights));
-            var bad = Array.FindIndex(exampleWeights, weight => !float.IsFinite(weight) || weight < 0);
-            if (bad >= 0) throw new ArgumentException($"The weight of example {bad} is {exampleWeights[bad]}; weights must be finite and non-negative.", nameof(exampleWeights));
-        }
+        ExampleWeighting.Check(exampleWeights, training.Count, nameof(exampleWeights));
 
         training.CheckFits(model.Config, model.ClassCount, nameof(training));
         validation?.CheckFits(model.Config, model.ClassCount, nameof(validation));

@@ -86,9 +86,23 @@ public sealed partial class RunRecord
     public static RunRecord ForClassifier(TransformerConfig config, int classCount, ClassifierTrainerOptions options, IOptimizer optimizer, LabeledSequences training,
         float[]? exampleWeights = null)
     {
+        ArgumentNullException.ThrowIfNull(optimizer);
+        return ForClassifier(config, classCount, options, Describe(optimizer), training, exampleWeights);
+    }
+
+    /// <summary>The record of an encoder classifier trained with the optimizer chain <paramref name="optimizer"/> on any backend.</summary>
+    public static RunRecord ForClassifier(TransformerConfig config, int classCount, ClassifierTrainerOptions options, IGradientTransform optimizer, LabeledSequences training,
+        float[]? exampleWeights = null)
+    {
+        ArgumentNullException.ThrowIfNull(optimizer);
+        return ForClassifier(config, classCount, options, Describe(optimizer), training, exampleWeights);
+    }
+
+    private static RunRecord ForClassifier(TransformerConfig config, int classCount, ClassifierTrainerOptions options, IReadOnlyList<RunRecordEntry> optimizer,
+        LabeledSequences training, float[]? exampleWeights)
+    {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(optimizer);
         ArgumentNullException.ThrowIfNull(training);
         var entries = new List<RunRecordEntry> { new("model.Kind", RunChanges.ModelConfiguration, "encoder classifier") };
         AddModel(entries, config);
@@ -97,7 +111,7 @@ public sealed partial class RunRecord
         entries.Add(Entry("training.MaximumSequenceLength", RunChanges.SequenceLength, options.MaximumSequenceLength));
         entries.Add(Entry("training.Seed", RunChanges.Seed, options.Seed));
         entries.Add(new("training.Sampling", RunChanges.Seed, options.Sampling.ToString()));
-        entries.AddRange(Describe(optimizer));
+        entries.AddRange(optimizer);
         entries.Add(Entry("data.ExampleCount", RunChanges.TrainingData, training.Count));
         entries.Add(new("data.Sha256", RunChanges.TrainingData, Fingerprint(training)));
         if (exampleWeights is not null)

@@ -90,8 +90,8 @@ public sealed record TextClassificationOptions
 
     /// <summary>
     /// What runs the model: null (the default) is the managed CPU engine (<see cref="ManagedBackend"/>) on
-    /// <see cref="ThreadCount"/> threads. Another backend object (from its own package) can be passed in; one that has no
-    /// encoder classifier refuses with <see cref="NotSupportedException"/> when fitting.
+    /// <see cref="ThreadCount"/> threads; <c>new TorchSharpBackend(device)</c> from <c>Pipelines.Components.TorchSharp</c>
+    /// fine-tunes with libtorch. The fitted model is saved as named tensors either way and loads onto the managed engine.
     /// </summary>
     public ITrainingBackend? Backend { get; init; }
 

@@ -19,8 +19,8 @@ namespace Pipelines.Pretraining;
 /// joined into one stream, each preceded by the end-of-text id, and the model learns to predict each next token.
 /// </summary>
 /// <remarks>
-/// Next-token prediction with a decoder-only transformer (Radford et al. 2019, GPT-2) run by
-/// <see cref="LanguageModelTrainer"/>: minimise <c>L = −(1/T) Σₜ ln p(xₜ₊₁ | x≤ₜ)</c> over random windows, step s
+/// Next-token prediction with a decoder-only transformer (Radford et al. 2019, GPT-2) trained on
+/// <see cref="CausalLanguageModelOptions.Backend"/> (by default the managed engine's <see cref="LanguageModelTrainer"/>): minimise <c>L = −(1/T) Σₜ ln p(xₜ₊₁ | x≤ₜ)</c> over random windows, step s
 /// drawing its batch from stream s of the seed. The optimizer state is checkpointed with the weights, so a run resumed
 /// from a checkpoint (<see cref="CausalLanguageModelOptions.ResumeFrom"/>) ends bit-identical to one never interrupted.
 /// The vocabulary is the token column's key count; the end-of-text id comes from the tokenizer the column carries (see

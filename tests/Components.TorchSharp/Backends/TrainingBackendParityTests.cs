@@ -79,10 +79,35 @@ public sealed class TrainingBackendParityTests
     }
 
     [TestMethod]
-    public void TheEncoderClassifierIsRefusedNamingTheManagedBackend()
+    public void SixWeightedStepsOfTheEncoderClassifierGiveTheSameLossesOnBothBackends()
     {
-        var backend = new TorchSharpBackend(TorchTestDevice.Cpu);
-        StringAssert.Contains(Assert.ThrowsExactly<NotSupportedException>(() => backend.CreateClassifier(Config, classCount: 2, seed: 1)).Message, "ManagedBackend");
+        var random = new Pipelines.Components.Compute.SeededRandom(8);
+        var sequences = Enumerable.Range(0, 30).Select(example => ManagedModels.Tokens(2 + example % 7, Config.VocabularySize, seed: (ulong)example + 50)).ToArray();
+        var labels = sequences.Select(sequence => sequence.Contains(3) ? 1 : random.NextInt32(2)).ToArray();
+        var training = new LabeledSequences(sequences[..22], labels[..22]);
+        var validation = new LabeledSequences(sequences[22..], labels[22..]);
+        var weights = Enumerable.Range(0, 22).Select(example => example % 3 == 0 ? 2f : 0.5f).ToArray();
+        var options = new ClassifierTrainerOptions { BatchSize = 5, MaximumSequenceLength = 8, Steps = 6, EvaluationInterval = 3, Seed = 4 };
+        ClassifierTrainingRun Run() => new(training, validation, Optimizers.AdamW(3e-3, weightDecay: 0.1, clipNorm: 1.0), options) { ExampleWeights = weights };
+
+        using var managed = new ManagedBackend(1).CreateClassifier(Config, classCount: 2, seed: 6);
+        using var torch = new TorchSharpBackend(TorchTestDevice.Cpu).CreateClassifier(Config, classCount: 2, seed: 6);
+        var managedResult = managed.Train(Run());
+        var torchResult = torch.Train(Run());
+
+        for (var step = 0; step < 6; step++)
+        {
+            var (expected, actual) = (managedResult.History[step], torchResult.History[step]);
+            Assert.AreEqual(expected.TrainingLoss, actual.TrainingLoss, Relative * Math.Abs(expected.TrainingLoss), $"training loss of step {step + 1}");
+            Assert.AreEqual(expected.ValidationLoss.HasValue, actual.ValidationLoss.HasValue, $"validation after step {step + 1}");
+            if (expected.ValidationLoss is { } loss) Assert.AreEqual(loss, actual.ValidationLoss!.Value, Relative * loss, $"validation loss after step {step + 1}");
+        }
+
+        Assert.AreEqual(managedResult.FinalValidation!.Accuracy, torchResult.FinalValidation!.Accuracy);
+        float[] expectedProbabilities = new float[2], actualProbabilities = new float[2];
+        managed.Predict(sequences[25], 8, expectedProbabilities);
+        torch.Predict(sequences[25], 8, actualProbabilities);
+        for (var index = 0; index < 2; index++) Assert.AreEqual(expectedProbabilities[index], actualProbabilities[index], 1e-5f, $"probability of class {index}");
     }
 
     [TestMethod]

@@ -14,7 +14,8 @@ namespace Pipelines.Components.TorchSharp.Backends;
 /// Pass one to an estimator's options (<c>Backend = new TorchSharpBackend("cuda:0")</c>); the application references a
 /// libtorch runtime package (<c>libtorch-cpu-linux-x64</c>, <c>libtorch-cuda-12.1-linux-x64</c>, ...). New models start
 /// from the managed engine's GPT-2 initialisation of the same seed, so both backends begin from the same weights.
-/// Runs AdamW only (with optional global-norm clipping); no training checkpoints or hooks other than schedule checks yet.
+/// Runs the GPT and the encoder classifier; AdamW only (with optional global-norm clipping); no training checkpoints or
+/// hooks other than schedule checks yet.
 /// </remarks>
 public sealed class TorchSharpBackend : ITrainingBackend
 {
@@ -70,14 +71,31 @@ public sealed class TorchSharpBackend : ITrainingBackend
     }
 
     /// <inheritdoc />
-    /// <exception cref="NotSupportedException">Always, for now: the encoder classifier trains on the managed backend.</exception>
-    public IBackendClassifier CreateClassifier(TransformerConfig config, int classCount, ulong seed) => throw ClassifierUnsupported();
+    public IBackendClassifier CreateClassifier(TransformerConfig config, int classCount, ulong seed)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var initial = EncoderClassifier.Create(config, classCount, seed, Parallelism.Sequential);
+        var module = new TorchEncoderClassifier(config, classCount, Device);
+        module.LoadFrom(initial.Parameters);
+        return new TorchClassifier(this, module);
+    }
 
     /// <inheritdoc />
-    /// <exception cref="NotSupportedException">Always, for now.</exception>
-    public IBackendClassifier LoadClassifier(TransformerConfig config, int classCount, Stream safeTensors) => throw ClassifierUnsupported();
+    public IBackendClassifier LoadClassifier(TransformerConfig config, int classCount, Stream safeTensors)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(safeTensors);
+        var module = new TorchEncoderClassifier(config, classCount, Device);
+        try
+        {
+            module.LoadFrom(SafeTensors.Read(safeTensors));
+        }
+        catch (ArgumentException exception)
+        {
+            module.Dispose();
+            throw new InvalidDataException($"The tensors do not fit an encoder classifier of this shape: {exception.Message}", exception);
+        }
 
-    private static NotSupportedException ClassifierUnsupported() => new(
-        "The TorchSharp backend has no encoder classifier behind the boundary yet (TorchEncoderClassifier exists, its backend model does not); "
-        + "fine-tune on the managed backend (ManagedBackend).");
+        return new TorchClassifier(this, module);
+    }
 }
