@@ -1,12 +1,11 @@
-using System.Diagnostics;
 using Pipelines.Components.Models;
 using Pipelines.Components.Optimization;
 
 namespace Pipelines.Components.Training;
 
 /// <summary>
-/// The fine-tuning loop of an <see cref="EncoderClassifier"/>: sample a batch of labelled sequences, pad it, forward,
-/// check the loss, backward, check the gradients, update; evaluate, report progress and checkpoint on schedule.
+/// Fine-tunes an <see cref="EncoderClassifier"/>: the one <see cref="TrainingLoop"/> over padded batches of labelled
+/// sequences (forward, check the loss, backward, check the gradients, update; evaluate, report progress and checkpoint on schedule).
 /// </summary>
 /// <remarks>
 /// Step s always trains on the batch the <see cref="SequenceBatchSampler"/> chooses for s, and the optimizer state is
@@ -44,57 +43,27 @@ public sealed class ClassifierTrainer
     /// <exception cref="TrainingDivergedException">The loss or the gradients became non-finite.</exception>
     /// <exception cref="RunChangedException">The checkpoint was trained under a different run (see <see cref="ClassifierTrainerOptions.AcceptedChanges"/>).</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled (a checkpoint is written first when checkpointing is on).</exception>
+    /// <exception cref="ArgumentException"><paramref name="exampleWeights"/> is not one finite, non-negative weight per training example.</exception>
+    /// <param name="training">The labelled sequences to train on.</param>
+    /// <param name="validation">The labelled sequences to evaluate on, or null.</param>
+    /// <param name="progress">Receives a report after every step.</param>
+    /// <param name="resumeFrom">A checkpoint to continue from, or null.</param>
+    /// <param name="cancellationToken">Stops the run between steps.</param>
+    /// <param name="exampleWeights">Per-example loss weights (one per training example; null = all equal): the batch loss becomes <c>Σ wᵢ·ℓᵢ / Σ wᵢ</c> (<see cref="ExampleWeighting"/>).</param>
     public ClassifierTrainingResult Train(LabeledSequences training, LabeledSequences? validation, IProgress<TrainingProgress>? progress = null,
-        string? resumeFrom = null, CancellationToken cancellationToken = default)
+        string? resumeFrom = null, CancellationToken cancellationToken = default, float[]? exampleWeights = null)
     {
         ArgumentNullException.ThrowIfNull(training);
+        ExampleWeighting.Check(exampleWeights, training.Count, nameof(exampleWeights));
+
         training.CheckFits(model.Config, model.ClassCount, nameof(training));
         validation?.CheckFits(model.Config, model.ClassCount, nameof(validation));
-        var sampler = new SequenceBatchSampler(training.Count, options.BatchSize, options.Sampling, options.Seed);
-        var batch = new PaddedSequenceBatch(options.MaximumSequenceLength);
-        var exampleIndices = new int[options.BatchSize];
-        var history = new List<StepMetrics>();
-        long step = 0;
-        var run = RunRecord.ForClassifier(model.Config, model.ClassCount, options, optimizer, training);
-        if (resumeFrom is not null) (step, history) = TrainingCheckpoint.Read(resumeFrom, model.Parameters, optimizer, hooks, run, options.AcceptedChanges);
-
-        var startStep = step;
-        long tokensSeen = 0;
-        var clock = Stopwatch.StartNew();
-        ClassifierEvaluation? latestValidation = null;
-        double? latestValidationLoss = history.LastOrDefault(record => record.ValidationLoss.HasValue)?.ValidationLoss;
-        while (step < options.Steps)
-        {
-            if (cancellationToken.IsCancellationRequested)
-            {
-                if (options.CheckpointInterval > 0) TrainingCheckpoint.Write(options.CheckpointPath!, step, model.Parameters, optimizer, history, hooks, run);
-                cancellationToken.ThrowIfCancellationRequested();
-            }
-
-            sampler.Sample(step, exampleIndices);
-            batch.Fill(training, exampleIndices);
-            var learningRate = optimizer.CurrentLearningRate;
-            var loss = TrainStep(step, batch);
-            tokensSeen += batch.ValidTokenCount;
-            step++;
-
-            double? validationLoss = null;
-            if (validation is not null && (step == options.Steps || (options.EvaluationInterval > 0 && step % options.EvaluationInterval == 0)))
-            {
-                latestValidation = Evaluate(validation);
-                validationLoss = latestValidationLoss = latestValidation.Loss;
-            }
-
-            history.Add(new StepMetrics(step, loss, learningRate, validationLoss));
-            if (options.CheckpointInterval > 0 && step % options.CheckpointInterval == 0)
-                TrainingCheckpoint.Write(options.CheckpointPath!, step, model.Parameters, optimizer, history, hooks, run);
-            var seconds = Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
-            progress?.Report(new TrainingProgress(step, options.Steps, (double)step * options.BatchSize / training.Count, loss, learningRate,
-                tokensSeen / seconds, clock.Elapsed, latestValidationLoss));
-        }
-
-        if (validation is not null && latestValidation is null) latestValidation = Evaluate(validation); // resumed at the last step
-        return new ClassifierTrainingResult(step, history, latestValidation, step - startStep);
+        var task = new ClassifierTask(model, options, training, validation, exampleWeights);
+        var loop = new TrainingLoop(task, new ArenaTrainingState(model.Parameters, optimizer, hooks), options.Loop);
+        var result = loop.Run(RunRecord.ForClassifier(model.Config, model.ClassCount, options, optimizer, training, exampleWeights), progress, resumeFrom, cancellationToken);
+        var finalValidation = task.LatestValidation;
+        if (validation is not null && finalValidation is null) finalValidation = Evaluate(validation); // resumed at the last step
+        return new ClassifierTrainingResult(result.Steps, result.History, finalValidation, result.StepsThisRun);
     }
 
     /// <summary>Mean cross-entropy and accuracy of the model over every example of <paramref name="data"/>, in order.</summary>
@@ -103,24 +72,7 @@ public sealed class ClassifierTrainer
     {
         ArgumentNullException.ThrowIfNull(data);
         data.CheckFits(model.Config, model.ClassCount, nameof(data));
-        var batch = new PaddedSequenceBatch(options.MaximumSequenceLength);
-        var exampleIndices = new int[options.BatchSize];
-        double lossSum = 0;
-        var correct = 0;
-        for (var start = 0; start < data.Count; start += options.BatchSize)
-        {
-            var size = Math.Min(options.BatchSize, data.Count - start);
-            for (var slot = 0; slot < size; slot++) exampleIndices[slot] = start + slot;
-            batch.Fill(data, exampleIndices.AsSpan(0, size));
-            lossSum += (double)model.Forward(batch.Tokens, batch.KeyMask, batch.Labels, batch.BatchSize, batch.TokenCount) * size;
-            var probabilities = model.Probabilities;
-            for (var row = 0; row < size; row++)
-            {
-                if (ArgMax(probabilities.Slice(row * model.ClassCount, model.ClassCount)) == batch.Labels[row]) correct++;
-            }
-        }
-
-        return new ClassifierEvaluation(lossSum / data.Count, (double)correct / data.Count);
+        return ClassifierTask.Evaluate(model, options, data);
     }
 
     /// <summary>
@@ -152,16 +104,6 @@ public sealed class ClassifierTrainer
         }
 
         return best;
-    }
-
-    private double TrainStep(long step, PaddedSequenceBatch batch)
-    {
-        model.Parameters.ZeroGradients();
-        var loss = model.Forward(batch.Tokens, batch.KeyMask, batch.Labels, batch.BatchSize, batch.TokenCount);
-        TrainingGuard.CheckLoss(step, loss);
-        model.Backward();
-        TrainingGuard.CheckedUpdate(step, model.Parameters, optimizer, hooks);
-        return loss;
     }
 }
 

@@ -45,6 +45,9 @@ public sealed record ClassifierTrainerOptions
         init => field = (value & ~RunChanges.All) == 0 ? value : throw new ArgumentOutOfRangeException(nameof(AcceptedChanges), value, "Unknown kinds of run change.");
     }
 
+    /// <summary>The part of these options the <see cref="TrainingLoop"/> reads.</summary>
+    public TrainingLoopOptions Loop => new(Steps, EvaluationInterval, CheckpointInterval, CheckpointPath, AcceptedChanges);
+
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first option that does not fit the others or the model.</summary>
     public void Validate(int contextLength)
     {

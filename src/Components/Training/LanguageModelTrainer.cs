@@ -1,12 +1,12 @@
-using System.Diagnostics;
 using Pipelines.Components.Models;
 using Pipelines.Components.Optimization;
 
 namespace Pipelines.Components.Training;
 
 /// <summary>
-/// The training loop of a causal language model: sample a batch, forward, check the loss, backward,
-/// check the gradients, update; evaluate, report progress and checkpoint on schedule.
+/// Trains a causal language model: the one <see cref="TrainingLoop"/> over random token windows
+/// (sample a batch, forward, check the loss, backward, check the gradients, update; evaluate, report progress and
+/// checkpoint on schedule).
 /// </summary>
 /// <remarks>
 /// Step s always trains on the batch the sampler draws for s and the optimizer's state is checkpointed with
@@ -43,80 +43,15 @@ public sealed class LanguageModelTrainer
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled (a checkpoint is written first when checkpointing is on).</exception>
     public LanguageModelTrainingResult Train(int[] trainingTokens, int[]? validationTokens, IProgress<TrainingProgress>? progress = null, string? resumeFrom = null, CancellationToken cancellationToken = default)
     {
-        var (batchSize, sequenceLength) = (options.BatchSize, options.SequenceLength);
-        var sampler = new TokenBatchSampler(trainingTokens, batchSize, sequenceLength, options.Seed);
-        var validationSampler = validationTokens is null ? null : new TokenBatchSampler(validationTokens, batchSize, sequenceLength, options.Seed);
-        var inputs = new int[batchSize * sequenceLength];
-        var targets = new int[batchSize * sequenceLength];
-        var history = new List<StepMetrics>();
-        long step = 0;
-        var run = RunRecord.ForLanguageModel(model.Config, options, optimizer, trainingTokens);
-        if (resumeFrom is not null) (step, history) = TrainingCheckpoint.Read(resumeFrom, model.Parameters, optimizer, hooks, run, options.AcceptedChanges);
-
-        var startStep = step;
-        var clock = Stopwatch.StartNew();
-        double? latestValidation = history.LastOrDefault(record => record.ValidationLoss.HasValue)?.ValidationLoss;
-        while (step < options.Steps)
-        {
-            if (cancellationToken.IsCancellationRequested)
-            {
-                if (options.CheckpointInterval > 0) TrainingCheckpoint.Write(options.CheckpointPath!, step, model.Parameters, optimizer, history, hooks, run);
-                cancellationToken.ThrowIfCancellationRequested();
-            }
-
-            sampler.Sample(step, inputs, targets);
-            var learningRate = optimizer.CurrentLearningRate;
-            var loss = TrainStep(step, inputs, targets);
-            step++;
-
-            double? validation = null;
-            var evaluateNow = validationSampler is not null && (step == options.Steps || (options.EvaluationInterval > 0 && step % options.EvaluationInterval == 0));
-            if (evaluateNow)
-            {
-                validation = Evaluate(validationSampler!, inputs, targets);
-                latestValidation = validation;
-            }
-
-            history.Add(new StepMetrics(step, loss, learningRate, validation));
-            if (options.CheckpointInterval > 0 && step % options.CheckpointInterval == 0)
-                TrainingCheckpoint.Write(options.CheckpointPath!, step, model.Parameters, optimizer, history, hooks, run);
-            var seconds = Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
-            progress?.Report(new TrainingProgress(step, options.Steps, (double)step * batchSize * sequenceLength / trainingTokens.Length, loss, learningRate,
-                (step - startStep) * batchSize * sequenceLength / seconds, clock.Elapsed, latestValidation));
-        }
-
-        return new LanguageModelTrainingResult(step, history, latestValidation);
+        var task = new LanguageModelTask(model, options, trainingTokens, validationTokens);
+        var loop = new TrainingLoop(task, new ArenaTrainingState(model.Parameters, optimizer, hooks), options.Loop);
+        var result = loop.Run(RunRecord.ForLanguageModel(model.Config, options, optimizer, trainingTokens), progress, resumeFrom, cancellationToken);
+        return new LanguageModelTrainingResult(result.Steps, result.History, result.FinalValidationLoss);
     }
 
     /// <summary>Mean loss over <see cref="LanguageModelTrainingOptions.EvaluationBatches"/> fixed windows of <paramref name="tokens"/>.</summary>
-    public double Evaluate(int[] tokens)
-    {
-        var sampler = new TokenBatchSampler(tokens, options.BatchSize, options.SequenceLength, options.Seed);
-        var size = options.BatchSize * options.SequenceLength;
-        return Evaluate(sampler, new int[size], new int[size]);
-    }
-
-    private double TrainStep(long step, int[] inputs, int[] targets)
-    {
-        model.Parameters.ZeroGradients();
-        var loss = model.Forward(inputs, targets, options.BatchSize, options.SequenceLength);
-        TrainingGuard.CheckLoss(step, loss);
-        model.Backward();
-        TrainingGuard.CheckedUpdate(step, model.Parameters, optimizer, hooks);
-        return loss;
-    }
-
-    private double Evaluate(TokenBatchSampler sampler, int[] inputs, int[] targets)
-    {
-        double sum = 0;
-        for (var batch = 0; batch < options.EvaluationBatches; batch++)
-        {
-            sampler.SampleEvaluation(batch, options.EvaluationBatches * options.BatchSize, inputs, targets);
-            sum += model.Forward(inputs, targets, options.BatchSize, options.SequenceLength);
-        }
-
-        return sum / options.EvaluationBatches;
-    }
+    public double Evaluate(int[] tokens) =>
+        LanguageModelTask.Evaluate(model, options, new TokenBatchSampler(tokens, options.BatchSize, options.SequenceLength, options.Seed));
 }
 
 /// <summary>What a training run ended with.</summary>

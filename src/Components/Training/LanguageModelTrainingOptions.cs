@@ -33,6 +33,9 @@ public sealed record LanguageModelTrainingOptions
     /// </summary>
     public RunChanges AcceptedChanges { get; init; }
 
+    /// <summary>The part of these options the <see cref="TrainingLoop"/> reads.</summary>
+    public TrainingLoopOptions Loop => new(Steps, EvaluationInterval, CheckpointInterval, CheckpointPath, AcceptedChanges);
+
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first invalid option.</summary>
     public void Validate(int contextLength)
     {

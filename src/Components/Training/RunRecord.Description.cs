@@ -26,8 +26,17 @@ public sealed partial class RunRecord
     {
         ArgumentNullException.ThrowIfNull(optimizer);
         var entries = new List<RunRecordEntry>();
-        if (optimizer is GradientTransformOptimizer gradientTransform) DescribeObject(gradientTransform.Transform, "optimizer", RunChanges.Optimizer, entries, 0);
-        else entries.Add(new("optimizer", RunChanges.Optimizer, optimizer.GetType().FullName ?? optimizer.GetType().Name));
+        if (optimizer is GradientTransformOptimizer gradientTransform) return Describe(gradientTransform.Transform);
+        entries.Add(new("optimizer", RunChanges.Optimizer, optimizer.GetType().FullName ?? optimizer.GetType().Name));
+        return entries;
+    }
+
+    /// <summary>The entries that describe the transform tree <paramref name="transform"/>, as for a <see cref="GradientTransformOptimizer"/> running it.</summary>
+    public static IReadOnlyList<RunRecordEntry> Describe(IGradientTransform transform)
+    {
+        ArgumentNullException.ThrowIfNull(transform);
+        var entries = new List<RunRecordEntry>();
+        DescribeObject(transform, "optimizer", RunChanges.Optimizer, entries, 0);
         return entries;
     }
 

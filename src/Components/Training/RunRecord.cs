@@ -32,7 +32,7 @@ public sealed record RunDifference(string Name, RunChanges Kind, string Checkpoi
 /// <remarks>
 /// Left out on purpose: the number of steps (a run may be continued), evaluation and checkpoint settings, and the thread
 /// count (it changes the rounding, not the run; the same thread count is what makes a resume bit-identical). The optimizer
-/// is described from its transforms' public properties (<see cref="Describe"/>), so a hyperparameter added later is
+/// is described from its transforms' public properties (<see cref="Describe(IGradientTransform)"/>), so a hyperparameter added later is
 /// recorded without anyone remembering to; functions (parameter selectors) can only be recorded as present.
 /// </remarks>
 public sealed partial class RunRecord
@@ -55,26 +55,54 @@ public sealed partial class RunRecord
     /// <summary>The record of a causal language model trained by <see cref="LanguageModelTrainer"/>.</summary>
     public static RunRecord ForLanguageModel(TransformerConfig config, LanguageModelTrainingOptions options, IOptimizer optimizer, ReadOnlySpan<int> trainingTokens)
     {
+        ArgumentNullException.ThrowIfNull(optimizer);
+        return ForLanguageModel(config, options, Describe(optimizer), trainingTokens);
+    }
+
+    /// <summary>The record of a causal language model trained with the optimizer chain <paramref name="optimizer"/> on any backend.</summary>
+    public static RunRecord ForLanguageModel(TransformerConfig config, LanguageModelTrainingOptions options, IGradientTransform optimizer, ReadOnlySpan<int> trainingTokens)
+    {
+        ArgumentNullException.ThrowIfNull(optimizer);
+        return ForLanguageModel(config, options, Describe(optimizer), trainingTokens);
+    }
+
+    private static RunRecord ForLanguageModel(TransformerConfig config, LanguageModelTrainingOptions options, IReadOnlyList<RunRecordEntry> optimizer, ReadOnlySpan<int> trainingTokens)
+    {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(optimizer);
         var entries = new List<RunRecordEntry> { new("model.Kind", RunChanges.ModelConfiguration, "causal language model") };
         AddModel(entries, config);
         entries.Add(Entry("training.BatchSize", RunChanges.BatchSize, options.BatchSize));
         entries.Add(Entry("training.SequenceLength", RunChanges.SequenceLength, options.SequenceLength));
         entries.Add(Entry("training.Seed", RunChanges.Seed, options.Seed));
-        entries.AddRange(Describe(optimizer));
+        entries.AddRange(optimizer);
         entries.Add(Entry("data.TokenCount", RunChanges.TrainingData, trainingTokens.Length));
         entries.Add(new("data.Sha256", RunChanges.TrainingData, Fingerprint(MemoryMarshal.AsBytes(trainingTokens))));
         return new RunRecord(entries);
     }
 
     /// <summary>The record of an encoder classifier trained by <see cref="ClassifierTrainer"/>.</summary>
-    public static RunRecord ForClassifier(TransformerConfig config, int classCount, ClassifierTrainerOptions options, IOptimizer optimizer, LabeledSequences training)
+    /// <remarks>Per-example loss weights, when given, are part of the data: their fingerprint is recorded.</remarks>
+    public static RunRecord ForClassifier(TransformerConfig config, int classCount, ClassifierTrainerOptions options, IOptimizer optimizer, LabeledSequences training,
+        float[]? exampleWeights = null)
+    {
+        ArgumentNullException.ThrowIfNull(optimizer);
+        return ForClassifier(config, classCount, options, Describe(optimizer), training, exampleWeights);
+    }
+
+    /// <summary>The record of an encoder classifier trained with the optimizer chain <paramref name="optimizer"/> on any backend.</summary>
+    public static RunRecord ForClassifier(TransformerConfig config, int classCount, ClassifierTrainerOptions options, IGradientTransform optimizer, LabeledSequences training,
+        float[]? exampleWeights = null)
+    {
+        ArgumentNullException.ThrowIfNull(optimizer);
+        return ForClassifier(config, classCount, options, Describe(optimizer), training, exampleWeights);
+    }
+
+    private static RunRecord ForClassifier(TransformerConfig config, int classCount, ClassifierTrainerOptions options, IReadOnlyList<RunRecordEntry> optimizer,
+        LabeledSequences training, float[]? exampleWeights)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(optimizer);
         ArgumentNullException.ThrowIfNull(training);
         var entries = new List<RunRecordEntry> { new("model.Kind", RunChanges.ModelConfiguration, "encoder classifier") };
         AddModel(entries, config);
@@ -83,9 +111,11 @@ public sealed partial class RunRecord
         entries.Add(Entry("training.MaximumSequenceLength", RunChanges.SequenceLength, options.MaximumSequenceLength));
         entries.Add(Entry("training.Seed", RunChanges.Seed, options.Seed));
         entries.Add(new("training.Sampling", RunChanges.Seed, options.Sampling.ToString()));
-        entries.AddRange(Describe(optimizer));
+        entries.AddRange(optimizer);
         entries.Add(Entry("data.ExampleCount", RunChanges.TrainingData, training.Count));
         entries.Add(new("data.Sha256", RunChanges.TrainingData, Fingerprint(training)));
+        if (exampleWeights is not null)
+            entries.Add(new("data.ExampleWeightsSha256", RunChanges.TrainingData, Fingerprint(MemoryMarshal.AsBytes(exampleWeights.AsSpan()))));
         return new RunRecord(entries);
     }
 

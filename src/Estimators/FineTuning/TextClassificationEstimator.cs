@@ -1,8 +1,8 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
+using Pipelines.Components.Backends;
 using Pipelines.Components.Compute;
 using Pipelines.Components.Models;
 using Pipelines.Components.Optimization;
@@ -79,11 +79,10 @@ public sealed class TextClassificationEstimator : IEstimator<TextClassificationT
         var validationSet = validation is null ? null : ReadValidation(validation, labelColumn.Type, vocabularySize);
 
         var config = new TransformerConfig(Options.Model.LayerCount, Options.Model.HeadCount, Options.Model.Channels, Options.Model.ContextLength, vocabularySize);
-        var parallelism = new Parallelism(Options.ThreadCount ?? Environment.ProcessorCount);
-        var model = EncoderClassifier.Create(config, classes.Count, SeededRandom.ForStream(unchecked((ulong)Seed), 0).NextUInt64(), parallelism);
-        if (Options.PretrainedWeightsPath is { } pretrained) PretrainedEncoderBody.Load(model, pretrained);
+        var model = Options.ResolveBackend().CreateClassifier(config, classes.Count, SeededRandom.ForStream(unchecked((ulong)Seed), 0).NextUInt64());
+        if (Options.PretrainedWeightsPath is { } pretrained) model.LoadPretrainedBody(SafeTensors.Read(pretrained));
         var steps = Options.Steps ?? Math.Max(1, (long)Math.Ceiling(Options.Epochs * training.Count / Options.BatchSize));
-        var optimizer = new GradientTransformOptimizer(Options.Optimizer(Options.LearningRateSchedule(steps)), model.Parameters);
+        var optimizer = Options.Optimizer(Options.LearningRateSchedule(steps));
         var trainerOptions = new ClassifierTrainerOptions
         {
             BatchSize = Options.BatchSize,
@@ -100,9 +99,14 @@ public sealed class TextClassificationEstimator : IEstimator<TextClassificationT
         using var channel = host.Start("Fit");
         var skippedText = skippedTraining > 0 ? Invariant($" ({skippedTraining} rows without a label skipped)") : "";
         Log(channel, Invariant($"Fine-tuning a {classes.Count}-class encoder ({config.LayerCount} layers, width {config.Channels}, vocabulary {vocabularySize}, ") +
-            Invariant($"{model.Parameters.ParameterCount:N0} parameters) for {steps} steps of {Options.BatchSize} on {training.Count} rows{skippedText}; seed {Seed}."));
-        var result = new ClassifierTrainer(model, optimizer, trainerOptions)
-            .Train(training, validationSet, new LoggingProgress(channel, steps, progress), Options.ResumePath, cancellationToken);
+            Invariant($"{model.ParameterCount:N0} parameters on the {model.Backend.Name} backend) for {steps} steps of {Options.BatchSize} on {training.Count} rows{skippedText}; seed {Seed}."));
+        var result = model.Train(new ClassifierTrainingRun(training, validationSet, optimizer, trainerOptions)
+        {
+            ExampleWeights = Options.ExampleWeights,
+            Progress = new LoggingProgress(channel, steps, progress),
+            ResumeFrom = Options.ResumePath,
+            CancellationToken = cancellationToken,
+        });
         Log(channel, Invariant($"Fine-tuned for {result.Steps} steps; final training loss {(result.History.Count > 0 ? result.History[^1].TrainingLoss : double.NaN):F4}") +
             (result.FinalValidation is { } final ? Invariant($", validation loss {final.Loss:F4}, accuracy {final.Accuracy:P2}.") : "."));
         return new TextClassificationTransformer(Options.TokensColumnName, Options.PredictedLabelColumnName, Options.ScoreColumnName, classes,
@@ -178,8 +182,8 @@ public sealed class TextClassificationEstimator : IEstimator<TextClassificationT
 /// <remarks>
 /// Each row runs on its own (batch of one), cut to <see cref="MaximumSequenceLength"/> tokens as in training, on one
 /// thread, so predictions do not depend on the machine; the model runs at most once per row, and only when an output
-/// is read. Thread-safe: the trained <see cref="EncoderClassifier"/> is never run itself, and every running prediction
-/// borrows a copy from a pool, so prediction engines on several threads can share the transformer. Saved by
+/// is read. Thread-safe: the model is held behind the backend boundary (<see cref="IBackendClassifier"/>), whose
+/// predictions may run from several threads, so prediction engines on several threads can share the transformer. Saved by
 /// <c>MLContext.Model.Save</c> as a JSON description and the weights as the entry <c>weights.safetensors</c>
 /// (PyTorch's names); <c>MLContext.Model.Load</c> brings it back as this type.
 /// </remarks>
@@ -191,11 +195,10 @@ public sealed class TextClassificationTransformer : RowMappingTransformer
     private static readonly ModelVersion ModelVersion = CreateVersion("PLTXTCLS", 0x00010001, LoaderSignature);
 
     private readonly LabelClasses classes;
-    private readonly EncoderClassifier model;
-    private readonly ConcurrentBag<EncoderClassifier> pool = [];
+    private readonly IBackendClassifier model;
 
     internal TextClassificationTransformer(string tokensColumnName, string predictedLabelColumnName, string scoreColumnName, LabelClasses classes,
-        EncoderClassifier model, int maximumSequenceLength, ClassifierTrainingResult? trainingResult)
+        IBackendClassifier model, int maximumSequenceLength, ClassifierTrainingResult? trainingResult)
     {
         TokensColumnName = tokensColumnName;
         PredictedLabelColumnName = predictedLabelColumnName;
@@ -224,6 +227,9 @@ public sealed class TextClassificationTransformer : RowMappingTransformer
     /// <summary>The encoder's shape, with its vocabulary.</summary>
     public TransformerConfig ModelConfig => model.Config;
 
+    /// <summary>The model behind the backend boundary (on the backend that trained it, or the managed one after loading).</summary>
+    public IBackendClassifier Model => model;
+
     /// <summary>Longest sequence the model reads; longer ones keep their first tokens.</summary>
     public int MaximumSequenceLength { get; }
 
@@ -250,7 +256,7 @@ public sealed class TextClassificationTransformer : RowMappingTransformer
         writer.WriteJson(new Description(TokensColumnName, PredictedLabelColumnName, ScoreColumnName, classes.Describe(),
             new ModelShape(config.LayerCount, config.HeadCount, config.Channels, config.ContextLength, config.VocabularySize), MaximumSequenceLength));
         using var stream = writer.WriteStream(WeightsEntry);
-        model.Parameters.SaveSafeTensors(stream);
+        model.SaveSafeTensors(stream);
     }
 
     /// <summary>Called by <c>MLContext.Model.Load</c> (registered by <see cref="MachineLearningModelLoaderAttribute"/>).</summary>
@@ -286,26 +292,10 @@ public sealed class TextClassificationTransformer : RowMappingTransformer
         }
 
         return new TextClassificationTransformer(description.TokensColumnName, description.PredictedLabelColumnName, description.ScoreColumnName, classes,
-            model, description.MaximumSequenceLength, trainingResult: null);
+            new ManagedBackend(1).Adopt(model), description.MaximumSequenceLength, trainingResult: null);
     }
 
-    private void Predict(ReadOnlySpan<int> tokenIds, Span<float> probabilities)
-    {
-        if (!pool.TryTake(out var copy))
-        {
-            copy = new EncoderClassifier(model.Config, model.ClassCount, Parallelism.Sequential);
-            model.Parameters.Values.CopyTo(copy.Parameters.Values);
-        }
-
-        try
-        {
-            ClassifierTrainer.Predict(copy, tokenIds, MaximumSequenceLength, probabilities);
-        }
-        finally
-        {
-            pool.Add(copy);
-        }
-    }
+    private void Predict(ReadOnlySpan<int> tokenIds, Span<float> probabilities) => model.Predict(tokenIds, MaximumSequenceLength, probabilities);
 
     private sealed record ModelShape(int LayerCount, int HeadCount, int Channels, int ContextLength, int VocabularySize);
 

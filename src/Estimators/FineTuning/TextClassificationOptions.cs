@@ -1,3 +1,4 @@
+using Pipelines.Components.Backends;
 using Microsoft.ML;
 using Pipelines.Components.Models;
 using Pipelines.Components.Optimization;
@@ -86,6 +87,20 @@ public sealed record TextClassificationOptions
 
     /// <summary>Seed of the initial weights and of the batches; null (the default) draws one from the <see cref="MLContext"/>'s seeded generator when the estimator is created.</summary>
     public int? Seed { get; init; }
+
+    /// <summary>
+    /// What runs the model: null (the default) is the managed CPU engine (<see cref="ManagedBackend"/>) on
+    /// <see cref="ThreadCount"/> threads; <c>new TorchSharpBackend(device)</c> from <c>Pipelines.Components.TorchSharp</c>
+    /// fine-tunes with libtorch. The fitted model is saved as named tensors either way and loads onto the managed engine.
+    /// </summary>
+    public ITrainingBackend? Backend { get; init; }
+
+    /// <summary>Per-example loss weights, one per labelled training row in order (null = all equal): each batch's loss is <c>Σ wᵢ·ℓᵢ / Σ wᵢ</c>.</summary>
+    /// <remarks>For class re-weighting or importance weighting; part of the run's record, so a resume with other weights is refused.</remarks>
+    public float[]? ExampleWeights { get; init; }
+
+    /// <summary>The backend of the run: <see cref="Backend"/>, or the managed engine with <see cref="ThreadCount"/> threads.</summary>
+    internal ITrainingBackend ResolveBackend() => Backend ?? new ManagedBackend(ThreadCount ?? Environment.ProcessorCount);
 
     /// <summary>Threads the engine may use in training; null uses every processor. A run is reproducible for a given thread count.</summary>
     public int? ThreadCount { get; init => field = value is null or >= 1 ? value : throw OutOfRange(nameof(ThreadCount), value, "Must be at least 1."); }

@@ -2,9 +2,11 @@ using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
+using Pipelines.Components.Backends;
 using Pipelines.Components.Compute;
 using Pipelines.Components.Models;
 using Pipelines.Components.Optimization;
+using Pipelines.Components.Serialization;
 using Pipelines.Components.Text;
 using Pipelines.Components.Training;
 using Pipelines.MachineLearning;
@@ -17,8 +19,8 @@ namespace Pipelines.Pretraining;
 /// joined into one stream, each preceded by the end-of-text id, and the model learns to predict each next token.
 /// </summary>
 /// <remarks>
-/// Next-token prediction with a decoder-only transformer (Radford et al. 2019, GPT-2) run by
-/// <see cref="LanguageModelTrainer"/>: minimise <c>L = −(1/T) Σₜ ln p(xₜ₊₁ | x≤ₜ)</c> over random windows, step s
+/// Next-token prediction with a decoder-only transformer (Radford et al. 2019, GPT-2) trained on
+/// <see cref="CausalLanguageModelOptions.Backend"/> (by default the managed engine's <see cref="LanguageModelTrainer"/>): minimise <c>L = −(1/T) Σₜ ln p(xₜ₊₁ | x≤ₜ)</c> over random windows, step s
 /// drawing its batch from stream s of the seed. The optimizer state is checkpointed with the weights, so a run resumed
 /// from a checkpoint (<see cref="CausalLanguageModelOptions.ResumeFrom"/>) ends bit-identical to one never interrupted.
 /// The vocabulary is the token column's key count; the end-of-text id comes from the tokenizer the column carries (see
@@ -81,13 +83,16 @@ public sealed class CausalLanguageModelEstimator : IEstimator<CausalLanguageMode
         var shape = Options.Model;
         var config = new TransformerConfig(shape.LayerCount, shape.HeadCount, shape.Channels, shape.ContextLength, vocabulary);
         var steps = Options.ResolveSteps(trainStream.Tokens.Length);
-        var model = GptModel.Create(config, (ulong)(uint)runSeed, new Parallelism(Options.ThreadCount));
+        var backend = Options.ResolveBackend();
+        var model = backend.CreateLanguageModel(config, (ulong)(uint)runSeed);
         var schedule = Options.ResolveSchedule(steps);
         var transform = Options.ResolveOptimizer(schedule);
         var hooks = new List<ITrainingHook>(Options.ResolveScheduleHooks(schedule));
         if (extension is not null)
         {
-            (transform, var extensionHooks) = extension(model, steps, transform);
+            var managed = model as ManagedLanguageModel ?? throw new NotSupportedException(
+                $"This estimator prunes the weights of the managed engine; it cannot run on the backend '{backend.Name}'. Leave {nameof(CausalLanguageModelOptions.Backend)} unset.");
+            (transform, var extensionHooks) = extension(managed.Parameters, steps, transform);
             hooks.AddRange(extensionHooks);
         }
 
@@ -105,12 +110,18 @@ public sealed class CausalLanguageModelEstimator : IEstimator<CausalLanguageMode
         };
 
         using var channel = host.Start("Pre-training");
-        channel.Info(MessageSensitivity.None, Invariant($"Pre-training a GPT of {model.Parameters.ParameterCount} parameters (vocabulary {vocabulary}) on {trainStream.Tokens.Length} tokens in {trainStream.RowCount} rows: {steps} steps of {Options.BatchSize} x {sequenceLength} tokens, seed {runSeed}"));
-        var trainer = new LanguageModelTrainer(model, new GradientTransformOptimizer(transform, model.Parameters), trainingOptions, hooks);
+        channel.Info(MessageSensitivity.None, Invariant($"Pre-training a GPT of {model.ParameterCount} parameters (vocabulary {vocabulary}) on the {backend.Name} backend on {trainStream.Tokens.Length} tokens in {trainStream.RowCount} rows: {steps} steps of {Options.BatchSize} x {sequenceLength} tokens, seed {runSeed}"));
+        var run = new LanguageModelTrainingRun(trainStream.Tokens, validationStream?.Tokens, transform, trainingOptions)
+        {
+            Hooks = hooks,
+            Progress = new LoggingProgress(channel, progress),
+            ResumeFrom = Options.ResumeFrom,
+            CancellationToken = cancellationToken,
+        };
         LanguageModelTrainingResult result;
         try
         {
-            result = trainer.Train(trainStream.Tokens, validationStream?.Tokens, new LoggingProgress(channel, progress), Options.ResumeFrom, cancellationToken);
+            result = model.Train(run);
         }
         catch (TrainingDivergedException exception)
         {
@@ -122,7 +133,7 @@ public sealed class CausalLanguageModelEstimator : IEstimator<CausalLanguageMode
         channel.Info(MessageSensitivity.None, Invariant($"Pre-training ended after {result.Steps} steps: training loss {finalLoss:F4}, validation loss {result.FinalValidationLoss:F4}"));
         var summary = new PretrainingSummary(result.Steps, Options.BatchSize, sequenceLength, runSeed, trainStream.Tokens.Length);
         var columns = new LanguageModelColumns(Options.TokensColumnName, Options.LossColumnName, Options.PerplexityColumnName);
-        return new CausalLanguageModelTransformer(config, model.Parameters.Values.ToArray(), endOfText, columns, Options.ThreadCount, result.History, summary, tokenizer);
+        return new CausalLanguageModelTransformer(model, endOfText, columns, Options.ThreadCount, result.History, summary, tokenizer);
     }
 
     /// <inheritdoc/>
@@ -215,14 +226,16 @@ public sealed partial class CausalLanguageModelTransformer : RowMappingTransform
     private readonly LanguageModelScorer scorer;
     private readonly LanguageModelColumns columns;
 
-    internal CausalLanguageModelTransformer(TransformerConfig config, float[] weights, int endOfTextTokenId, LanguageModelColumns columns, int threadCount,
+    internal CausalLanguageModelTransformer(IBackendLanguageModel model, int endOfTextTokenId, LanguageModelColumns columns, int threadCount,
         IReadOnlyList<StepMetrics> history, PretrainingSummary training, BytePairEncoding? tokenizer)
     {
+        var config = model.Config;
         if ((uint)endOfTextTokenId >= (uint)config.VocabularySize)
             throw new ArgumentOutOfRangeException(nameof(endOfTextTokenId), endOfTextTokenId, $"The end-of-text id must be inside the vocabulary [0, {config.VocabularySize}).");
         if (tokenizer is not null && tokenizer.VocabularySize != config.VocabularySize)
             throw new ArgumentException($"The tokenizer's vocabulary ({tokenizer.VocabularySize}) differs from the model's ({config.VocabularySize}).", nameof(tokenizer));
-        scorer = new LanguageModelScorer(config, weights, new Parallelism(threadCount));
+        scorer = new LanguageModelScorer(model);
+        ThreadCount = threadCount;
         EndOfTextTokenId = endOfTextTokenId;
         this.columns = columns;
         TrainingHistory = [.. history];
@@ -251,8 +264,11 @@ public sealed partial class CausalLanguageModelTransformer : RowMappingTransform
     /// <summary>The column of per-row perplexities added.</summary>
     public string PerplexityColumnName => columns.Perplexity;
 
-    /// <summary>Threads the model runs on.</summary>
-    public int ThreadCount => scorer.Parallelism.ThreadCount;
+    /// <summary>Threads the managed engine runs the model on once loaded from a model file (saved with it).</summary>
+    public int ThreadCount { get; }
+
+    /// <summary>The model behind the boundary, on the backend that trained it (or the managed one after loading).</summary>
+    public IBackendLanguageModel Model => scorer.Model;
 
     /// <summary>Every step of the training run: training loss, learning rate and, where measured, validation loss.</summary>
     public IReadOnlyList<StepMetrics> TrainingHistory { get; }
@@ -261,7 +277,16 @@ public sealed partial class CausalLanguageModelTransformer : RowMappingTransform
     public PretrainingSummary Training { get; }
 
     /// <summary>A new engine model holding the trained weights (the caller owns it; training it leaves this transformer unchanged).</summary>
-    public GptModel CreateModel() => scorer.CreateModel();
+    public GptModel CreateModel()
+    {
+        if (scorer.Model is ManagedLanguageModel managed) return managed.CreateModel();
+        using var tensors = new MemoryStream();
+        scorer.Model.SaveSafeTensors(tensors);
+        tensors.Position = 0;
+        var model = new GptModel(Config, new Parallelism(ThreadCount));
+        model.Parameters.LoadSafeTensors(tensors);
+        return model;
+    }
 
     /// <summary>Continues <paramref name="promptTokens"/> by <paramref name="count"/> sampled tokens.</summary>
     /// <param name="promptTokens">The prompt (0-based ids); empty starts a new document (the end-of-text id is the prompt).</param>
@@ -287,7 +312,7 @@ public sealed partial class CausalLanguageModelTransformer : RowMappingTransform
     }
 
     /// <summary>The weights, laid out as the arena of a <see cref="GptModel"/> of <see cref="Config"/>.</summary>
-    internal ReadOnlySpan<float> Weights => scorer.Weights;
+    internal ReadOnlySpan<float> Weights => CreateModel().Parameters.Values;
 
     /// <summary>The mapper adding the loss and perplexity columns (shared with the sparse model, which scores as this one).</summary>
     internal IRowMapper CreateScoringMapper(DataViewSchema inputSchema) => new Mapper(this, inputSchema);

@@ -1,3 +1,4 @@
+using Pipelines.Components.Backends;
 using Microsoft.ML;
 using Pipelines.Components.Models;
 using Pipelines.Components.Optimization;
@@ -146,6 +147,13 @@ public sealed record CausalLanguageModelOptions
     /// </summary>
     public int? Seed { get; init; }
 
+    /// <summary>
+    /// What runs the model: null (the default) is the managed CPU engine (<see cref="ManagedBackend"/>) with
+    /// <see cref="ThreadCount"/> threads; pass <c>new TorchSharpBackend(device)</c> from <c>Pipelines.Components.TorchSharp</c>
+    /// to train with libtorch. The fitted model is saved as named tensors either way and loads onto the managed engine.
+    /// </summary>
+    public ITrainingBackend? Backend { get; init; }
+
     /// <summary>Threads the kernels use (default: one per processor). Results depend on it: resume with the same count.</summary>
     public int ThreadCount { get; init => field = OptionChecks.AtLeast(value, 1, nameof(ThreadCount)); } = Environment.ProcessorCount;
 
@@ -157,6 +165,9 @@ public sealed record CausalLanguageModelOptions
 
     /// <summary>A checkpoint of an earlier run with the same options and data to continue from; the result is bit-identical to an uninterrupted run.</summary>
     public string? ResumeFrom { get; init => field = value is not null && string.IsNullOrWhiteSpace(value) ? throw new ArgumentException("A resume path must not be empty.", nameof(ResumeFrom)) : value; }
+
+    /// <summary>The backend of the run: <see cref="Backend"/>, or the managed engine with <see cref="ThreadCount"/> threads.</summary>
+    internal ITrainingBackend ResolveBackend() => Backend ?? new ManagedBackend(ThreadCount);
 
     /// <summary>The training sequence length: <see cref="SequenceLength"/> or the model's context.</summary>
     public int ResolvedSequenceLength => SequenceLength ?? Model.ContextLength;

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.ML.Runtime;
+using Pipelines.Components.Backends;
 using Pipelines.Components.Compute;
 using Pipelines.Components.Models;
 using Pipelines.Components.Serialization;
@@ -40,7 +41,7 @@ public sealed partial class CausalLanguageModelTransformer
         writer.WriteJson(Describe());
         using (var stream = writer.WriteStream(WeightsEntry))
         {
-            scorer.CreateModel().Parameters.SaveSafeTensors(stream, new Dictionary<string, string> { ["format"] = "pt", ["kind"] = LoaderSignature });
+            scorer.Model.SaveSafeTensors(stream, new Dictionary<string, string> { ["format"] = "pt", ["kind"] = LoaderSignature });
         }
 
         SaveCommonEntries(writer);
@@ -74,18 +75,18 @@ public sealed partial class CausalLanguageModelTransformer
     internal static CausalLanguageModelTransformer Load(IModelReader reader)
     {
         var description = reader.ReadJson<LanguageModelDescription>();
-        var arena = description.CreateArena();
+        var model = description.CreateModel();
         using (var stream = reader.OpenStream(WeightsEntry))
         {
-            arena.LoadSafeTensors(stream);
+            model.Parameters.LoadSafeTensors(stream);
         }
 
-        RequireFinite(arena);
-        return FromParts(reader, description, arena.Values.ToArray());
+        RequireFinite(model.Parameters);
+        return FromParts(reader, description, model);
     }
 
-    /// <summary>The transformer of <paramref name="description"/> and <paramref name="weights"/>, with the history and tokenizer entries of <paramref name="reader"/>.</summary>
-    internal static CausalLanguageModelTransformer FromParts(IModelReader reader, LanguageModelDescription description, float[] weights)
+    /// <summary>The transformer of <paramref name="description"/> and <paramref name="model"/> (loaded onto the managed engine), with the history and tokenizer entries of <paramref name="reader"/>.</summary>
+    internal static CausalLanguageModelTransformer FromParts(IModelReader reader, LanguageModelDescription description, GptModel model)
     {
         List<StepMetrics> history;
         using (var stream = reader.OpenStream(HistoryEntry))
@@ -102,7 +103,8 @@ public sealed partial class CausalLanguageModelTransformer
         }
 
         var columns = new LanguageModelColumns(description.TokensColumnName, description.LossColumnName, description.PerplexityColumnName);
-        return new CausalLanguageModelTransformer(description.ToConfig(), weights, description.EndOfTextTokenId, columns, description.ThreadCount, history, description.Training, tokenizer);
+        var backendModel = new ManagedBackend(description.ThreadCount).Adopt(model);
+        return new CausalLanguageModelTransformer(backendModel, description.EndOfTextTokenId, columns, description.ThreadCount, history, description.Training, tokenizer);
     }
 
     /// <summary>Refuses weights that are NaN or infinite: such a file was damaged or written by a diverged run.</summary>
@@ -128,6 +130,6 @@ internal sealed record LanguageModelDescription(int LayerCount, int HeadCount, i
     /// <summary>The model's shape.</summary>
     public TransformerConfig ToConfig() => new(LayerCount, HeadCount, Channels, ContextLength, VocabularySize);
 
-    /// <summary>An empty parameter arena of the model's shape.</summary>
-    public ParameterArena CreateArena() => new GptModel(ToConfig(), new Parallelism(ThreadCount)).Parameters;
+    /// <summary>A managed model of this shape with all weights zero (to load into).</summary>
+    public GptModel CreateModel() => new(ToConfig(), new Parallelism(ThreadCount));
 }

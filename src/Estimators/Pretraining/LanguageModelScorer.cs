@@ -1,5 +1,4 @@
-using System.Collections.Concurrent;
-using Pipelines.Components.Compute;
+using Pipelines.Components.Backends;
 using Pipelines.Components.Models;
 
 namespace Pipelines.Pretraining;
@@ -14,48 +13,21 @@ internal readonly record struct SequenceScore(double LossSum, int TokenCount)
 }
 
 /// <summary>
-/// Runs a trained GPT for scoring and generation from any number of threads at once: each call borrows an engine
-/// model (one per concurrent caller, made on demand from the same weights) and gives it back.
+/// Scores and generates with a trained GPT on its backend from any number of threads at once (the backend model is
+/// thread-safe for both): this class adds the document windowing and the id checks that name the row.
 /// </summary>
-internal sealed class LanguageModelScorer
+internal sealed class LanguageModelScorer(IBackendLanguageModel model)
 {
     /// <summary>Full windows scored in one forward pass.</summary>
     private const int WindowsPerBatch = 8;
 
-    private readonly float[] weights;
-    private readonly ConcurrentBag<GptModel> idle = [];
+    /// <summary>The model behind the boundary.</summary>
+    public IBackendLanguageModel Model { get; } = model ?? throw new ArgumentNullException(nameof(model));
 
-    /// <exception cref="ArgumentException"><paramref name="weights"/> is not laid out for a GPT of <paramref name="config"/>.</exception>
-    public LanguageModelScorer(TransformerConfig config, float[] weights, Parallelism parallelism)
-    {
-        Config = config;
-        this.weights = weights;
-        Parallelism = parallelism;
-        var first = new GptModel(config, parallelism);
-        if (first.Parameters.BufferLength != weights.Length)
-            throw new ArgumentException($"{weights.Length} weights do not fit a GPT of this shape ({first.Parameters.BufferLength}).", nameof(weights));
-        weights.CopyTo(first.Parameters.Values);
-        ParameterCount = first.Parameters.ParameterCount;
-        idle.Add(first);
-    }
+    public TransformerConfig Config => Model.Config;
 
-    public TransformerConfig Config { get; }
-
-    public Parallelism Parallelism { get; }
-
-    /// <summary>Number of weights (without the arena's alignment padding).</summary>
-    public long ParameterCount { get; }
-
-    /// <summary>The parameter values, laid out as the arena of a <see cref="GptModel"/> of <see cref="Config"/>.</summary>
-    public ReadOnlySpan<float> Weights => weights;
-
-    /// <summary>A new engine model holding these weights; the caller owns it.</summary>
-    public GptModel CreateModel()
-    {
-        var model = new GptModel(Config, Parallelism);
-        weights.CopyTo(model.Parameters.Values);
-        return model;
-    }
+    /// <summary>Number of weights.</summary>
+    public long ParameterCount => Model.ParameterCount;
 
     /// <summary>
     /// Scores <paramref name="tokens"/> as a document: the sequence <c>eot tokens...</c> predicts every token, in windows
@@ -79,26 +51,18 @@ internal sealed class LanguageModelScorer
         var inputs = new int[Math.Min(fullWindows, WindowsPerBatch) * context + context];
         var targets = new int[inputs.Length];
         double sum = 0;
-        var model = Rent();
-        try
+        for (var first = 0; first < fullWindows; first += WindowsPerBatch)
         {
-            for (var first = 0; first < fullWindows; first += WindowsPerBatch)
-            {
-                var batch = Math.Min(WindowsPerBatch, fullWindows - first);
-                for (var window = 0; window < batch; window++) Copy(sequence, (first + window) * context, context, inputs, targets, window * context);
-                sum += ForwardSum(model, inputs, targets, batch, context);
-            }
-
-            var rest = count - fullWindows * context;
-            if (rest > 0)
-            {
-                Copy(sequence, fullWindows * context, rest, inputs, targets, 0);
-                sum += ForwardSum(model, inputs, targets, 1, rest);
-            }
+            var batch = Math.Min(WindowsPerBatch, fullWindows - first);
+            for (var window = 0; window < batch; window++) Copy(sequence, (first + window) * context, context, inputs, targets, window * context);
+            sum += ForwardSum(inputs, targets, batch, context);
         }
-        finally
+
+        var rest = count - fullWindows * context;
+        if (rest > 0)
         {
-            idle.Add(model);
+            Copy(sequence, fullWindows * context, rest, inputs, targets, 0);
+            sum += ForwardSum(inputs, targets, 1, rest);
         }
 
         return new SequenceScore(sum, count);
@@ -108,18 +72,8 @@ internal sealed class LanguageModelScorer
     public int[] Generate(ReadOnlySpan<int> prompt, int count, GenerationOptions options, CancellationToken cancellationToken)
     {
         CheckIds(prompt, "the prompt");
-        var model = Rent();
-        try
-        {
-            return TokenGenerator.Generate(model, prompt, count, options, cancellationToken);
-        }
-        finally
-        {
-            idle.Add(model);
-        }
+        return Model.Generate(prompt, count, options, cancellationToken);
     }
-
-    private GptModel Rent() => idle.TryTake(out var model) ? model : CreateModel();
 
     private void CheckIds(ReadOnlySpan<int> tokens, string source)
     {
@@ -137,12 +91,9 @@ internal sealed class LanguageModelScorer
         sequence.AsSpan(start + 1, length).CopyTo(targets.AsSpan(offset));
     }
 
-    private static double ForwardSum(GptModel model, int[] inputs, int[] targets, int batchSize, int tokenCount)
+    private double ForwardSum(int[] inputs, int[] targets, int batchSize, int tokenCount)
     {
         var size = batchSize * tokenCount;
-        model.Forward(inputs.AsSpan(0, size), targets.AsSpan(0, size), batchSize, tokenCount);
-        double sum = 0;
-        foreach (var loss in model.Losses) sum += loss;
-        return sum;
+        return Model.LossSum(inputs.AsSpan(0, size), targets.AsSpan(0, size), batchSize, tokenCount);
     }
 }

@@ -1,4 +1,4 @@
-using Pipelines.Components.Models;
+using Pipelines.Components.Tensors;
 using Pipelines.Components.Optimization;
 using Pipelines.Components.Training;
 
@@ -6,7 +6,7 @@ namespace Pipelines.Pretraining;
 
 /// <summary>
 /// How another estimator takes part in a pre-training run (sparse pre-training adds its pruning hook this way): given
-/// the model and the number of steps, it returns the optimizer chain to use (usually wrapping
+/// the managed model's parameters and the number of steps, it returns the optimizer chain to use (usually wrapping
 /// <paramref name="optimizer"/>) and the training hooks to add.
 /// </summary>
-internal delegate (IGradientTransform Optimizer, IReadOnlyList<ITrainingHook> Hooks) TrainingExtension(GptModel model, long steps, IGradientTransform optimizer);
+internal delegate (IGradientTransform Optimizer, IReadOnlyList<ITrainingHook> Hooks) TrainingExtension(ParameterArena parameters, long steps, IGradientTransform optimizer);

@@ -56,10 +56,10 @@ public sealed class SparsePretrainingEstimator : IEstimator<SparsePretrainingTra
         ArgumentNullException.ThrowIfNull(input);
         PruningTrainingHook? hook = null;
         var reporter = new SparsityProgress(() => hook!, Options.Pretraining.Progress, Options.Progress);
-        var languageModel = dense.Fit(input, dense.Seed, reporter, (model, steps, optimizer) =>
+        var languageModel = dense.Fit(input, dense.Seed, reporter, (parameters, steps, optimizer) =>
         {
-            var prunable = new PruningMask(model.Parameters).PrunableCount;
-            hook = new PruningTrainingHook(model.Parameters, Options.ResolvePruning(steps, prunable, model.Parameters.ParameterCount - prunable));
+            var prunable = new PruningMask(parameters).PrunableCount;
+            hook = new PruningTrainingHook(parameters, Options.ResolvePruning(steps, prunable, parameters.ParameterCount - prunable));
             return (new Chain(optimizer, hook.ApplyMask), [hook]);
         });
 

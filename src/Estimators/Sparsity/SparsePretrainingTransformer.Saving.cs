@@ -30,7 +30,7 @@ public sealed partial class SparsePretrainingTransformer
     internal void Save(IModelWriter writer)
     {
         writer.WriteJson(new Description(LanguageModel.Describe(), Sparsity));
-        var arena = LanguageModel.CreateModel().Parameters;
+        var arena = LanguageModel.CreateModel().Parameters; // the language model may live on another backend: export through a managed copy
         var tensors = arena.Parameters.Select(parameter => SafeTensor.Create(parameter.Name, parameter.Shape.Select(dimension => (long)dimension).ToArray(), arena.ValuesOf(parameter)))
             .Concat(mask.PrunableSlices.Select(slice => SafeTensor.Create(PruningMask.TensorPrefix + slice.Name, slice.Shape.Select(dimension => (long)dimension).ToArray(), mask.MaskOf(slice))));
         using (var stream = writer.WriteStream(WeightsEntry))
@@ -57,7 +57,8 @@ public sealed partial class SparsePretrainingTransformer
     internal static SparsePretrainingTransformer Load(IModelReader reader)
     {
         var description = reader.ReadJson<Description>();
-        var arena = description.LanguageModel.CreateArena();
+        var model = description.LanguageModel.CreateModel();
+        var arena = model.Parameters;
         SafeTensorFile file;
         using (var stream = reader.OpenStream(WeightsEntry))
         {
@@ -95,7 +96,7 @@ public sealed partial class SparsePretrainingTransformer
                 ?? throw new InvalidDataException("The sparsity history of the sparse language model is null.");
         }
 
-        var languageModel = CausalLanguageModelTransformer.FromParts(reader, description.LanguageModel, arena.Values.ToArray());
+        var languageModel = CausalLanguageModelTransformer.FromParts(reader, description.LanguageModel, model);
         return new SparsePretrainingTransformer(languageModel, mask, description.Sparsity, history.NonZeroCounts ?? [], history.Events ?? []);
     }
 

@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Pipelines.Components.Backends;
 using Pipelines.Components.Compute;
 using Pipelines.Components.Models;
 using Pipelines.Components.Schedules;
@@ -119,7 +120,7 @@ public sealed class TextClassifierTrainingTests
         var bias = model.Parameters["head.bias"];
         model.Parameters.ValuesOf(bias)[1] = float.NaN;
         var transformer = new TextClassificationTransformer("Tokens", "PredictedLabel", "Score", LabelClasses.Restore(new LabelClasses.Description(2, null, null)),
-            model, maximumSequenceLength: 8, trainingResult: null);
+            new ManagedBackend(1).Adopt(model), maximumSequenceLength: 8, trainingResult: null);
         var builder = new DataViewSchema.Builder();
         builder.AddColumn("Text", TextDataViewType.Instance);
         var schema = builder.ToSchema();

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
+using Pipelines.Components.Backends;
 using Pipelines.Components.Compute;
 using Pipelines.Components.Models;
 using Pipelines.Components.Training;
@@ -243,8 +244,8 @@ public sealed class CausalLanguageModelTrainingTests
     /// <summary>The same model before any update: the GPT-2 initialisation of the same seed.</summary>
     private static CausalLanguageModelTransformer Untrained(CausalLanguageModelTransformer model)
     {
-        var initial = GptModel.Create(model.Config, (ulong)(uint)model.Training.Seed, Parallelism.Sequential);
-        return new CausalLanguageModelTransformer(model.Config, initial.Parameters.Values.ToArray(), model.EndOfTextTokenId,
+        var initial = new ManagedBackend(1).CreateLanguageModel(model.Config, (ulong)(uint)model.Training.Seed);
+        return new CausalLanguageModelTransformer(initial, model.EndOfTextTokenId,
             new LanguageModelColumns("Tokens", "Loss", "Perplexity"), 1, [], model.Training, model.Tokenizer);
     }
 

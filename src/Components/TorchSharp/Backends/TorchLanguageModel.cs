@@ -1,0 +1,125 @@
+using Pipelines.Components.Backends;
+using Pipelines.Components.Compute;
+using Pipelines.Components.Models;
+using Pipelines.Components.Serialization;
+using Pipelines.Components.Tensors;
+using Pipelines.Components.Training;
+using Pipelines.Components.TorchSharp.Optimization;
+using static TorchSharp.torch;
+
+namespace Pipelines.Components.TorchSharp.Backends;
+
+/// <summary>
+/// A <see cref="TorchGptModel"/> behind the backend boundary: training runs the one <see cref="TrainingLoop"/> with a
+/// <see cref="TorchAdamW"/> on the model's device; scoring runs there too; generation samples on the managed engine
+/// from the exported weights (each sampled token needs the host anyway).
+/// </summary>
+public sealed class TorchLanguageModel : IBackendLanguageModel
+{
+    private readonly TorchSharpBackend backend;
+    private readonly TorchGptModel module;
+    private readonly ParameterArena layout;
+    private readonly Lock gate = new();
+    private GptModel? generator;
+
+    internal TorchLanguageModel(TorchSharpBackend backend, TorchGptModel module)
+    {
+        this.backend = backend;
+        this.module = module;
+        layout = new GptModel(module.Config, Parallelism.Sequential).Parameters; // names, shapes and decay policy only
+    }
+
+    /// <inheritdoc />
+    public TransformerConfig Config => module.Config;
+
+    /// <inheritdoc />
+    public long ParameterCount => layout.ParameterCount;
+
+    /// <inheritdoc />
+    public ITrainingBackend Backend => backend;
+
+    /// <summary>The module, on <see cref="TorchSharpBackend.Device"/>.</summary>
+    public TorchGptModel Module => module;
+
+    /// <inheritdoc />
+    public void SetTrainable(Func<string, bool> isTrainable)
+    {
+        ArgumentNullException.ThrowIfNull(isTrainable);
+        foreach (var (name, parameter) in module.named_parameters()) parameter.requires_grad = isTrainable(name);
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="NotSupportedException">
+    /// The optimizer chain is not AdamW, a hook other than a schedule check is given, or checkpoints are asked for:
+    /// the managed backend runs those.
+    /// </exception>
+    public LanguageModelTrainingResult Train(LanguageModelTrainingRun run)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        run.Options.Validate(Config.ContextLength);
+        if (run.ResumeFrom is not null || run.Options.CheckpointInterval > 0) throw TorchTrainingState.CheckpointsUnsupported();
+        if (run.Hooks.FirstOrDefault(hook => hook is not ScheduleLayoutHook) is { } unsupported)
+            throw new NotSupportedException($"The TorchSharp backend runs no training hooks over the managed arena ({unsupported.GetType().Name}); the managed backend (ManagedBackend) does.");
+        var adamW = TorchOptimizerChains.ToAdamW(run.Optimizer);
+        lock (gate)
+        {
+            generator = null;
+            using var task = new TorchLanguageModelTask(module, run.Options, run.TrainingTokens, run.ValidationTokens);
+            using var optimizer = new TorchAdamW(module, layout, adamW);
+            var loop = new TrainingLoop(task, new TorchTrainingState(module, optimizer, adamW.LearningRate), run.Options.Loop);
+            var record = RunRecord.ForLanguageModel(Config, run.Options, run.Optimizer, run.TrainingTokens);
+            var result = loop.Run(record, run.Progress, resumeFrom: null, run.CancellationToken);
+            return new LanguageModelTrainingResult(result.Steps, result.History, result.FinalValidationLoss);
+        }
+    }
+
+    /// <inheritdoc />
+    public double Evaluate(int[] tokens, LanguageModelTrainingOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate(Config.ContextLength);
+        lock (gate) return TorchLanguageModelTask.Evaluate(module, options, new TokenBatchSampler(tokens, options.BatchSize, options.SequenceLength, options.Seed));
+    }
+
+    /// <inheritdoc />
+    public double LossSum(ReadOnlySpan<int> inputs, ReadOnlySpan<int> targets, int batchSize, int tokenCount)
+    {
+        ModelInputValidation.CheckBatch(Config, inputs, batchSize, tokenCount);
+        ModelInputValidation.CheckTargets(targets, (long)batchSize * tokenCount, Config.VocabularySize, nameof(targets));
+        lock (gate)
+        {
+            module.eval();
+            using var noGradient = no_grad();
+            using var scope = NewDisposeScope();
+            var logits = module.forward(TorchLanguageModelTask.ToDevice(module.Device, inputs, batchSize, tokenCount));
+            var targetTensor = TorchLanguageModelTask.ToDevice(module.Device, targets, batchSize, tokenCount);
+            var losses = nn.functional.cross_entropy(logits.reshape(-1, Config.VocabularySize), targetTensor.reshape(-1), ignore_index: -1, reduction: nn.Reduction.None);
+            return losses.to_type(ScalarType.Float64).sum().item<double>();
+        }
+    }
+
+    /// <inheritdoc />
+    public int[] Generate(ReadOnlySpan<int> prompt, int count, GenerationOptions options, CancellationToken cancellationToken = default)
+    {
+        GptModel managed;
+        lock (gate) managed = generator ??= ManagedCopy();
+        lock (managed) return TokenGenerator.Generate(managed, prompt, count, options, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public void SaveSafeTensors(Stream stream, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        lock (gate) SafeTensors.Write(stream, module.ToSafeTensors(metadata));
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => module.Dispose();
+
+    private GptModel ManagedCopy()
+    {
+        var copy = new GptModel(Config, Parallelism.Sequential);
+        module.StoreValuesTo(copy.Parameters);
+        return copy;
+    }
+}

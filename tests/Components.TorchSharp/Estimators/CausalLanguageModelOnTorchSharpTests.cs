@@ -1,0 +1,74 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+using Pipelines.Components.Backends;
+using Pipelines.Components.Models;
+using Pipelines.Components.TorchSharp.Backends;
+using Pipelines.Components.TorchSharp.Tests.Support;
+using Pipelines.Pretraining;
+
+namespace Pipelines.Components.TorchSharp.Tests.Estimators;
+
+/// <summary>Token keys (id + 1) of a 29-id vocabulary.</summary>
+public sealed class TokenRow
+{
+    [KeyType(29)]
+    public uint[] Tokens { get; set; } = [];
+}
+
+/// <summary>The pre-training estimator with <c>Backend = TorchSharp</c>: it fits, saves as named tensors and loads back onto the managed engine.</summary>
+[TestClass]
+public sealed class CausalLanguageModelOnTorchSharpTests
+{
+    private const double Relative = 1e-4;
+
+    public TestContext TestContext { get; set; } = null!;
+
+    [TestMethod]
+    public void FitsOnTorchSharpAndScoresTheSameAfterLoadingOntoTheManagedEngine()
+    {
+        var context = new MLContext(seed: 1);
+        var rows = Enumerable.Range(0, 40).Select(row => ManagedModels.Tokens(12 + row % 7, 28, seed: (ulong)row + 100)).ToArray();
+        var data = context.Data.LoadFromEnumerable(rows.Select(row => new TokenRow { Tokens = [.. row.Select(id => (uint)(id + 1))] }));
+        var options = new CausalLanguageModelOptions
+        {
+            Model = new TransformerConfig(layerCount: 1, headCount: 2, channels: 16, contextLength: 8),
+            EndOfTextTokenId = 28,
+            BatchSize = 4,
+            Steps = 8,
+            EvaluationInterval = 0,
+            LearningRate = 1e-2,
+            ThreadCount = 1,
+            Seed = 3,
+            Backend = new TorchSharpBackend(TorchTestDevice.Cpu),
+        };
+
+        var fitted = context.Pretraining().CausalLanguageModel(options).Fit(data);
+        Assert.IsInstanceOfType<TorchLanguageModel>(fitted.Model);
+        Assert.HasCount(8, fitted.TrainingHistory);
+        var path = Path.Combine(TestContext.TestRunResultsDirectory ?? Path.GetTempPath(), $"torchsharp-{Guid.NewGuid():N}.zip");
+        try
+        {
+            context.Model.Save(fitted, data.Schema, path);
+            var loaded = (CausalLanguageModelTransformer)new MLContext(seed: 2).Model.Load(path, out _);
+            Assert.IsInstanceOfType<ManagedLanguageModel>(loaded.Model);
+
+            var expected = Losses(context, fitted, data);
+            var actual = Losses(context, loaded, data);
+            Assert.HasCount(rows.Length, actual);
+            for (var row = 0; row < rows.Length; row++)
+                Assert.AreEqual(expected[row], actual[row], Relative * expected[row], $"loss of row {row}");
+
+            var managedFromSameWeights = context.Pretraining().CausalLanguageModel(options with { Backend = null }).Fit(data);
+            Assert.AreEqual(managedFromSameWeights.TrainingHistory[^1].TrainingLoss, fitted.TrainingHistory[^1].TrainingLoss,
+                Relative * fitted.TrainingHistory[^1].TrainingLoss, "the managed backend's run of the same options ends at the same loss");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    private static float[] Losses(MLContext context, ITransformer model, IDataView data) =>
+        model.Transform(data).GetColumn<float>("Loss").ToArray();
+}
