@@ -1,10 +1,12 @@
-// Usage: ModelLoadProbe <model.zip> <texts.txt>
+// Usage: ModelLoadProbe <model.zip> <texts.txt>     or     ModelLoadProbe --make-fixture <directory> (FixtureMaker.cs)
 // Loads the model with a fresh MLContext (no registration call: the model file names its loader assembly), runs
 // every line of texts.txt through it, and prints each output column of each row as "row<TAB>column<TAB>values",
 // followed by one line per transformer in the loaded chain: "transformer<TAB>type name".
 using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+
+if (args is ["--make-fixture", var fixtureDirectory]) return FixtureMaker.Make(fixtureDirectory);
 
 var context = new MLContext(seed: 1);
 var model = context.Model.Load(args[0], out var inputSchema);
@@ -21,6 +23,7 @@ using (var cursor = output.GetRowCursor(columns))
 
 foreach (var transformer in model as IEnumerable<ITransformer> ?? [model])
     Console.WriteLine($"transformer\t{transformer.GetType().Name}");
+return 0;
 
 static Func<string> Reader(DataViewRow row, DataViewSchema.Column column)
 {
