@@ -14,11 +14,9 @@ internal sealed class ClassifierTask : ITrainingTask
 {
     private readonly EncoderClassifier model;
     private readonly ClassifierTrainerOptions options;
-    private readonly LabeledSequences training;
     private readonly LabeledSequences? validation;
-    private readonly SequenceBatchSampler sampler;
+    private readonly ClassifierBatches batches;
     private readonly PaddedSequenceBatch batch;
-    private readonly int[] exampleIndices;
     private readonly float[]? exampleWeights;
     private readonly float[] lossGradients;
 
@@ -28,11 +26,9 @@ internal sealed class ClassifierTask : ITrainingTask
         lossGradients = new float[options.BatchSize];
         this.model = model;
         this.options = options;
-        this.training = training;
         this.validation = validation;
-        sampler = new SequenceBatchSampler(training.Count, options.BatchSize, options.Sampling, options.Seed);
-        batch = new PaddedSequenceBatch(options.MaximumSequenceLength);
-        exampleIndices = new int[options.BatchSize];
+        batches = new ClassifierBatches(training, options);
+        batch = batches.Batch;
     }
 
     public bool HasValidation => validation is not null;
@@ -42,16 +38,14 @@ internal sealed class ClassifierTask : ITrainingTask
 
     public long LoadBatch(long step)
     {
-        sampler.Sample(step, exampleIndices);
-        batch.Fill(training, exampleIndices);
-        return batch.ValidTokenCount;
+        return batches.Load(step);
     }
 
     public double Forward()
     {
         var mean = model.Forward(batch.Tokens, batch.KeyMask, batch.Labels, batch.BatchSize, batch.TokenCount);
         if (exampleWeights is null) return mean;
-        ExampleWeighting.LossFactors(exampleWeights, exampleIndices, lossGradients);
+        ExampleWeighting.LossFactors(exampleWeights, batches.ExampleIndices, lossGradients);
         double loss = 0;
         for (var row = 0; row < batch.BatchSize; row++) loss += lossGradients[row] * (double)model.Losses[row];
         return loss;
@@ -63,7 +57,7 @@ internal sealed class ClassifierTask : ITrainingTask
         else model.Backward(lossGradients.AsSpan(0, batch.BatchSize));
     }
 
-    public double Epochs(long steps) => (double)steps * options.BatchSize / training.Count;
+    public double Epochs(long steps) => batches.Epochs(steps);
 
     public double Validate()
     {

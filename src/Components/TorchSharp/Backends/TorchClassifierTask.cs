@@ -13,12 +13,10 @@ internal sealed class TorchClassifierTask : ITrainingTask, IDisposable
 {
     private readonly TorchEncoderClassifier model;
     private readonly ClassifierTrainerOptions options;
-    private readonly LabeledSequences training;
     private readonly LabeledSequences? validation;
     private readonly float[]? exampleWeights;
-    private readonly SequenceBatchSampler sampler;
+    private readonly ClassifierBatches batches;
     private readonly PaddedSequenceBatch batch;
-    private readonly int[] exampleIndices;
     private readonly float[] lossFactors;
     private Tensor? loss;
 
@@ -26,12 +24,10 @@ internal sealed class TorchClassifierTask : ITrainingTask, IDisposable
     {
         this.model = model;
         this.options = options;
-        this.training = training;
         this.validation = validation;
         this.exampleWeights = exampleWeights;
-        sampler = new SequenceBatchSampler(training.Count, options.BatchSize, options.Sampling, options.Seed);
-        batch = new PaddedSequenceBatch(options.MaximumSequenceLength);
-        exampleIndices = new int[options.BatchSize];
+        batches = new ClassifierBatches(training, options);
+        batch = batches.Batch;
         lossFactors = new float[options.BatchSize];
     }
 
@@ -42,9 +38,7 @@ internal sealed class TorchClassifierTask : ITrainingTask, IDisposable
 
     public long LoadBatch(long step)
     {
-        sampler.Sample(step, exampleIndices);
-        batch.Fill(training, exampleIndices);
-        return batch.ValidTokenCount;
+        return batches.Load(step);
     }
 
     public double Forward()
@@ -61,7 +55,7 @@ internal sealed class TorchClassifierTask : ITrainingTask, IDisposable
         }
         else
         {
-            ExampleWeighting.LossFactors(exampleWeights, exampleIndices, lossFactors);
+            ExampleWeighting.LossFactors(exampleWeights, batches.ExampleIndices, lossFactors);
             var factors = tensor(lossFactors[..batch.BatchSize], device: model.Device);
             current = (nn.functional.cross_entropy(logits, labels, reduction: nn.Reduction.None) * factors).sum();
         }
@@ -79,7 +73,7 @@ internal sealed class TorchClassifierTask : ITrainingTask, IDisposable
         loss = null;
     }
 
-    public double Epochs(long steps) => (double)steps * options.BatchSize / training.Count;
+    public double Epochs(long steps) => batches.Epochs(steps);
 
     public double Validate()
     {
