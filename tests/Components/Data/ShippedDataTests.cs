@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
+using Pipelines.Tests.Support;
 
 namespace Pipelines.Components.Tests.Data;
 
@@ -20,20 +21,7 @@ public sealed partial class ShippedDataTests
     [GeneratedRegex(@"\S/(at|nn|nns|np|vb|vbd|vbn|vbz|vbg|jj|in|cc|rb|pps|ppss|dt|cd|to|md|be|bez|bedz|hvd|cs|ppo|wdt)(-tl|-hl|\$)?(?=\s|$)")]
     private static partial Regex PosTag();
 
-    private static readonly Lazy<string> DataDirectory = new(() => Path.Combine(FindRepositoryRoot(), "samples", "data"));
-
-    private static string FindRepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Pipelines.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"No Pipelines.sln above {AppContext.BaseDirectory}.");
-    }
+    private static readonly Lazy<string> DataDirectory = new(() => RepositoryRoot.Combine("samples", "data"));
 
     private static string DataPath(string relative) => Path.Combine(DataDirectory.Value, relative);
 

@@ -7,6 +7,7 @@ using Pipelines.Components.Models;
 using Pipelines.Components.Serialization;
 using Pipelines.Components.Tests.Support;
 using static Pipelines.Components.Tests.Lora.LoraTestModels;
+using Pipelines.Tests.Support;
 
 namespace Pipelines.Components.Tests.Lora;
 
@@ -66,7 +67,7 @@ public sealed class LoraAdapterFilesTests
         const string python = "/usr/bin/python3";
         if (!File.Exists(python) || RunProcess(python, "-c \"import numpy\"").ExitCode != 0)
             Assert.Inconclusive($"{python} with numpy is not installed (Debian: apt-get install python3-numpy); the committed merged.safetensors is still checked by {nameof(ThePythonMergeOfTheFixtureGivesOurAdaptedLogits)}.");
-        var script = Path.Combine(RepositoryRoot(), "tools", "python", "merge_lora_adapter.py");
+        var script = RepositoryRoot.Combine("tools", "python", "merge_lora_adapter.py");
         var output = Path.Combine(TemporaryDirectory(), "merged.safetensors");
         var result = RunProcess(python, $"\"{script}\" \"{Path.Combine(FixtureDirectory, "base.safetensors")}\" \"{Path.Combine(FixtureDirectory, "adapter")}\" \"{output}\"");
         Assert.AreEqual(0, result.ExitCode, result.Output);
@@ -165,16 +166,6 @@ public sealed class LoraAdapterFilesTests
         var directory = Path.Combine(Path.GetTempPath(), "pipelines-lora-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(directory);
         return directory;
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Pipelines.sln"))) return directory.FullName;
-        }
-
-        throw new DirectoryNotFoundException($"No Pipelines.sln above {AppContext.BaseDirectory}.");
     }
 
     private static (int ExitCode, string Output) RunProcess(string fileName, string arguments)

@@ -3,6 +3,7 @@ using FsCheck;
 using FsCheck.Fluent;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using Pipelines.Components.Text;
+using Pipelines.Tests.Support;
 
 namespace Pipelines.Components.Tests.Text;
 
@@ -18,16 +19,6 @@ public sealed class BpeTokenizerAgreementTests
 
     /// <summary>Multi-byte text added to the training text so that merges also build UTF-8 sequences of CJK, emoji and accents.</summary>
     private const string UnicodeSample = " 日本語のテキスト 中文 😀😀 👍🏽 café naïve Ωμέγα שלום مرحبا 한국어\n";
-
-    private static readonly Lazy<string> BrownDirectory = new(() =>
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Pipelines.sln"))) return Path.Combine(directory.FullName, "samples", "data", "brown");
-        }
-
-        throw new InvalidOperationException($"No Pipelines.sln above {AppContext.BaseDirectory}.");
-    });
 
     /// <summary>Vocabulary of 2,048 trained on the first ~1 MB of Brown's training documents, plus <see cref="UnicodeSample"/>.</summary>
     private static readonly Lazy<BpeTokenizerPair> Brown = new(() =>
@@ -47,7 +38,7 @@ public sealed class BpeTokenizerAgreementTests
     });
 
     private static string[] Documents(string fileName) =>
-        File.ReadAllText(Path.Combine(BrownDirectory.Value, fileName)).TrimEnd('\n').Split("\n\n");
+        File.ReadAllText(RepositoryRoot.Combine("samples", "data", "brown", fileName)).TrimEnd('\n').Split("\n\n");
 
     public TestContext TestContext { get; set; } = null!;
 

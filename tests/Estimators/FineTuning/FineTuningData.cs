@@ -3,6 +3,7 @@ using Microsoft.ML.Data;
 using Pipelines.Components.Models;
 using Pipelines.Components.Schedules;
 using Pipelines.FineTuning;
+using Pipelines.Tests.Support;
 
 namespace Pipelines.Estimators.Tests.FineTuning;
 
@@ -80,19 +81,9 @@ internal static class FineTuningData
 
     /// <summary>Rows of a spam TSV (<c>Label\tText</c>, header, no quoting).</summary>
     public static Message[] SpamRows(string split) =>
-        [.. File.ReadLines(Path.Combine(RepositoryRoot.Value, "samples", "data", "spam", $"{split}.tsv")).Skip(1).Select(line =>
+        [.. File.ReadLines(Path.Combine(RepositoryRoot.FullName, "samples", "data", "spam", $"{split}.tsv")).Skip(1).Select(line =>
         {
             var tab = line.IndexOf('\t');
             return new Message { Label = line[..tab], Text = line[(tab + 1)..] };
         })];
-
-    private static readonly Lazy<string> RepositoryRoot = new(() =>
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Pipelines.sln"))) return directory.FullName;
-        }
-
-        throw new InvalidOperationException($"No Pipelines.sln above {AppContext.BaseDirectory}.");
-    });
 }

@@ -3,6 +3,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Pipelines.FineTuning;
 using Pipelines.Text;
+using Pipelines.Tests.Support;
 
 namespace Pipelines.Estimators.Tests.MachineLearning;
 
@@ -32,7 +33,7 @@ public sealed class PinnedModelFileTests
     [TestMethod]
     public void TheCommittedChainLoadsAsOurTypesAndScoresExactlyAsWhenSaved()
     {
-        var fixtures = Path.Combine(RepositoryRoot(), "tests", "Estimators", "Fixtures");
+        var fixtures = RepositoryRoot.Combine("tests", "Estimators", "Fixtures");
         var expected = File.ReadAllLines(Path.Combine(fixtures, "chain-mlnet-6.0.0.expected.tsv")).Select(line => line.Split('\t')).ToArray();
         var context = new MLContext(seed: 9);
 
@@ -50,12 +51,5 @@ public sealed class PinnedModelFileTests
             Assert.AreEqual(expected[row][1], scored[row].PredictedLabel, $"row {row}");
             Assert.AreEqual(expected[row][2], string.Join(" ", scored[row].Score.Select(value => value.ToString("R", CultureInfo.InvariantCulture))), $"row {row}: scores bit for bit");
         }
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-            if (File.Exists(Path.Combine(directory.FullName, "Pipelines.sln"))) return directory.FullName;
-        throw new InvalidOperationException($"No Pipelines.sln above {AppContext.BaseDirectory}.");
     }
 }

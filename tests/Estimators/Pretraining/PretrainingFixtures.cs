@@ -4,6 +4,7 @@ using Pipelines.Components.Models;
 using Pipelines.Components.Training;
 using Pipelines.Pretraining;
 using Pipelines.Text;
+using Pipelines.Tests.Support;
 
 namespace Pipelines.Estimators.Tests.Pretraining;
 
@@ -40,7 +41,6 @@ internal static class PretrainingFixtures
 
     public const int VocabularySize = 384;
 
-    private static readonly Lazy<string> Root = new(FindRepositoryRoot);
     private static readonly Lazy<string[]> TrainingParagraphs = new(() => Paragraphs("train.txt", TrainingCharacters));
     private static readonly Lazy<string[]> ValidationParagraphs = new(() => Paragraphs("validation.txt", ValidationCharacters));
     private static readonly Lazy<BytePairEncodingTransformer> SharedTokenizer = new(() =>
@@ -50,14 +50,6 @@ internal static class PretrainingFixtures
     });
 
     private static readonly Lazy<CausalLanguageModelTransformer> SharedModel = new(() => Train(TinyOptions() with { Steps = 60 }).Model);
-
-    /// <summary>The repository root: the first directory above the test binary holding <c>Pipelines.sln</c>.</summary>
-    public static string FindRepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-            if (File.Exists(Path.Combine(directory.FullName, "Pipelines.sln"))) return directory.FullName;
-        throw new InvalidOperationException($"No Pipelines.sln above {AppContext.BaseDirectory}.");
-    }
 
     /// <summary>The Brown training slice, one paragraph per row.</summary>
     public static IDataView Training(MLContext context) => Load(context, TrainingParagraphs.Value);
@@ -110,7 +102,7 @@ internal static class PretrainingFixtures
 
     private static string[] Paragraphs(string fileName, int characters)
     {
-        var text = File.ReadAllText(Path.Combine(Root.Value, "samples", "data", "brown", fileName));
+        var text = File.ReadAllText(RepositoryRoot.Combine("samples", "data", "brown", fileName));
         var paragraphs = new List<string>();
         var total = 0;
         foreach (var paragraph in text.Split('\n', StringSplitOptions.RemoveEmptyEntries))

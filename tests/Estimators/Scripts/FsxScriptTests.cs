@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
+using Pipelines.Tests.Support;
 
 namespace Pipelines.Estimators.Tests.Scripts;
 
@@ -249,7 +250,7 @@ public sealed partial class FsxScriptTests
     /// <summary>Runs <c>dotnet fsi</c> on a script of the repository on the tiny budget, writing to <paramref name="outputDirectory"/>.</summary>
     private static ScriptRun RunScript(string relativePath, string? outputDirectory)
     {
-        var root = RepositoryRoot();
+        var root = RepositoryRoot.FullName;
         var script = Path.Combine(root, relativePath);
         Assert.IsTrue(File.Exists(script), $"{script} is missing");
         var start = new ProcessStartInfo(DotnetHost(), ["fsi", "--quiet", script])
@@ -287,14 +288,4 @@ public sealed partial class FsxScriptTests
     /// <summary>The dotnet executable running the tests (set by the test host), else the one on the PATH.</summary>
     private static string DotnetHost() =>
         Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
-
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Pipelines.sln"))) return directory.FullName;
-        }
-
-        throw new InvalidOperationException($"No Pipelines.sln above {AppContext.BaseDirectory}.");
-    }
 }
