@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Pipelines.Tests.Support;
 
 namespace Pipelines.Estimators.Tests.MachineLearning;
 
@@ -7,7 +8,7 @@ internal static class ModelProbe
 {
     public static IReadOnlyList<string[]> Run(string modelPath, IEnumerable<string> texts)
     {
-        var probe = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "ModelLoadProbe", "bin",
+        var probe = RepositoryRoot.Combine("tests", "ModelLoadProbe", "bin",
             AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug", "net10.0", "ModelLoadProbe.dll");
         Assert.IsTrue(File.Exists(probe), $"The probe was not built at {probe}.");
         var textsPath = Path.ChangeExtension(modelPath, ".texts.txt");
