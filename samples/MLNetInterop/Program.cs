@@ -94,7 +94,7 @@ internal static class Interop
     public static int EvaluateSaved(string modelPath)
     {
         var context = new MLContext(seed: 1);
-        var model = context.Model.Load(modelPath, out _);
+        var model = context.Model.LoadModel(modelPath, out _);
         var metrics = context.MulticlassClassification.Evaluate(model.Transform(Load(context, "validation")), "Label", "Score", "PredictedLabel");
         Console.WriteLine(Invariant($"{metrics.MicroAccuracy:R} {metrics.LogLoss:R}"));
         return 0;
@@ -110,7 +110,7 @@ internal static class Interop
         var path = Path.Combine(outputDirectory, $"{new string([.. name.Where(char.IsLetterOrDigit)])}.zip");
         context.Model.Save(model, train.Schema, path);
         var fresh = new MLContext(seed: 7);
-        var loaded = fresh.Model.Load(path, out _);
+        var loaded = fresh.Model.LoadModel(path, out _);
         var before = context.Data.CreateEnumerable<Prediction>(model.Transform(validation), reuseRowObject: false).ToList();
         var after = fresh.Data.CreateEnumerable<Prediction>(loaded.Transform(Load(fresh, "validation")), reuseRowObject: false).ToList();
         var sameInFreshContext = before.Count == after.Count && before.Zip(after).All(pair => pair.First.PredictedLabel == pair.Second.PredictedLabel && pair.First.Score.SequenceEqual(pair.Second.Score));

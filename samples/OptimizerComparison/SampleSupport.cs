@@ -1,8 +1,8 @@
-using System.Globalization;
-using Pipelines.Components.Experiments;
 using Pipelines.Components.Models;
 using Pipelines.Components.Text;
 using Pipelines.Components.Training;
+using Pipelines.Experiments;
+using Spectre.Console;
 
 namespace Pipelines.Samples;
 
@@ -16,7 +16,7 @@ internal sealed record BrownCorpus(int[] Training, int[] Validation, BytePairEnc
     /// <summary>Learns a <paramref name="vocabularySize"/> BPE on the training documents and encodes both splits.</summary>
     public static BrownCorpus Load(int vocabularySize)
     {
-        var directory = SampleArguments.FindRepositoryPath(Path.Combine("samples", "data", "brown"));
+        var directory = RepositoryPath.Find(Path.Combine("samples", "data", "brown"));
         var training = File.ReadAllText(Path.Combine(directory, "train.txt"));
         var validation = File.ReadAllText(Path.Combine(directory, "validation.txt"));
         var encoding = new BytePairEncodingTrainer(new BytePairEncodingTrainerOptions { VocabularySize = vocabularySize })
@@ -29,13 +29,13 @@ internal sealed record BrownCorpus(int[] Training, int[] Validation, BytePairEnc
 /// <summary>The small GPT both Brown samples train (3 layers × 96 wide, context 64; 1 × 32 with --quick), on batches of 16 × 64 tokens.</summary>
 internal static class BrownSetup
 {
-    /// <summary>The model, the training options and the run setup; <c>--layers</c> and <c>--channels</c> override the shape.</summary>
-    public static PretrainingSetup SmallGpt(SampleArguments arguments, BrownCorpus corpus, long steps, int evaluationInterval, bool quick)
+    /// <summary>The model, the training options and the run setup; <paramref name="layers"/> and <paramref name="channels"/> override the shape.</summary>
+    public static PretrainingSetup SmallGpt(BrownCorpus corpus, long steps, int evaluationInterval, bool quick, int? layers, int? channels)
     {
         var model = new TransformerConfig(
-            layerCount: arguments.Int("layers", quick ? 1 : 3),
+            layerCount: layers ?? (quick ? 1 : 3),
             headCount: 4,
-            channels: arguments.Int("channels", quick ? 32 : 96),
+            channels: channels ?? (quick ? 32 : 96),
             contextLength: 64,
             vocabularySize: corpus.Encoding.VocabularySize);
         var training = new LanguageModelTrainingOptions
@@ -51,36 +51,12 @@ internal static class BrownSetup
     }
 }
 
-/// <summary><c>--name value</c> arguments and a flag or two, with defaults; plus finding the repository's files.</summary>
-internal sealed class SampleArguments
+/// <summary>Finds the repository's files from wherever the sample runs.</summary>
+internal static class RepositoryPath
 {
-    private readonly Dictionary<string, string> values = new(StringComparer.OrdinalIgnoreCase);
-    private readonly HashSet<string> flags = new(StringComparer.OrdinalIgnoreCase);
-
-    public SampleArguments(string[] args)
-    {
-        for (var index = 0; index < args.Length; index++)
-        {
-            if (!args[index].StartsWith("--", StringComparison.Ordinal)) throw new ArgumentException($"Unexpected argument '{args[index]}'.");
-            var name = args[index][2..];
-            if (index + 1 < args.Length && !args[index + 1].StartsWith("--", StringComparison.Ordinal)) values[name] = args[++index];
-            else flags.Add(name);
-        }
-    }
-
-    public bool Has(string flag) => flags.Contains(flag);
-
-    public int Int(string name, int fallback) => values.TryGetValue(name, out var text) ? int.Parse(text, CultureInfo.InvariantCulture) : fallback;
-
-    public string Text(string name, string fallback) => values.TryGetValue(name, out var text) ? text : fallback;
-
-    /// <summary>A comma-separated list of numbers, e.g. <c>--adamw 1e-3,3e-3</c>.</summary>
-    public double[] Numbers(string name, double[] fallback) => values.TryGetValue(name, out var text)
-        ? text.Split(',').Select(item => double.Parse(item, CultureInfo.InvariantCulture)).ToArray()
-        : fallback;
-
-    /// <summary>Finds <paramref name="relativePath"/> under the current directory or one of its parents (so the sample runs from anywhere in the repository).</summary>
-    public static string FindRepositoryPath(string relativePath)
+    /// <summary>Finds <paramref name="relativePath"/> under the current directory or one of its parents, or those of the executable.</summary>
+    /// <exception cref="DirectoryNotFoundException">Not found: the sample runs outside the repository.</exception>
+    public static string Find(string relativePath)
     {
         foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
         {
@@ -92,5 +68,53 @@ internal sealed class SampleArguments
         }
 
         throw new DirectoryNotFoundException($"Cannot find '{relativePath}' above the current directory; run the sample from inside the repository.");
+    }
+}
+
+/// <summary>A Spectre.Console progress bar over an experiment's reports (plain lines when the console is not interactive).</summary>
+internal static class ExperimentProgress
+{
+    /// <summary>Runs <paramref name="work"/> with a bar of <paramref name="total"/> units; each report advances it by one and prints <paramref name="describe"/>'s line.</summary>
+    public static TResult Run<TReport, TResult>(string title, int total, Func<TReport, string> describe, Func<IProgress<TReport>, TResult> work)
+    {
+        if (!AnsiConsole.Profile.Capabilities.Interactive)
+            return work(new InlineProgress<TReport>(report => AnsiConsole.MarkupLine(Markup.Escape(describe(report)))));
+        return AnsiConsole.Progress()
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .Start(display =>
+            {
+                var task = display.AddTask(Markup.Escape(title), maxValue: total);
+                return work(new InlineProgress<TReport>(report =>
+                {
+                    AnsiConsole.MarkupLine(Markup.Escape(describe(report)));
+                    task.Increment(1);
+                }));
+            });
+    }
+
+    /// <summary>Calls the handler on the reporting thread, in order (<see cref="Progress{T}"/> would post to the thread pool).</summary>
+    private sealed class InlineProgress<TReport>(Action<TReport> handler) : IProgress<TReport>
+    {
+        private readonly Lock gate = new();
+
+        public void Report(TReport value)
+        {
+            lock (gate) handler(value);
+        }
+    }
+}
+
+/// <summary>Ctrl+C as a <see cref="CancellationToken"/>: the first press asks the experiment to stop.</summary>
+internal static class ConsoleCancellation
+{
+    public static CancellationTokenSource Create()
+    {
+        var cancellation = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, eventArgs) =>
+        {
+            eventArgs.Cancel = true;
+            cancellation.Cancel();
+        };
+        return cancellation;
     }
 }

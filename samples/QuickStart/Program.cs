@@ -77,7 +77,7 @@ try
     var modelPath = Path.Combine(runDirectory, "model.zip");
     context.Model.Save(model, train.Schema, modelPath);
     AnsiConsole.MarkupLine($"[bold]4/4[/] Wrote {string.Join(", ", report.Select(path => Path.GetRelativePath(root, path)))} and {Path.GetRelativePath(root, modelPath)}; reloading...");
-    var reloaded = (TransformerChain<ITransformer>)new MLContext(seed: 1).Model.Load(modelPath, out _);
+    var reloaded = (TransformerChain<ITransformer>)new MLContext(seed: 1).Model.LoadModel(modelPath, out _);
     // The reloaded model runs on the managed engine: bit-identical to a managed run, within 1e-4 of a TorchSharp one.
     var same = ModelCheck.SamePredictions(context, model, reloaded, validation, relativeTolerance: arguments.Backend == BackendChoice.Managed ? 0 : 1e-4);
     AnsiConsole.MarkupLine(same ? "     reloaded model predicts the same: [green]OK[/]" : "     reloaded model predicts differently: [red]FAIL[/]");

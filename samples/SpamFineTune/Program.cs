@@ -100,7 +100,7 @@ static int Run(double epochs, ITrainingBackend? backend, int seed)
     var pipeline = prepare.Append(classifier).Append(toText);
     var modelPath = Path.Combine(outputDirectory, "spam-classifier.zip");
     context.Model.Save(pipeline, train.Schema, modelPath);
-    var loaded = new MLContext(seed: 1).Model.Load(modelPath, out _);
+    var loaded = new MLContext(seed: 1).Model.LoadModel(modelPath, out _);
     var before = context.Data.CreateEnumerable<SpamPrediction>(pipeline.Transform(validation), reuseRowObject: false).ToList();
     var after = context.Data.CreateEnumerable<SpamPrediction>(loaded.Transform(validation), reuseRowObject: false).ToList();
     // A model trained on TorchSharp reloads onto the managed engine: the same predictions, scores within 1e-4.

@@ -54,14 +54,14 @@ internal static class EstimatorRun
         Console.WriteLine($"Validation: {metrics.Loss:F4} nats/token, {metrics.BitsPerByte:F3} bits/byte (rows are documents: this tokenizer learns no merge across them).");
         var path = Path.Combine(output, "estimator-model.zip");
         context.Model.Save(model, train.Schema, path);
-        var reloaded = (TransformerChain<ITransformer>)new MLContext(seed: 1).Model.Load(path, out _);
+        var reloaded = (TransformerChain<ITransformer>)new MLContext(seed: 1).Model.LoadModel(path, out _);
         var same = reloaded.Evaluate(validation, cancellationToken) == metrics;
         Console.WriteLine($"Saved {path} (weights, masks, history, N(t)); reloaded as {reloaded.Last().GetType().Name}: {(same ? "same validation metrics" : "DIFFERENT metrics")}.");
     }
 
     /// <summary>The dense comparison model's parameter count: the Nbar the estimator run is matched to.</summary>
     private static long SparsePretrainingExperimentSize(SampleOptions options) =>
-        Pipelines.Components.Experiments.SparsePretrainingExperiment.CountParameters(
+        Pipelines.Experiments.SparsePretrainingExperiment.CountParameters(
             new TransformerConfig(options.DenseLayers, options.Heads, options.Channels, options.SequenceLength, options.VocabularySize)).Total;
 
     private static IDataView Load(MLContext context, string path) =>

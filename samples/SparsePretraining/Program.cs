@@ -8,7 +8,7 @@
 // Writes CSV and SVG files to runs/sparse. Run from the repository root:
 //   dotnet run -c Release --project samples/SparsePretraining -- --steps 1200
 using System.Diagnostics;
-using Pipelines.Components.Experiments;
+using Pipelines.Experiments;
 using Pipelines.Components.Models;
 using Pipelines.Components.Sparsity;
 using Pipelines.Components.Text;

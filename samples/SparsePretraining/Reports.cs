@@ -1,4 +1,4 @@
-using Pipelines.Components.Experiments;
+using Pipelines.Experiments;
 using Pipelines.Components.Sparsity;
 using Pipelines.Reporting;
 using ScottPlot;

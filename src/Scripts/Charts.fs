@@ -4,6 +4,7 @@ open System
 open System.IO
 open Microsoft.ML.Data
 open Pipelines.Components.Training
+open Pipelines.Experiments
 open ScottPlot
 
 /// Charts through ScottPlot: line charts of named series (loss curves, N(t), ...) and heat maps (sweeps, confusion
@@ -71,32 +72,8 @@ module Charts =
         (cellTexts: string[,] option)
         (values: float[,])
         : Plot =
-        let rows, columns = Array2D.length1 values, Array2D.length2 values
-        if rowLabels.Length <> rows || columnLabels.Length <> columns then
-            invalidArg (nameof values) $"{rows} x {columns} values need as many row and column labels, not {rowLabels.Length} and {columnLabels.Length}."
-        let plot = new Plot()
-        plot.Title(title)
-        let heatmap = plot.Add.Heatmap(values)
-        heatmap.Colormap <- Colormaps.Viridis()
-        heatmap.NaNCellColor <- Colors.LightGray
-        range |> Option.iter (fun (minimum, maximum) -> heatmap.ManualRange <- Nullable(Range(minimum, maximum)))
-        let colorBar = plot.Add.ColorBar(heatmap)
-        colorBar.Label <- valueLabel
-        // Cells are centred on whole coordinates: column c at x = c, row r at y = rows - 1 - r (row 0 on top).
-        let y row = float (rows - 1 - row)
-        plot.Axes.Bottom.SetTicks([| for column in 0 .. columns - 1 -> float column |], Array.ofList columnLabels)
-        plot.Axes.Left.SetTicks([| for row in 0 .. rows - 1 -> y row |], Array.ofList rowLabels)
-        match cellTexts with
-        | Some texts when Array2D.length1 texts = rows && Array2D.length2 texts = columns ->
-            for row in 0 .. rows - 1 do
-                for column in 0 .. columns - 1 do
-                    let text = plot.Add.Text(texts[row, column], float column, y row)
-                    text.LabelAlignment <- Alignment.MiddleCenter
-                    text.LabelFontColor <- Colors.White
-                    text.LabelBold <- true
-        | Some _ -> invalidArg (nameof cellTexts) "The cell texts must have the values' shape."
-        | None -> ()
-        plot
+        let manualRange = range |> Option.map (fun (minimum, maximum) -> Range(minimum, maximum)) |> Option.toNullable
+        ExperimentChart.HeatMap(title, values, rowLabels, columnLabels, "", "", valueLabel, Option.toObj cellTexts, manualRange)
 
     /// A heat map of <c>value row column</c> over a grid (such as a sweep), rows top to bottom.
     let grid
@@ -133,15 +110,8 @@ module Charts =
     /// Saves the chart as <paramref name="width"/> x <paramref name="height"/> pixels to an SVG file and a PNG file
     /// beside it: <paramref name="path"/> with its extension replaced by <c>.svg</c> and <c>.png</c> (directory created).
     let saveWith (width: int) (height: int) (path: string) (plot: Plot) : unit =
-        Files.ensureDirectory path
-        let withExtension (extension: string) = Path.ChangeExtension(path, extension) |> string
-        plot.SaveSvg(withExtension ".svg", width, height) |> ignore
-        plot.SavePng(withExtension ".png", width, height) |> ignore
+        ExperimentChart.Save(plot, Path.ChangeExtension(path, null) |> string, width, height) |> ignore
 
     /// Saves the chart at 900 x 550 pixels as SVG and PNG (see <c>saveWith</c>).
     let save (path: string) (plot: Plot) : unit = saveWith 900 550 path plot
 
-    /// Writes a chart drawn by a Components experiment report (<c>SvgLineChart</c>, <c>SvgHeatMap</c>: anything with
-    /// <c>WriteTo: string -> unit</c>) to an SVG file, as those reports draw their own charts.
-    let inline saveReportChart (path: string) (chart: ^Chart) : unit =
-        (^Chart: (member WriteTo: string -> unit) (chart, path))

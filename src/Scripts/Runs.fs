@@ -1,7 +1,7 @@
 namespace Pipelines.Scripts
 
 open Microsoft.ML
-open Pipelines.Components.Experiments
+open Pipelines.Experiments
 open System
 open System.Globalization
 open System.IO
@@ -9,7 +9,7 @@ open System.Text
 open Pipelines.Pretraining
 
 /// A corpus as the token streams the Components-level experiment runners train on
-/// (<see cref="T:Pipelines.Components.Experiments.OptimizerComparisonExperiment"/>, <see cref="T:Pipelines.Components.Experiments.LossLawExperiment"/>).
+/// (<see cref="T:Pipelines.Experiments.OptimizerComparisonExperiment"/>, <see cref="T:Pipelines.Experiments.LossLawExperiment"/>).
 type TokenCorpus =
     {
         /// The training documents' tokens, each document preceded by the end-of-text id.

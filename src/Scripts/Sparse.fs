@@ -3,7 +3,7 @@ namespace Pipelines.Scripts
 open System
 open Microsoft.ML
 open Pipelines
-open Pipelines.Components.Experiments
+open Pipelines.Experiments
 open Pipelines.Components.Models
 open Pipelines.Components.Sparsity
 open Pipelines.Components.Training

@@ -4,12 +4,12 @@ open System
 open System.Globalization
 open System.Text
 open Pipelines.Components.Compute
-open Pipelines.Components.Experiments
+open Pipelines.Experiments
 
 /// The FOCUS paper's narrowing valley (arXiv 2501.12243, Fig. 2) through
-/// <see cref="T:Pipelines.Components.Experiments.NarrowingValleyExperiment"/>: which of Adam, Signum and FOCUS reaches
+/// <see cref="T:Pipelines.Experiments.NarrowingValleyExperiment"/>: which of Adam, Signum and FOCUS reaches
 /// the lowest loss over the noise sigma and the sharpness a. Its CSV and heat maps are
-/// <see cref="T:Pipelines.Components.Experiments.NarrowingValleyPhaseDiagram"/>'s.
+/// <see cref="T:Pipelines.Experiments.NarrowingValleyPhaseDiagram"/>'s.
 [<RequireQualifiedAccess>]
 module Valley =
     /// An axis label: three significant digits without an exponent (0.316, 31.6, 1000).

@@ -22,7 +22,7 @@
 open Deedle
 open Microsoft.ML
 open Pipelines.Components.Compute
-open Pipelines.Components.Experiments
+open Pipelines.Experiments
 open Pipelines.Components.Models
 open Pipelines.Components.Training
 open Pipelines.Scripts
@@ -83,9 +83,9 @@ let errors =
 Frames.print errors
 Frames.saveCsvWithKeys "Schedule" (IO.Path.Combine(output, "errors.csv")) errors
 
-LossLawReport.Chart(result) |> Charts.saveReportChart (IO.Path.Combine(output, "prediction.svg"))
-LossLawReport.Chart(result, includeFittedRuns = false) |> Charts.saveReportChart (IO.Path.Combine(output, "prediction-wsd.svg"))
-LossLawReport.ScheduleChart(result) |> Charts.saveReportChart (IO.Path.Combine(output, "schedules.svg"))
+LossLawReport.Chart(result) |> Charts.save (IO.Path.Combine(output, "prediction.svg"))
+LossLawReport.Chart(result, includeFittedRuns = false) |> Charts.save (IO.Path.Combine(output, "prediction-wsd.svg"))
+LossLawReport.ScheduleChart(result) |> Charts.save (IO.Path.Combine(output, "schedules.svg"))
 let summary = LossLawReport.Summary result
 Runs.writeText output "summary.txt" (summary + "\n")
 

@@ -17,7 +17,7 @@
 #load "prelude.fsx"
 
 open Deedle
-open Pipelines.Components.Experiments
+open Pipelines.Experiments
 open Pipelines.Scripts
 open System
 open System.Globalization

@@ -21,7 +21,7 @@
 open Deedle
 open Microsoft.ML
 open Pipelines.Components.Compute
-open Pipelines.Components.Experiments
+open Pipelines.Experiments
 open Pipelines.Components.Models
 open Pipelines.Components.Training
 open Pipelines.Scripts

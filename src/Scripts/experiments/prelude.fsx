@@ -26,6 +26,7 @@
 #r "../bin/fsi/ScottPlot.dll"
 #r "../bin/fsi/Pipelines.Components.dll"
 #r "../bin/fsi/Pipelines.Estimators.dll"
+#r "../bin/fsi/Pipelines.Experiments.dll"
 #r "../bin/fsi/Pipelines.Scripts.dll"
 
 // Scripts run with the invariant culture so numbers in logs and files read the same everywhere.

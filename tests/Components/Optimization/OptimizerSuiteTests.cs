@@ -1,5 +1,5 @@
 using Microsoft.VisualStudio.TestTools.UnitTesting;
-using Pipelines.Components.Experiments;
+using Pipelines.Experiments;
 using Pipelines.Components.Optimization;
 
 namespace Pipelines.Components.Tests.Optimization;

@@ -1,4 +1,4 @@
-using Pipelines.Components.Experiments;
+using Pipelines.Experiments;
 using Pipelines.Components.Optimization;
 using Pipelines.Components.Tensors;
 

@@ -134,6 +134,51 @@ public sealed class TextClassifierTrainingTests
         var error = Assert.IsInstanceOfType<InvalidDataException>(wrapped.InnerException);
         StringAssert.Contains(error.Message, "'head.bias'");
         StringAssert.Contains(error.Message, "NaN at index 1");
+
+        // LoadModel lets the loader's exception through as itself, with the loader's frames in its stack trace.
+        file.Position = 0;
+        var direct = Assert.ThrowsExactly<InvalidDataException>(() => context.Model.LoadModel(file, out _));
+        Assert.AreEqual(error.Message, direct.Message);
+        StringAssert.Contains(direct.StackTrace, nameof(TextClassificationTransformer));
+
+        // Inside a chain beside a stock transformer, ML.NET wraps once per level; LoadModel unwraps them all, from a file too.
+        var stock = context.Transforms.Conversion.MapValueToKey("Label", "Text").Fit(context.Data.LoadFromEnumerable([new TextRow { Text = "a" }]));
+        var chain = new TransformerChain<ITransformer>(stock, transformer);
+        var path = Path.Combine(Path.GetTempPath(), $"pipelines-nan-chain-{Guid.NewGuid():N}.zip");
+        try
+        {
+            context.Model.Save(chain, schema, path);
+            var nested = Assert.ThrowsExactly<System.Reflection.TargetInvocationException>(() => context.Model.Load(path, out _));
+            Assert.IsInstanceOfType<System.Reflection.TargetInvocationException>(nested.InnerException, "a chain adds a level of wrapping");
+            var unwrapped = Assert.ThrowsExactly<InvalidDataException>(() => new MLContext(seed: 2).Model.LoadModel(path, out _));
+            StringAssert.Contains(unwrapped.Message, "'head.bias'");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [TestMethod]
+    public void LoadModelReadsAGoodModelAsLoadDoesAndNamesAMissingFile()
+    {
+        var context = new MLContext(seed: 1);
+        var stock = context.Transforms.Conversion.MapValueToKey("Label", "Text").Fit(context.Data.LoadFromEnumerable([new TextRow { Text = "a" }]));
+        using var file = new MemoryStream();
+        context.Model.Save(stock, null, file);
+        file.Position = 0;
+
+        var loaded = context.Model.LoadModel(file, out _);
+
+        Assert.IsInstanceOfType<Microsoft.ML.Transforms.ValueToKeyMappingTransformer>(loaded);
+        var missing = Path.Combine(Path.GetTempPath(), $"pipelines-missing-{Guid.NewGuid():N}.zip");
+        StringAssert.Contains(Assert.ThrowsExactly<FileNotFoundException>(() => context.Model.LoadModel(missing, out _)).Message, missing);
+        Assert.ThrowsExactly<ArgumentException>(() => context.Model.LoadModel(" ", out _));
+    }
+
+    public sealed class TextRow
+    {
+        public string Text { get; set; } = "";
     }
 
     public sealed class FlagRow

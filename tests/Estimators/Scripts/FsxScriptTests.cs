@@ -105,7 +105,7 @@ public sealed partial class FsxScriptTests
     [TestCategory("Slow")]
     public void NarrowingValleyRunsOnTheTinyBudgetAndWritesThePhaseDiagrams()
     {
-        string[] files = ["wins.csv", .. from decay in new[] { "wd0", "wd0.1" } from file in new[] { ".csv", "-winner.svg", "-adam.svg", "-signum.svg", "-focus.svg" } select decay + file];
+        string[] files = ["wins.csv", .. from decay in new[] { "wd0", "wd0.1" } from file in new[] { ".csv", "-winner.svg", "-winner.png", "-adam.svg", "-adam.png", "-signum.svg", "-focus.svg" } select decay + file];
         RunExperiment("narrowing_valley.fsx", files, (run, output) =>
         {
             Assert.MatchesRegex(ValleySummaryLine(), run.Output, run.Describe());
@@ -153,7 +153,7 @@ public sealed partial class FsxScriptTests
     [TestCategory("Slow")]
     public void LossLawRunsOnTheTinyBudgetAndPredictsTheWsdRun()
     {
-        RunExperiment("loss_law.fsx", ["points.csv", "errors.csv", "prediction.svg", "prediction-wsd.svg", "schedules.svg", "summary.txt"], (run, output) =>
+        RunExperiment("loss_law.fsx", ["points.csv", "errors.csv", "prediction.svg", "prediction.png", "prediction-wsd.svg", "schedules.svg", "schedules.png", "summary.txt"], (run, output) =>
         {
             Assert.MatchesRegex(LossLawSummaryLine(), run.Output, run.Describe());
             var points = ReadCsv(Path.Combine(output, "points.csv"));

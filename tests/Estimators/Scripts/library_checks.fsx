@@ -7,7 +7,7 @@
 open Deedle
 open Microsoft.ML
 open Pipelines
-open Pipelines.Components.Experiments
+open Pipelines.Experiments
 open Pipelines.Components.Training
 open Pipelines.Scripts
 open System
