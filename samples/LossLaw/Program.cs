@@ -31,14 +31,14 @@ var root = new RootCommand("Fits the annealing loss law to a constant and a cosi
 root.SetAction(parsed =>
 {
     var quick = parsed.GetValue(quickOption);
-    return Run(quick, parsed.GetValue(stepsOption) ?? (quick ? 60 : 2000), parsed.GetValue(threadsOption), parsed.GetValue(layersOption),
-        parsed.GetValue(channelsOption), parsed.GetValue(peakOption), parsed.GetValue(lambdaOption), parsed.GetValue(outputOption)!);
+    return ConsoleCancellation.Run(cancellation => Run(quick, parsed.GetValue(stepsOption) ?? (quick ? 60 : 2000), parsed.GetValue(threadsOption),
+        parsed.GetValue(layersOption), parsed.GetValue(channelsOption), parsed.GetValue(peakOption), parsed.GetValue(lambdaOption), parsed.GetValue(outputOption)!,
+        cancellation));
 });
 return root.Parse(args).Invoke();
 
-static int Run(bool quick, int steps, int threads, int? layers, int? channels, double peak, double lambda, string output)
+static int Run(bool quick, int steps, int threads, int? layers, int? channels, double peak, double lambda, string output, CancellationToken cancellation)
 {
-    using var cancellation = ConsoleCancellation.Create();
     var clock = Stopwatch.StartNew();
     var corpus = BrownCorpus.Load(vocabularySize: 1024);
     Console.WriteLine($"Brown: {corpus.Training.Length:N0} training and {corpus.Validation.Length:N0} validation tokens, vocabulary {corpus.Encoding.VocabularySize}");
@@ -49,18 +49,9 @@ static int Run(bool quick, int steps, int threads, int? layers, int? channels, d
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"GPT {model.LayerCount} x {model.Channels}; {options.Optimizer} at peak {options.PeakLearningRate:G3}; {steps} steps, {options.WarmupSteps} warm-up; WSD decay over {options.WsdDecay}; lambda {options.MomentumDecay}; fit from step {options.FirstFittedStep}"));
 
-    LossLawExperimentResult result;
-    try
-    {
-        result = ExperimentProgress.Run<PretrainingRunResult, LossLawExperimentResult>("constant, cosine and WSD runs", 3,
-            run => string.Create(CultureInfo.InvariantCulture, $"  {run.Name,-8} final validation loss {run.FinalValidationLoss:F4}  ({run.Elapsed.TotalSeconds:F0} s)"),
-            progress => LossLawExperiment.Run(options, corpus.Training, corpus.Validation, new Parallelism(threads), progress, cancellation.Token));
-    }
-    catch (OperationCanceledException)
-    {
-        Console.WriteLine($"Cancelled after {clock.Elapsed.TotalSeconds:F0} s.");
-        return 130;
-    }
+    var result = ExperimentProgress.Run<PretrainingRunResult, LossLawExperimentResult>("constant, cosine and WSD runs", 3,
+        run => string.Create(CultureInfo.InvariantCulture, $"  {run.Name,-8} final validation loss {run.FinalValidationLoss:F4}  ({run.Elapsed.TotalSeconds:F0} s)"),
+        progress => LossLawExperiment.Run(options, corpus.Training, corpus.Validation, new Parallelism(threads), progress, cancellation));
 
     Directory.CreateDirectory(output);
     File.WriteAllText(Path.Combine(output, "points.csv"), LossLawReport.PointsCsv(result));

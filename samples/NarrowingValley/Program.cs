@@ -35,33 +35,22 @@ root.SetAction(parsed =>
         NoiseLevels = quick ? [0, 1.5, 3] : Enumerable.Range(0, 13).Select(index => index * 0.25).ToArray(),
         Sharpnesses = quick ? [0.1, 10, 1000] : NarrowingValleyOptions.LogSpace(-1, 3, 9),
     };
-    return Run(options, parsed.GetValue(threadsOption), parsed.GetValue(outputOption)!);
+    return ConsoleCancellation.Run(cancellation => Run(options, parsed.GetValue(threadsOption), parsed.GetValue(outputOption)!, cancellation));
 });
 return root.Parse(args).Invoke();
 
-static int Run(NarrowingValleyOptions baseOptions, int threads, string output)
+static int Run(NarrowingValleyOptions baseOptions, int threads, string output, CancellationToken cancellation)
 {
-    using var cancellation = ConsoleCancellation.Create();
     var clock = Stopwatch.StartNew();
     foreach (var weightDecay in new[] { 0.0, 0.1 })
     {
         var options = baseOptions with { WeightDecay = weightDecay };
         var name = string.Create(CultureInfo.InvariantCulture, $"wd{weightDecay}");
         var cellCount = options.NoiseLevels.Count * options.Sharpnesses.Count;
-        IReadOnlyList<NarrowingValleyCell> cells;
-        try
-        {
-            cells = ExperimentProgress.Run<NarrowingValleyProgress, IReadOnlyList<NarrowingValleyCell>>($"weight decay {weightDecay}: {cellCount} cells", cellCount,
-                report => string.Create(CultureInfo.InvariantCulture,
-                    $"  cell {report.CompletedCells}/{report.TotalCells}: sharpness {report.LastCell.Sharpness:G3}, noise {report.LastCell.NoiseLevel:G3}, winner {report.LastCell.Winner}"),
-                progress => NarrowingValleyExperiment.Run(options, new Random(2025), progress, new Parallelism(threads), cancellation.Token));
-        }
-        catch (OperationCanceledException)
-        {
-            Console.WriteLine($"Cancelled after {clock.Elapsed.TotalSeconds:F0} s.");
-            return 130;
-        }
-
+        var cells = ExperimentProgress.Run<NarrowingValleyProgress, IReadOnlyList<NarrowingValleyCell>>($"weight decay {weightDecay}: {cellCount} cells", cellCount,
+            report => string.Create(CultureInfo.InvariantCulture,
+                $"  cell {report.CompletedCells}/{report.TotalCells}: sharpness {report.LastCell.Sharpness:G3}, noise {report.LastCell.NoiseLevel:G3}, winner {report.LastCell.Winner}"),
+            progress => NarrowingValleyExperiment.Run(options, new Random(2025), progress, new Parallelism(threads), cancellation));
         NarrowingValleyPhaseDiagram.WriteAll(cells, output, name, string.Create(CultureInfo.InvariantCulture, $"weight decay {weightDecay}"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Weight decay {weightDecay}: winner per cell (rows: sharpness a, columns: noise sigma) after {clock.Elapsed.TotalSeconds:F0} s"));
         var noises = cells.Select(cell => cell.NoiseLevel).Distinct().Order().ToArray();

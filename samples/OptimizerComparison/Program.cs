@@ -37,8 +37,8 @@ root.SetAction(parsed =>
         OptimizerCandidate.Signum(Rates(signumOption, [1e-4, 3e-4, 1e-3, 3e-3], 1e-3)),
         OptimizerCandidate.Focus(Rates(focusOption, [1e-4, 3e-4, 1e-3, 3e-3], 1e-3)),
     };
-    return Run(quick, parsed.GetValue(stepsOption) ?? (quick ? 40 : 2000), parsed.GetValue(threadsOption), parsed.GetValue(layersOption),
-        parsed.GetValue(channelsOption), candidates, parsed.GetValue(outputOption)!);
+    return ConsoleCancellation.Run(cancellation => Run(quick, parsed.GetValue(stepsOption) ?? (quick ? 40 : 2000), parsed.GetValue(threadsOption),
+        parsed.GetValue(layersOption), parsed.GetValue(channelsOption), candidates, parsed.GetValue(outputOption)!, cancellation));
 });
 return root.Parse(args).Invoke();
 
@@ -48,9 +48,8 @@ static Option<double[]?> RatesOption(string name, string optimizer) => new(name)
     AllowMultipleArgumentsPerToken = true,
 };
 
-static int Run(bool quick, int steps, int threads, int? layers, int? channels, OptimizerCandidate[] candidates, string output)
+static int Run(bool quick, int steps, int threads, int? layers, int? channels, OptimizerCandidate[] candidates, string output, CancellationToken cancellation)
 {
-    using var cancellation = ConsoleCancellation.Create();
     var clock = Stopwatch.StartNew();
     var corpus = BrownCorpus.Load(vocabularySize: 1024);
     Console.WriteLine($"Brown: {corpus.Training.Length:N0} training and {corpus.Validation.Length:N0} validation tokens, vocabulary {corpus.Encoding.VocabularySize} ({clock.Elapsed.TotalSeconds:F1} s)");
@@ -62,19 +61,10 @@ static int Run(bool quick, int steps, int threads, int? layers, int? channels, O
     Console.WriteLine($"GPT {model.LayerCount} layers x {model.Channels} wide, context {model.ContextLength}; {runCount} runs of {steps} steps x {training.BatchSize} x {training.SequenceLength} = {setup.TokensPerRun:N0} tokens each, {threads} at a time");
     Console.WriteLine($"WSD: {options.WarmupSteps} warm-up steps, decay over {options.Decay}, {options.DecayShape}, to {options.MinRatio} x peak");
 
-    OptimizerComparisonResult result;
-    try
-    {
-        result = ExperimentProgress.Run<PretrainingRunResult, OptimizerComparisonResult>($"{runCount} runs", runCount,
-            run => string.Create(CultureInfo.InvariantCulture,
-                $"  {run.Name,-7} lr {run.PeakLearningRate,-7:G3} final validation loss {(run.Diverged ? $"diverged at step {run.DivergedAtStep}" : run.FinalValidationLoss.ToString("F4", CultureInfo.InvariantCulture))}  ({run.Elapsed.TotalSeconds:F0} s)"),
-            progress => OptimizerComparisonExperiment.Run(options, corpus.Training, corpus.Validation, new Parallelism(threads), progress, cancellation.Token));
-    }
-    catch (OperationCanceledException)
-    {
-        Console.WriteLine($"Cancelled after {clock.Elapsed.TotalSeconds:F0} s.");
-        return 130;
-    }
+    var result = ExperimentProgress.Run<PretrainingRunResult, OptimizerComparisonResult>($"{runCount} runs", runCount,
+        run => string.Create(CultureInfo.InvariantCulture,
+            $"  {run.Name,-7} lr {run.PeakLearningRate,-7:G3} final validation loss {(run.Diverged ? $"diverged at step {run.DivergedAtStep}" : run.FinalValidationLoss.ToString("F4", CultureInfo.InvariantCulture))}  ({run.Elapsed.TotalSeconds:F0} s)"),
+        progress => OptimizerComparisonExperiment.Run(options, corpus.Training, corpus.Validation, new Parallelism(threads), progress, cancellation));
 
     Directory.CreateDirectory(output);
     File.WriteAllText(Path.Combine(output, "curves.csv"), OptimizerComparisonReport.CurvesCsv(result));

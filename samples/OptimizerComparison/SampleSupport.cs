@@ -107,14 +107,24 @@ internal static class ExperimentProgress
 /// <summary>Ctrl+C as a <see cref="CancellationToken"/>: the first press asks the experiment to stop.</summary>
 internal static class ConsoleCancellation
 {
-    public static CancellationTokenSource Create()
+    /// <summary>Runs <paramref name="body"/> with a token that Ctrl+C cancels; a cancelled run prints so and exits with 130.</summary>
+    public static int Run(Func<CancellationToken, int> body)
     {
-        var cancellation = new CancellationTokenSource();
+        using var cancellation = new CancellationTokenSource();
         Console.CancelKeyPress += (_, eventArgs) =>
         {
             eventArgs.Cancel = true;
             cancellation.Cancel();
         };
-        return cancellation;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        try
+        {
+            return body(cancellation.Token);
+        }
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        {
+            Console.WriteLine($"Cancelled after {clock.Elapsed.TotalSeconds:F0} s.");
+            return 130;
+        }
     }
 }
