@@ -1,3 +1,4 @@
+using Pipelines.Components.Lora;
 using Pipelines.Components.Optimization;
 using Pipelines.Components.Training;
 
@@ -15,6 +16,12 @@ public sealed record ClassifierTrainingRun(LabeledSequences Training, LabeledSeq
     /// <c>Σ wᵢ·ℓᵢ / Σ wᵢ</c> (see <see cref="ClassifierTrainer.Train"/>).
     /// </summary>
     public float[]? ExampleWeights { get; init; }
+
+    /// <summary>
+    /// LoRA adapters to train on the frozen encoder instead of every weight (the classification head still trains), or
+    /// null (the default) for full fine-tuning. Afterwards the adapter is merged into the weights.
+    /// </summary>
+    public LoraInjectionPlan? LoraPlan { get; init; }
 
     /// <summary>Code taking part in every step, called in this order.</summary>
     public IReadOnlyList<ITrainingHook> Hooks { get; init; } = [];

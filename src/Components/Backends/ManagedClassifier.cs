@@ -12,7 +12,7 @@ namespace Pipelines.Components.Backends;
 /// An <see cref="EncoderClassifier"/> behind the backend boundary: training runs the <see cref="ClassifierTrainer"/>
 /// on it; each concurrent prediction borrows a one-thread copy of the weights, so predictions do not depend on the machine.
 /// </summary>
-public sealed class ManagedClassifier : IBackendClassifier
+public sealed partial class ManagedClassifier : IBackendClassifier
 {
     private readonly ManagedBackend backend;
     private readonly EncoderClassifier model;
@@ -58,6 +58,7 @@ public sealed class ManagedClassifier : IBackendClassifier
     {
         ArgumentNullException.ThrowIfNull(run);
         idle.Clear(); // copies made before training hold the old weights
+        if (run.LoraPlan is { } plan) return TrainAdapter(run, plan);
         var optimizer = new GradientTransformOptimizer(run.Optimizer, model.Parameters);
         return new ClassifierTrainer(model, optimizer, run.Options, run.Hooks)
             .Train(run.Training, run.Validation, run.Progress, run.ResumeFrom, run.CancellationToken, run.ExampleWeights);

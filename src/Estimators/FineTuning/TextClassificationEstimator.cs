@@ -79,6 +79,7 @@ public sealed class TextClassificationEstimator : IEstimator<TextClassificationT
         var validationSet = validation is null ? null : ReadValidation(validation, labelColumn.Type, vocabularySize);
 
         var config = new TransformerConfig(Options.Model.LayerCount, Options.Model.HeadCount, Options.Model.Channels, Options.Model.ContextLength, vocabularySize);
+        var loraPlan = Options.Adaptation.PlanFor(config);
         var model = Options.ResolveBackend().CreateClassifier(config, classes.Count, SeededRandom.ForStream(unchecked((ulong)Seed), 0).NextUInt64());
         if (Options.PretrainedWeightsPath is { } pretrained) model.LoadPretrainedBody(SafeTensors.Read(pretrained));
         var steps = Options.Steps ?? Math.Max(1, (long)Math.Ceiling(Options.Epochs * training.Count / Options.BatchSize));
@@ -99,10 +100,11 @@ public sealed class TextClassificationEstimator : IEstimator<TextClassificationT
         using var channel = host.Start("Fit");
         var skippedText = skippedTraining > 0 ? Invariant($" ({skippedTraining} rows without a label skipped)") : "";
         Log(channel, Invariant($"Fine-tuning a {classes.Count}-class encoder ({config.LayerCount} layers, width {config.Channels}, vocabulary {vocabularySize}, ") +
-            Invariant($"{model.ParameterCount:N0} parameters on the {model.Backend.Name} backend) for {steps} steps of {Options.BatchSize} on {training.Count} rows{skippedText}; seed {Seed}."));
+            Invariant($"{model.ParameterCount:N0} parameters on the {model.Backend.Name} backend) for {steps} steps of {Options.BatchSize} on {training.Count} rows{skippedText}; seed {Seed}; {Options.Adaptation}."));
         var result = model.Train(new ClassifierTrainingRun(training, validationSet, optimizer, trainerOptions)
         {
             ExampleWeights = Options.ExampleWeights,
+            LoraPlan = loraPlan,
             Progress = new LoggingProgress(channel, steps, progress),
             ResumeFrom = Options.ResumePath,
             CancellationToken = cancellationToken,

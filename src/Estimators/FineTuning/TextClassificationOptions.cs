@@ -4,6 +4,7 @@ using Pipelines.Components.Models;
 using Pipelines.Components.Optimization;
 using Pipelines.Components.Schedules;
 using Pipelines.Components.Training;
+using Pipelines.Lora;
 
 namespace Pipelines.FineTuning;
 
@@ -138,6 +139,13 @@ public sealed record TextClassificationOptions
     /// and shapes); the classification head starts fresh. Null (the default) starts from random weights.
     /// </summary>
     public string? PretrainedWeightsPath { get; init; }
+
+    /// <summary>
+    /// Which weights train: <see cref="FineTuningAdaptation.Full"/> (the default), <see cref="FineTuningAdaptation.Lora"/>(plan)
+    /// or <see cref="FineTuningAdaptation.LoraEverywhere"/>(rank, alpha, targets); part of the run's record, so a resume
+    /// under another adaptation is refused.
+    /// </summary>
+    public FineTuningAdaptation Adaptation { get; init => field = value ?? throw new ArgumentNullException(nameof(Adaptation)); } = FineTuningAdaptation.Full;
 
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> or <see cref="ArgumentException"/> naming the first options that do not fit together.</summary>
     internal void Validate()

@@ -62,4 +62,25 @@ public sealed class TextClassifierOnTorchSharpTests
             File.Delete(path);
         }
     }
+
+    [TestMethod]
+    public void LoraIsRefusedNamingTheManagedBackend()
+    {
+        var context = new MLContext(seed: 1);
+        var rows = Enumerable.Range(0, 12).Select(row => ManagedModels.Tokens(3 + row % 4, 28, seed: (ulong)row + 300)).ToArray();
+        var data = context.Data.LoadFromEnumerable(rows.Select(row => new LabelledTokenRow { Tokens = [.. row.Select(id => (uint)(id + 1))], Label = row.Contains(4) ? 2u : 1u }));
+        var options = new TextClassificationOptions
+        {
+            Model = new TransformerConfig(layerCount: 1, headCount: 2, channels: 16, contextLength: 8),
+            MaximumSequenceLength = 8,
+            BatchSize = 6,
+            Steps = 2,
+            Seed = 2,
+            Backend = new TorchSharpBackend(TorchTestDevice.Cpu),
+            Adaptation = Pipelines.Lora.FineTuningAdaptation.LoraEverywhere(rank: 2),
+        };
+
+        var refused = Assert.ThrowsExactly<NotSupportedException>(() => context.MulticlassClassification.Trainers.TextClassifier(options).Fit(data));
+        StringAssert.Contains(refused.Message, "ManagedBackend");
+    }
 }

@@ -248,7 +248,7 @@ public sealed partial class FsxScriptTests
     }
 
     /// <summary>Runs <c>dotnet fsi</c> on a script of the repository on the tiny budget, writing to <paramref name="outputDirectory"/>.</summary>
-    private static ScriptRun RunScript(string relativePath, string? outputDirectory)
+    private static ScriptRun RunScript(string relativePath, string? outputDirectory, IReadOnlyDictionary<string, string>? environment = null)
     {
         var root = RepositoryRoot.FullName;
         var script = Path.Combine(root, relativePath);
@@ -262,6 +262,7 @@ public sealed partial class FsxScriptTests
         };
         start.Environment["PIPELINES_BUDGET"] = "tiny";
         if (outputDirectory is not null) start.Environment["PIPELINES_OUTPUT"] = outputDirectory;
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         start.Environment["DOTNET_NOLOGO"] = "1";
 

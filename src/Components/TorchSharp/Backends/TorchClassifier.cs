@@ -69,6 +69,8 @@ public sealed class TorchClassifier : IBackendClassifier
         run.Training.CheckFits(Config, ClassCount, nameof(run.Training));
         run.Validation?.CheckFits(Config, ClassCount, nameof(run.Validation));
         ExampleWeighting.Check(run.ExampleWeights, run.Training.Count, nameof(run.ExampleWeights));
+        if (run.LoraPlan is not null)
+            throw new NotSupportedException("The TorchSharp backend does not train LoRA adapters yet; the managed backend (ManagedBackend) does. Leave Backend null or pass a ManagedBackend.");
         if (run.ResumeFrom is not null || run.Options.CheckpointInterval > 0) throw TorchTrainingState.CheckpointsUnsupported();
         if (run.Hooks.FirstOrDefault(hook => hook is not ScheduleLayoutHook) is { } unsupported)
             throw new NotSupportedException($"The TorchSharp backend runs no training hooks over the managed arena ({unsupported.GetType().Name}); the managed backend (ManagedBackend) does.");

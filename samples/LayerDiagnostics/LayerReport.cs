@@ -1,15 +1,15 @@
 using System.Globalization;
-using CsvHelper;
+using Pipelines.Reporting;
 using Pipelines.Components.Diagnostics;
 using ScottPlot;
 
-namespace Pipelines.Components.Tests.Diagnostics;
+namespace LayerDiagnostics;
 
 /// <summary>
-/// Writes layer diagnostics as a CSV (every metric per layer, CsvHelper) and a ScottPlot figure (SVG and PNG) with the
-/// chosen layers marked. Kept outside the engine (src/Components draws no charts); a candidate to move to samples/.
+/// Writes a layer diagnosis as a CSV (every metric per layer, CsvHelper) and a ScottPlot figure (SVG and PNG) with the chosen
+/// layers marked: H(l) on the left axis; log10 Gh(l), log10 Gw(l) and dCKA(l) on the right. arXiv 2511.00797.
 /// </summary>
-internal static class LayerDiagnosticsReport
+internal static class LayerReport
 {
     /// <summary>One CSV row.</summary>
     internal sealed record Row(
@@ -23,38 +23,32 @@ internal static class LayerDiagnosticsReport
             metric.Layer < result.Slopes.Count ? result.Slopes[metric.Layer] : null, metric.Cka, metric.DeltaCka,
             result.InflectionLayers.Contains(metric.Layer), result.Layers.Contains(metric.Layer))).ToArray();
 
-    /// <summary>Writes <paramref name="path"/> as CSV (RFC 4180, invariant numbers, empty cells for absent values).</summary>
+    /// <summary>Writes <paramref name="path"/> as CSV (invariant numbers, empty cells for absent values).</summary>
     public static void WriteCsv(string path, IReadOnlyList<LayerMetrics> metrics, InflectionResult result)
     {
-        using var stream = new FileStream(path, FileMode.Create, FileAccess.Write);
-        using var writer = CsvWriter.Create(stream, CsvWriterOptions.Default with { NewLine = "\n", Separator = ',' }, leaveOpen: true);
-        writer.WriteHeader(typeof(Row).GetProperties().Select(property => property.Name).ToArray());
-        foreach (var row in Rows(metrics, result))
-        {
-            writer.WriteRecord(new[]
-            {
-                Format(row.Layer), Format(row.AttentionEntropy), Format(row.NormalizedAttentionEntropy), Format(row.ActivationGradientNorm),
-                Format(row.ParameterGradientNorm), Format(row.Slope), Format(row.Cka), Format(row.DeltaCka), row.Inflection.ToString(), row.Chosen.ToString(),
-            });
-        }
+        MetricsCsv.Write(path, Rows(metrics, result));
     }
 
-    private static string Format(double? value) => value is { } number ? number.ToString("R", CultureInfo.InvariantCulture) : "";
-
-    /// <summary>H(l) on the left axis, log10 Gh(l) and log10 Gw(l) on the right; chosen layers as dashed lines, inflection layers as large markers.</summary>
-    public static Plot Figure(IReadOnlyList<LayerMetrics> metrics, InflectionResult result)
+    /// <summary>Saves the figure as <paramref name="basePath"/>.svg and .png.</summary>
+    public static void WriteFigure(string basePath, string title, IReadOnlyList<LayerMetrics> metrics, InflectionResult result)
     {
         var ordered = metrics.OrderBy(metric => metric.Layer).ToArray();
-        double[] layers = ordered.Select(metric => (double)metric.Layer).ToArray();
+        double[] layers = [.. ordered.Select(metric => (double)metric.Layer)];
         var plot = new Plot();
         var entropy = plot.Add.Scatter(layers, ordered.Select(metric => metric.AttentionEntropy).ToArray());
-        entropy.LegendText = "H(l) attention entropy";
+        entropy.LegendText = "H(l) attention entropy (nats)";
         var activation = plot.Add.Scatter(layers, ordered.Select(metric => Math.Log10(metric.ActivationGradientNorm)).ToArray());
         activation.LegendText = "log10 Gh(l)";
         activation.Axes.YAxis = plot.Axes.Right;
         var parameter = plot.Add.Scatter(layers, ordered.Select(metric => Math.Log10(Math.Max(metric.ParameterGradientNorm, 1e-30))).ToArray());
         parameter.LegendText = "log10 Gw(l)";
         parameter.Axes.YAxis = plot.Axes.Right;
+        if (ordered.All(metric => metric.DeltaCka is not null))
+        {
+            var delta = plot.Add.Scatter(layers, ordered.Select(metric => metric.DeltaCka!.Value).ToArray());
+            delta.LegendText = "dCKA(l) vs the pre-trained model";
+        }
+
         foreach (var layer in result.Layers)
         {
             var line = plot.Add.VerticalLine(layer);
@@ -69,22 +63,13 @@ internal static class LayerDiagnosticsReport
             marker.LegendText = $"inflection layer {layer}";
         }
 
-        plot.Title("Layer diagnostics (arXiv 2511.00797): chosen layers dashed");
-        plot.XLabel("layer");
+        plot.Title(title);
+        plot.XLabel("layer (chosen layers dashed)");
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericFixedInterval(1);
-        plot.YLabel("entropy (nats)");
+        plot.YLabel("entropy (nats), dCKA");
         plot.Axes.Right.Label.Text = "log10 gradient norm";
         plot.ShowLegend();
-        return plot;
-    }
-
-    /// <summary>Saves the figure as SVG and PNG (<paramref name="basePath"/> + .svg / .png).</summary>
-    public static (string Svg, string Png) WriteFigure(string basePath, IReadOnlyList<LayerMetrics> metrics, InflectionResult result, int width = 800, int height = 500)
-    {
-        var plot = Figure(metrics, result);
-        var (svg, png) = (basePath + ".svg", basePath + ".png");
-        plot.SaveSvg(svg, width, height);
-        plot.SavePng(png, width, height);
-        return (svg, png);
+        plot.SaveSvg(basePath + ".svg", 900, 550);
+        plot.SavePng(basePath + ".png", 900, 550);
     }
 }

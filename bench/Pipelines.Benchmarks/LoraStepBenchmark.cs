@@ -1,0 +1,105 @@
+using System.Globalization;
+using Pipelines.Components.Compute;
+using Pipelines.Components.Lora;
+using Pipelines.Components.Models;
+using Pipelines.Components.Optimization;
+using Pipelines.Components.Training;
+
+namespace Pipelines.Benchmarks;
+
+/// <summary>
+/// A LoRA fine-tuning step against a full fine-tuning step of the same GPT on the reference configuration (4 layers, 4 heads,
+/// width 256, context 128, vocabulary 2,048, batch 8), in alternating rounds; prints each round's ratio and the median.
+/// </summary>
+/// <remarks>
+/// The full step is the training benchmark's (zero gradients, forward, backward, AdamW over the arena). The LoRA step is what
+/// the text classifier's <c>Adaptation = LoRA</c> runs: the base frozen (backward skips its weight gradients), the base
+/// optimizer an <see cref="AdaptedBaseUpdate"/> (masked AdamW, frozen slices zeroed), and AdamW over the adapter's own arena
+/// (<see cref="LoraTrainingHook"/>); adapters of rank r (default 8, alpha 16) on all four projections of every layer.
+/// <c>--frozen-only</c> deactivates the adapter, timing the frozen base's step alone.
+/// </remarks>
+internal static class LoraStepBenchmark
+{
+    public static void Run(string[] arguments)
+    {
+        var layers = TrainingBenchmark.Option(arguments, "--layers", 4);
+        var heads = TrainingBenchmark.Option(arguments, "--heads", 4);
+        var width = TrainingBenchmark.Option(arguments, "--dim", 256);
+        var context = TrainingBenchmark.Option(arguments, "--ctx", 128);
+        var vocabulary = TrainingBenchmark.Option(arguments, "--vocab", 2048);
+        var batch = TrainingBenchmark.Option(arguments, "--batch", 8);
+        var steps = TrainingBenchmark.Option(arguments, "--steps", 10);
+        var rounds = TrainingBenchmark.Option(arguments, "--rounds", 5);
+        var rank = TrainingBenchmark.Option(arguments, "--rank", 8);
+        var threads = TrainingBenchmark.Option(arguments, "--threads", Environment.ProcessorCount);
+
+        var config = new TransformerConfig(layers, heads, width, context, vocabulary);
+        var random = new SeededRandom(0);
+        var inputs = new int[batch * context];
+        var targets = new int[batch * context];
+        for (var index = 0; index < inputs.Length; index++)
+        {
+            inputs[index] = random.NextInt32(vocabulary);
+            targets[index] = random.NextInt32(vocabulary);
+        }
+
+        var full = GptModel.Create(config, seed: 0, new Parallelism(threads));
+        var fullOptimizer = new GradientTransformOptimizer(Optimizers.AdamW(3e-4), full.Parameters);
+        float FullStep()
+        {
+            full.Parameters.ZeroGradients();
+            var loss = full.Forward(inputs, targets, batch, context);
+            full.Backward();
+            fullOptimizer.Step(full.Parameters);
+            return loss;
+        }
+
+        var adapted = GptModel.Create(config, seed: 0, new Parallelism(threads));
+        var plan = LoraInjectionPlan.Uniform(Enumerable.Range(0, layers), rank, alpha: 16, LoraProjections.All);
+        var lora = new LoraModel(adapted);
+        var adapter = lora.Add("bench", plan, seed: 1);
+        var baseOptimizer = new GradientTransformOptimizer(new AdaptedBaseUpdate(Optimizers.AdamW(3e-4), plan.ToJson(), adapted.IsTrainable), adapted.Parameters);
+        var hook = new LoraTrainingHook(adapter, Optimizers.AdamW(3e-4));
+        if (arguments.Contains("--frozen-only")) lora.Deactivate(); // the frozen base alone: what the adapters' own products cost
+        var step = 0L;
+        float LoraStep()
+        {
+            adapted.Parameters.ZeroGradients();
+            var loss = adapted.Forward(inputs, targets, batch, context);
+            adapted.Backward();
+            hook.AfterBackward(step, adapted.Parameters);
+            baseOptimizer.Step(adapted.Parameters);
+            hook.AfterUpdate(step++, adapted.Parameters, baseOptimizer);
+            return loss;
+        }
+
+        for (var warmup = 0; warmup < 3; warmup++)
+        {
+            FullStep();
+            LoraStep();
+        }
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"lora rank={rank} threads={threads} full_params={full.Parameters.ParameterCount} adapter_params={adapter.Parameters.ParameterCount} steps_per_round={steps}"));
+        var ratios = new List<double>();
+        for (var round = 0; round < rounds; round++)
+        {
+            var fullSeconds = Time(FullStep, steps);
+            var loraSeconds = Time(LoraStep, steps);
+            ratios.Add(loraSeconds / fullSeconds);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"round {round + 1}: full_step_ms={fullSeconds / steps * 1e3:F1} lora_step_ms={loraSeconds / steps * 1e3:F1} ratio={loraSeconds / fullSeconds:F3}"));
+        }
+
+        var sorted = ratios.Order().ToArray();
+        var median = sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"median_ratio={median:F3} (LoRA step / full step, {rounds} alternating rounds)"));
+    }
+
+    private static double Time(Func<float> step, int steps)
+    {
+        var start = Timing.Now();
+        for (var index = 0; index < steps; index++) step();
+        return Timing.Now() - start;
+    }
+}

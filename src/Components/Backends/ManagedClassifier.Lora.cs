@@ -1,0 +1,37 @@
+using Pipelines.Components.Lora;
+using Pipelines.Components.Compute;
+using Pipelines.Components.Optimization;
+using Pipelines.Components.Training;
+
+namespace Pipelines.Components.Backends;
+
+public sealed partial class ManagedClassifier
+{
+    /// <summary>The LoRA adapter of the last adapted training run, merged into <see cref="Parameters"/>; null after full fine-tuning or loading.</summary>
+    public LoraAdapter? Adapter { get; private set; }
+
+    /// <summary>
+    /// Trains the adapters of <paramref name="plan"/> and the classification head on the frozen encoder, then merges the
+    /// adapter into the weights (<c>W = W0 + scale·B A</c>), so predictions and saved models need nothing else.
+    /// </summary>
+    private ClassifierTrainingResult TrainAdapter(ClassifierTrainingRun run, LoraInjectionPlan plan)
+    {
+        var lora = new LoraModel(model, trainableBase: slice => slice.Name.StartsWith(PretrainedEncoderBody.HeadPrefix, StringComparison.Ordinal));
+        var adapter = lora.Add("adaptation", plan, SeededRandom.ForStream(run.Options.Seed, 2).NextUInt64());
+        var hook = new LoraTrainingHook(adapter, run.Optimizer);
+        var baseUpdate = new AdaptedBaseUpdate(run.Optimizer, plan.ToJson(), model.IsTrainable);
+        try
+        {
+            var result = new ClassifierTrainer(model, new GradientTransformOptimizer(baseUpdate, model.Parameters), run.Options, [.. run.Hooks, hook])
+                .Train(run.Training, run.Validation, run.Progress, run.ResumeFrom, run.CancellationToken, run.ExampleWeights);
+            adapter.Training = false;
+            lora.Merge();
+            Adapter = adapter;
+            return result;
+        }
+        finally
+        {
+            lora.Detach();
+        }
+    }
+}
