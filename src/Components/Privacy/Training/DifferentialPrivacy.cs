@@ -98,7 +98,7 @@ public sealed record DifferentialPrivacy
         init => field = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(MaximumChunkSize), value, "MaximumChunkSize must be at least 1.");
     } = 64;
 
-    /// <summary>What sets the clip norms and the noise during training (default <see cref="PrivacyController.Fixed"/>; <c>RldpController</c> for RLDP).</summary>
+    /// <summary>What sets the clip norms and the noise during training (default <see cref="PrivacyController.Fixed"/>; <see cref="RldpController"/> for RLDP).</summary>
     public PrivacyController Controller { get; init => field = value ?? throw new ArgumentNullException(nameof(Controller)); } = PrivacyController.Fixed;
 
     /// <summary>Checks what does not need the data: a seed exactly when the noise is seeded.</summary>

@@ -1,6 +1,6 @@
 namespace Pipelines.Components.Privacy;
 
-/// <summary>What sets the clipping norms and the noise multiplier of a private run: fixed (DP-SGD) or a learned policy (<c>RldpController</c>).</summary>
+/// <summary>What sets the clipping norms and the noise multiplier of a private run: fixed (DP-SGD) or a learned policy (<see cref="RldpController"/>).</summary>
 /// <remarks>
 /// Whatever a controller proposes, the trainer first projects epsilon over the remaining steps and raises the noise
 /// until the projection fits the budget (<see cref="NoiseCalibration.EnforceBudget"/>), and the step itself is refused
@@ -29,19 +29,20 @@ internal sealed record FixedPrivacyController : PrivacyController
     public override string ToString() => "Fixed";
 }
 
-/// <summary>What a controller sees before it acts (statistics of per-example norms are not privatised: see <c>RldpController</c>).</summary>
+/// <summary>What a controller sees before it acts (statistics of per-example norms are not privatised: see <see cref="RldpController"/>).</summary>
 /// <param name="StepsDone">Updates done.</param>
 /// <param name="TotalSteps">Updates the run plans.</param>
 /// <param name="EpsilonSpent">Epsilon spent so far.</param>
 /// <param name="TargetEpsilon">The budget.</param>
 /// <param name="ClipNorms">The current C_g.</param>
+/// <param name="BaseClipNorms">The C_g the run started with (from the settings).</param>
 /// <param name="NoiseMultiplier">The current accounted sigma.</param>
 /// <param name="BaseNoiseMultiplier">The sigma calibrated (or given) for the whole run at the start.</param>
 /// <param name="GroupNormMedians">Median per-example gradient norm of each group over the steps since the last action (NaN when none was sampled).</param>
 /// <param name="ClippedFraction">Fraction of sampled examples clipped since the last action.</param>
 /// <param name="Loss">The loss the reward is measured on (validation loss, or mean training loss without validation data).</param>
 internal sealed record PrivacyObservation(
-    long StepsDone, long TotalSteps, double EpsilonSpent, double TargetEpsilon, IReadOnlyList<double> ClipNorms, double NoiseMultiplier,
+    long StepsDone, long TotalSteps, double EpsilonSpent, double TargetEpsilon, IReadOnlyList<double> ClipNorms, IReadOnlyList<double> BaseClipNorms, double NoiseMultiplier,
     double BaseNoiseMultiplier, IReadOnlyList<double> GroupNormMedians, double ClippedFraction, double Loss);
 
 /// <summary>A controller's proposal: the next clipping norms and accounted noise multiplier (the trainer may raise the noise).</summary>

@@ -16,6 +16,9 @@ internal sealed class PrivacyRunState(IPrivacyControl? control) : ITrainingHook
 
     public RdpAccountant Accountant { get; set; } = new();
 
+    /// <summary>The controller's window of sampled-example statistics.</summary>
+    public ControllerStatistics Statistics { get; } = new();
+
     public double[] ClipNorms { get; set; } = [];
 
     public double NoiseMultiplier { get; set; }
@@ -35,6 +38,7 @@ internal sealed class PrivacyRunState(IPrivacyControl? control) : ITrainingHook
         writer.Write(ClipNorms.Length);
         foreach (var norm in ClipNorms) writer.Write(norm);
         writer.Write(NoiseMultiplier);
+        Statistics.Save(writer);
         writer.Write(control is not null);
         control?.SaveState(writer);
     }
@@ -47,6 +51,7 @@ internal sealed class PrivacyRunState(IPrivacyControl? control) : ITrainingHook
         if (count != ClipNorms.Length) throw new InvalidDataException($"The checkpoint holds {count} clipping norms; this run has {ClipNorms.Length} clipping groups.");
         for (var group = 0; group < count; group++) ClipNorms[group] = reader.ReadDouble();
         NoiseMultiplier = reader.ReadDouble();
+        Statistics.Load(reader);
         var hasControl = reader.ReadBoolean();
         if (hasControl != control is not null) throw new InvalidDataException("The checkpoint's privacy controller differs from this run's.");
         control?.LoadState(reader);

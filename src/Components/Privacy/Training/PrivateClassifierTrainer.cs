@@ -186,12 +186,14 @@ public sealed class PrivateClassifierTrainer
         private readonly double samplingRate;
         private readonly IPrivacyControl? control;
         private readonly double baseNoise;
+        private readonly double[] baseClipNorms;
 
         public Run(PrivateClassifierTrainer trainer, LabeledSequences training, double samplingRate, PrivacyRunState state)
         {
             (this.trainer, this.training, this.samplingRate, State) = (trainer, training, samplingRate, state);
             control = state.Control;
             baseNoise = state.NoiseMultiplier;
+            baseClipNorms = [.. state.ClipNorms];
             (Step, Source) = Build(state.Accountant, previous: null);
         }
 
@@ -210,17 +212,19 @@ public sealed class PrivateClassifierTrainer
             var done = Step.Optimizer.StepCount;
             if (control is null || done == 0 || done % control.Interval != 0 || done >= totalSteps) return;
             var privacy = trainer.privacy;
+            var statistics = State.Statistics;
             var loss = validation is not null
                 ? ClassifierTask.Evaluate(trainer.model, trainer.options, validation).Loss
-                : Source.MeanLossSinceReset;
+                : statistics.MeanLoss;
             var observation = new PrivacyObservation(done, totalSteps, Step.PrivacySpent().Epsilon, privacy.TargetEpsilon, [.. State.ClipNorms],
-                State.NoiseMultiplier, baseNoise, Source.GroupNormMedians(), Source.ExamplesSinceReset == 0 ? 0 : (double)Source.ClippedSinceReset / Source.ExamplesSinceReset, loss);
+                baseClipNorms, State.NoiseMultiplier, baseNoise, statistics.GroupNormMedians(State.ClipNorms.Length), statistics.ClippedFraction, loss);
             var action = control.Act(observation);
             if (action.ClipNorms.Count != State.ClipNorms.Length)
                 throw new InvalidOperationException($"The controller proposed {action.ClipNorms.Count} clipping norms for {State.ClipNorms.Length} groups.");
             for (var group = 0; group < action.ClipNorms.Count; group++) PrivacyGuard.ClipNorm(action.ClipNorms[group], $"ClipNorms[{group}]");
             State.ClipNorms = [.. action.ClipNorms];
             State.NoiseMultiplier = ContractNoise(action.NoiseMultiplier, totalSteps - done);
+            statistics.Reset();
             Rebuild(Step.Accountant);
         }
 
@@ -245,7 +249,7 @@ public sealed class PrivateClassifierTrainer
             var privacy = trainer.privacy;
             var model = trainer.model;
             var groups = PrivateClippingGroups.Create(privacy.Clipping, model.Config.LayerCount, State.ClipNorms);
-            var source = new RecordingClippedGradients(model, new EncoderPerExampleClipping(model, groups, training), training);
+            var source = new RecordingClippedGradients(model, new EncoderPerExampleClipping(model, groups, training), training, State.Statistics);
             var options = new DifferentialPrivacyOptions(samplingRate)
             {
                 NoiseMultiplier = State.NoiseMultiplier * Math.Sqrt(groups.Count), // accounted as (sum_g sigma_g^-2)^(-1/2) = State.NoiseMultiplier
