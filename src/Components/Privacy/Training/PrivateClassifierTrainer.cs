@@ -76,7 +76,9 @@ public sealed class PrivateClassifierTrainer
             ClipNorms = PrivateClippingGroups.InitialClipNorms(privacy.Clipping, layers, privacy.ClipNorm),
             NoiseMultiplier = baseNoise,
         };
-        var run = new Run(this, training, samplingRate, state);
+        var maximumLength = options.MaximumSequenceLength; // cut as the non-private batches are
+        var cut = new LabeledSequences([.. training.Sequences.Select(sequence => sequence.Length > maximumLength ? sequence[..maximumLength] : sequence)], training.Labels);
+        var run = new Run(this, cut, samplingRate, state);
         var record = RunRecordWithPrivacy(training, samplingRate, baseNoise);
         var history = new List<StepMetrics>();
         long startStep = 0;

@@ -68,9 +68,9 @@ public sealed class PrivateClassifierTrainerTests
     }
 
     [TestMethod]
-    public void PerLayerClippingSplitsTheClipNormAndKeepsTheAccountedNoise()
+    public void PerLayerClippingSplitsTheClipNormAndKeepsTheAccountedNoiseAndLongSequencesAreCut()
     {
-        var (_, trainer) = Make(Seeded with { NoiseMultiplier = 1.5, Clipping = ClippingLayout.PerLayer, ClipNorm = 2 }, Options(steps: 5));
+        var (_, trainer) = Make(Seeded with { NoiseMultiplier = 1.5, Clipping = ClippingLayout.PerLayer, ClipNorm = 2 }, Options(steps: 5) with { MaximumSequenceLength = 4 });
         var result = trainer.Train(Data, null);
         var groups = ModelPerExampleClippingTests.Tiny.LayerCount + 2;
         Assert.AreEqual(groups, result.Privacy.ClipNorms.Count);
