@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Pipelines.Components.Compute;
 using Pipelines.Components.Models;
 using Pipelines.Components.Optimization;
+using Pipelines.Components.Privacy;
 using Pipelines.Components.Serialization;
 using Pipelines.Components.Tensors;
 using Pipelines.Components.Training;
@@ -62,6 +63,18 @@ public sealed partial class ManagedClassifier : IBackendClassifier
         var optimizer = new GradientTransformOptimizer(run.Optimizer, model.Parameters);
         return new ClassifierTrainer(model, optimizer, run.Options, run.Hooks)
             .Train(run.Training, run.Validation, run.Progress, run.ResumeFrom, run.CancellationToken, run.ExampleWeights);
+    }
+
+    /// <summary>Fine-tunes the model in place with DP-SGD under <paramref name="privacy"/>'s budget (<see cref="PrivateClassifierTrainer"/>); the run's hooks and loss weights are refused.</summary>
+    /// <exception cref="ArgumentException">The run has hooks or per-example loss weights.</exception>
+    public PrivateClassifierTrainingResult TrainPrivately(ClassifierTrainingRun run, DifferentialPrivacy privacy)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        if (run.Hooks.Count > 0 || run.ExampleWeights is not null)
+            throw new ArgumentException("A private run takes no training hooks and no per-example loss weights: each example's own gradient is clipped.", nameof(run));
+        idle.Clear();
+        return new PrivateClassifierTrainer(model, run.Optimizer, run.Options, privacy)
+            .Train(run.Training, run.Validation, run.Progress, run.ResumeFrom, run.CancellationToken);
     }
 
     /// <inheritdoc />

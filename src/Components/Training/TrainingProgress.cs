@@ -9,4 +9,6 @@ namespace Pipelines.Components.Training;
 /// <param name="TokensPerSecond">Training throughput since the run (or resume) started.</param>
 /// <param name="Elapsed">Wall time since the run (or resume) started.</param>
 /// <param name="ValidationLoss">Latest validation loss, if any evaluation ran.</param>
-public sealed record TrainingProgress(long Step, long TotalSteps, double Epoch, double Loss, double LearningRate, double TokensPerSecond, TimeSpan Elapsed, double? ValidationLoss);
+/// <param name="Epsilon">Epsilon spent so far in a differentially private run (RDP accountant); null when the run is not private.</param>
+public sealed record TrainingProgress(long Step, long TotalSteps, double Epoch, double Loss, double LearningRate, double TokensPerSecond, TimeSpan Elapsed, double? ValidationLoss,
+    double? Epsilon = null);

@@ -6,9 +6,11 @@ using Pipelines.Components.Backends;
 using Pipelines.Components.Compute;
 using Pipelines.Components.Models;
 using Pipelines.Components.Optimization;
+using Pipelines.Components.Privacy;
 using Pipelines.Components.Serialization;
 using Pipelines.Components.Training;
 using Pipelines.MachineLearning;
+using Pipelines.Privacy;
 using Pipelines.Text;
 
 namespace Pipelines.FineTuning;
@@ -101,7 +103,7 @@ public sealed class TextClassificationEstimator : IEstimator<TextClassificationT
         var skippedText = skippedTraining > 0 ? Invariant($" ({skippedTraining} rows without a label skipped)") : "";
         Log(channel, Invariant($"Fine-tuning a {classes.Count}-class encoder ({config.LayerCount} layers, width {config.Channels}, vocabulary {vocabularySize}, ") +
             Invariant($"{model.ParameterCount:N0} parameters on the {model.Backend.Name} backend) for {steps} steps of {Options.BatchSize} on {training.Count} rows{skippedText}; seed {Seed}; {Options.Adaptation}."));
-        var result = model.Train(new ClassifierTrainingRun(training, validationSet, optimizer, trainerOptions)
+        var (result, privacy) = PrivateClassification.Train(model, Options.Privacy, new ClassifierTrainingRun(training, validationSet, optimizer, trainerOptions)
         {
             ExampleWeights = Options.ExampleWeights,
             LoraPlan = loraPlan,
@@ -111,8 +113,9 @@ public sealed class TextClassificationEstimator : IEstimator<TextClassificationT
         });
         Log(channel, Invariant($"Fine-tuned for {result.Steps} steps; final training loss {(result.History.Count > 0 ? result.History[^1].TrainingLoss : double.NaN):F4}") +
             (result.FinalValidation is { } final ? Invariant($", validation loss {final.Loss:F4}, accuracy {final.Accuracy:P2}.") : "."));
+        if (privacy is not null) Log(channel, "Privacy: " + privacy + (privacy.StoppedByBudget ? "; stopped before the step that would exceed the budget." : "."));
         return new TextClassificationTransformer(Options.TokensColumnName, Options.PredictedLabelColumnName, Options.ScoreColumnName, classes,
-            model, Options.MaximumSequenceLength, result);
+            model, Options.MaximumSequenceLength, result) { Privacy = privacy };
     }
 
     /// <inheritdoc/>
@@ -171,7 +174,7 @@ public sealed class TextClassificationEstimator : IEstimator<TextClassificationT
             if (value.Step % interval == 0 || value.Step == value.TotalSteps)
                 Log(channel, Invariant($"step {value.Step}/{value.TotalSteps}: loss {value.Loss:F4}, learning rate {value.LearningRate:G3}") +
                     (value.ValidationLoss is { } validationLoss ? Invariant($", validation loss {validationLoss:F4}") : "") +
-                    Invariant($", {value.TokensPerSecond:N0} tokens/s"));
+                    Invariant($", {value.TokensPerSecond:N0} tokens/s") + (value.Epsilon is { } epsilon ? Invariant($", epsilon {epsilon:G4}") : ""));
             inner?.Report(value);
         }
     }
@@ -238,6 +241,9 @@ public sealed class TextClassificationTransformer : RowMappingTransformer
     /// <summary>The run that produced the transformer (steps, loss history, final validation); null once loaded from a file.</summary>
     public ClassifierTrainingResult? TrainingResult { get; }
 
+    /// <summary>The (epsilon, delta) guarantee of a private fine-tuning run (<see cref="TextClassificationOptions.Privacy"/>); saved and loaded with the model; null when not private.</summary>
+    public PrivacyGuarantee? Privacy { get; internal init; }
+
     private protected override ModelVersion Version => ModelVersion;
 
     /// <summary>The class probabilities [K] of one sequence of token ids (0-based), as <c>Score</c> holds them.</summary>
@@ -256,7 +262,7 @@ public sealed class TextClassificationTransformer : RowMappingTransformer
     {
         var config = model.Config;
         writer.WriteJson(new Description(TokensColumnName, PredictedLabelColumnName, ScoreColumnName, classes.Describe(),
-            new ModelShape(config.LayerCount, config.HeadCount, config.Channels, config.ContextLength, config.VocabularySize), MaximumSequenceLength));
+            new ModelShape(config.LayerCount, config.HeadCount, config.Channels, config.ContextLength, config.VocabularySize), MaximumSequenceLength, Privacy));
         using var stream = writer.WriteStream(WeightsEntry);
         model.SaveSafeTensors(stream);
     }
@@ -294,7 +300,7 @@ public sealed class TextClassificationTransformer : RowMappingTransformer
         }
 
         return new TextClassificationTransformer(description.TokensColumnName, description.PredictedLabelColumnName, description.ScoreColumnName, classes,
-            new ManagedBackend(1).Adopt(model), description.MaximumSequenceLength, trainingResult: null);
+            new ManagedBackend(1).Adopt(model), description.MaximumSequenceLength, trainingResult: null) { Privacy = description.Privacy };
     }
 
     private void Predict(ReadOnlySpan<int> tokenIds, Span<float> probabilities) => model.Predict(tokenIds, MaximumSequenceLength, probabilities);
@@ -302,7 +308,7 @@ public sealed class TextClassificationTransformer : RowMappingTransformer
     private sealed record ModelShape(int LayerCount, int HeadCount, int Channels, int ContextLength, int VocabularySize);
 
     private sealed record Description(string TokensColumnName, string PredictedLabelColumnName, string ScoreColumnName, LabelClasses.Description Classes,
-        ModelShape Model, int MaximumSequenceLength);
+        ModelShape Model, int MaximumSequenceLength, PrivacyGuarantee? Privacy = null);
 
     private sealed class Mapper : IRowMapper
     {

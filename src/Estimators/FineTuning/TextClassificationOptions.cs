@@ -147,9 +147,19 @@ public sealed record TextClassificationOptions
     /// </summary>
     public FineTuningAdaptation Adaptation { get; init => field = value ?? throw new ArgumentNullException(nameof(Adaptation)); } = FineTuningAdaptation.Full;
 
+    /// <summary>
+    /// Differentially private fine-tuning (DP-SGD with an (epsilon, delta) budget as a contract; Abadi et al. 2016,
+    /// arXiv 1607.00133; RDP accountant, Mironov 2017, arXiv 1702.07476), or null (the default) for none. When set,
+    /// Poisson sampling at q = <see cref="BatchSize"/> / N replaces <see cref="Sampling"/>, the epsilon spent is in every
+    /// progress report, training stops before the step that would exceed the budget, and the fitted model carries the
+    /// guarantee (<see cref="TextClassificationTransformer.Privacy"/>). Managed backend only.
+    /// </summary>
+    public Pipelines.Components.Privacy.DifferentialPrivacy? Privacy { get; init; }
+
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> or <see cref="ArgumentException"/> naming the first options that do not fit together.</summary>
     internal void Validate()
     {
+        Privacy?.Validate();
         if (MaximumSequenceLength > Model.ContextLength)
             throw OutOfRange(nameof(MaximumSequenceLength), MaximumSequenceLength, $"Must be at most the model's context ({Model.ContextLength}).");
         if (CheckpointInterval > 0 && string.IsNullOrWhiteSpace(CheckpointPath))
