@@ -15,6 +15,7 @@ projects=(
   src/Components/Pipelines.Components.csproj
   src/Components/TorchSharp/Pipelines.Components.TorchSharp.csproj
   src/Estimators/Pipelines.Estimators.csproj
+  src/Experiments/Pipelines.Experiments.csproj
 )
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
