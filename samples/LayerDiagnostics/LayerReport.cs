@@ -51,9 +51,9 @@ internal static class LayerReport
 
         foreach (var layer in result.Layers)
         {
-            var line = plot.Add.VerticalLine(layer);
-            line.LinePattern = LinePattern.Dashed;
-            line.Color = Colors.Gray;
+            var line = plot.Add.VerticalLine(layer); // solid: Skia's SVG backend cannot write a dash pattern
+            line.Color = Colors.Gray.WithAlpha(0.5);
+            line.LineWidth = 6;
         }
 
         foreach (var layer in result.InflectionLayers)
@@ -64,7 +64,7 @@ internal static class LayerReport
         }
 
         plot.Title(title);
-        plot.XLabel("layer (chosen layers dashed)");
+        plot.XLabel("layer (chosen layers: grey bands)");
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericFixedInterval(1);
         plot.YLabel("entropy (nats), dCKA");
         plot.Axes.Right.Label.Text = "log10 gradient norm";

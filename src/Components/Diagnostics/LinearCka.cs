@@ -37,6 +37,7 @@ public static class LinearCka
     }
 
     /// <summary>The top <paramref name="components"/> principal directions of <paramref name="x"/> [n, p] (columns centred), as a [p, k] matrix.</summary>
+    /// <remarks>The top right singular vectors of the centred X, found as the top eigenvectors of XᵀX (memory O(p²), not O(n²)).</remarks>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="components"/> is below 1 or above min(n, p).</exception>
     public static Matrix<double> PrincipalBasis(Matrix<double> x, int components)
     {
@@ -44,7 +45,10 @@ public static class LinearCka
         var limit = Math.Min(x.RowCount, x.ColumnCount);
         if (components < 1 || components > limit)
             throw new ArgumentOutOfRangeException(nameof(components), components, $"Between 1 and min(rows, columns) = {limit}.");
-        var svd = Centre(x).Svd(computeVectors: true);
+        // The right singular vectors of the centred X are the eigenvectors of its p x p Gram matrix XᵀX, in the same order;
+        // decomposing the Gram matrix avoids the n x n left vectors a full SVD of X would build (n = every token measured).
+        var centred = Centre(x);
+        var svd = centred.TransposeThisAndMultiply(centred).Svd(computeVectors: true);
         return svd.VT.SubMatrix(0, components, 0, x.ColumnCount).Transpose();
     }
 

@@ -13,7 +13,8 @@ namespace Pipelines.Components.Lora;
 /// <remarks>
 /// LoRA (Hu et al., arXiv 2106.09685): only A and B of <c>h = W0 x + scale · B A x</c> learn, the base weights stay frozen
 /// (the base optimizer should be masked to the few base parameters that still train, such as a new classification
-/// head). The adapter's optimizer runs the same transform chain as the base's, so both follow one schedule. A checkpoint
+/// head). The adapter's optimizer runs the same transform chain as the base's, so both follow one schedule (a global-norm
+/// clip in the chain therefore clips the adapter and the base's trainable parameters each on its own). A checkpoint
 /// written under one plan refuses to resume under another: <see cref="LoadState"/> throws <see cref="InvalidDataException"/>
 /// naming both plans (the run record, through <see cref="AdaptedBaseUpdate"/>, refuses it first).
 /// </remarks>

@@ -102,7 +102,8 @@ public sealed class TextClassificationEstimator : IEstimator<TextClassificationT
         using var channel = host.Start("Fit");
         var skippedText = skippedTraining > 0 ? Invariant($" ({skippedTraining} rows without a label skipped)") : "";
         Log(channel, Invariant($"Fine-tuning a {classes.Count}-class encoder ({config.LayerCount} layers, width {config.Channels}, vocabulary {vocabularySize}, ") +
-            Invariant($"{model.ParameterCount:N0} parameters on the {model.Backend.Name} backend) for {steps} steps of {Options.BatchSize} on {training.Count} rows{skippedText}; seed {Seed}; {Options.Adaptation}."));
+            Invariant($"{model.ParameterCount:N0} parameters on the {model.Backend.Name} backend) for {steps} steps of {Options.BatchSize} on {training.Count} rows{skippedText}; seed {Seed}."));
+        Log(channel, Invariant($"Adaptation: {Options.Adaptation}."));
         var (result, privacy) = PrivateClassification.Train(model, Options.Privacy, new ClassifierTrainingRun(training, validationSet, optimizer, trainerOptions)
         {
             ExampleWeights = Options.ExampleWeights,

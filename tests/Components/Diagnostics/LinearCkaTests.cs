@@ -50,6 +50,23 @@ public sealed class LinearCkaTests
     }
 
     [TestMethod]
+    public void PrincipalBasisSpansTheTopRightSingularVectorsOfTheCentredMatrix()
+    {
+        var x = LinearCka.ToMatrix(GradientCheck.RandomArray(30 * 6, 11, scale: 1f), 30, 6);
+        var centred = x.Clone();
+        for (var column = 0; column < 6; column++)
+        {
+            var mean = x.Column(column).Average();
+            for (var row = 0; row < 30; row++) centred[row, column] -= mean;
+        }
+
+        var reference = centred.Svd(computeVectors: true).VT.SubMatrix(0, 3, 0, 6).Transpose();
+        var basis = LinearCka.PrincipalBasis(x, 3);
+        // Same subspace: the projections P Pᵀ agree (columns may differ in sign).
+        Assert.IsTrue((basis * basis.Transpose() - reference * reference.Transpose()).FrobeniusNorm() < 1e-9, "the same principal subspace as the SVD of X");
+    }
+
+    [TestMethod]
     public void PrincipalBasisFindsTheDominantDirection()
     {
         // Points spread along (1, 1, 0)/√2 with small noise: the first principal direction is that axis (up to sign).

@@ -87,6 +87,22 @@ public sealed class LoraModelTests
     }
 
     [TestMethod]
+    public void TheBackwardNeverTouchesTheFrozenWeightsGradients()
+    {
+        // A sentinel in every base gradient: a kernel that computed a frozen weight's gradient, even to add zero, would change it.
+        var gpt = Gpt();
+        var lora = new LoraModel(gpt);
+        var adapter = lora.Add("task", EveryProjection(), seed: 5);
+        Randomize(adapter, seed: 21, scale: 0.1f);
+        gpt.Parameters.Gradients.Fill(7f);
+        adapter.Parameters.ZeroGradients();
+        Run(gpt);
+        gpt.Backward();
+        Assert.IsTrue(gpt.Parameters.Gradients.ToArray().All(value => value == 7f), "the frozen weights' gradient products are skipped");
+        Assert.IsTrue(adapter.Parameters.Gradients.ToArray().Any(value => value != 0), "the adapter's gradients are computed");
+    }
+
+    [TestMethod]
     public void EncoderAdapterGradientsMatchFiniteDifferences()
     {
         var encoder = Encoder();

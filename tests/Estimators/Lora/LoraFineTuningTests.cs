@@ -53,6 +53,22 @@ public sealed class LoraFineTuningTests
         Assert.AreEqual(2, changed.Count, "both adapted projections learned");
         var history = fitted.TrainingResult!.History;
         Assert.IsTrue(history.TakeLast(10).Average(step => step.TrainingLoss) < history.Take(10).Average(step => step.TrainingLoss), "the loss falls");
+
+        // The trained adapter saves on its own in PEFT's files, loads back for this base, and is refused for another.
+        var directory = Directory.CreateTempSubdirectory("lora-adapter-").FullName;
+        try
+        {
+            LoraAdapterFiles.Save(adapter, directory);
+            var loaded = LoraAdapterFiles.Load(directory, fitted.ModelConfig);
+            CollectionAssert.AreEqual(adapter.Parameters.Values.ToArray(), loaded.Parameters.Values.ToArray());
+            var wider = new TransformerConfig(Shape.LayerCount, Shape.HeadCount, 32, Shape.ContextLength, fitted.ModelConfig.VocabularySize);
+            var refused = Assert.ThrowsExactly<InvalidDataException>(() => LoraAdapterFiles.Load(directory, wider));
+            StringAssert.Contains(refused.Message, "'base_model.model.blocks.1.qkv.lora_A.weight'");
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
     }
 
     [TestMethod]
