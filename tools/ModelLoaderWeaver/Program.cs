@@ -74,6 +74,21 @@ foreach (var (type, loaderSignature) in loaders)
 }
 
 if (added > 0)
-    assembly.Write(assemblyPath, new WriterParameters { WriteSymbols = hasSymbols, DeterministicMvid = true });
+{
+    // Written through memory streams, not to the path: Cecil puts the PDB's file path into the DLL's debug directory,
+    // and this machine's absolute path there would make the packed DLL differ between clones (reproducible builds).
+    // From a stream it writes the file name only, as the compiler's PathMap intends.
+    using var assemblyStream = new MemoryStream();
+    using var symbolStream = new MemoryStream();
+    assembly.Write(assemblyStream, new WriterParameters
+    {
+        WriteSymbols = hasSymbols,
+        SymbolStream = hasSymbols ? symbolStream : null,
+        SymbolWriterProvider = hasSymbols ? new Mono.Cecil.Cil.PortablePdbWriterProvider() : null,
+        DeterministicMvid = true,
+    });
+    File.WriteAllBytes(assemblyPath, assemblyStream.ToArray());
+    if (hasSymbols) File.WriteAllBytes(Path.ChangeExtension(assemblyPath, ".pdb"), symbolStream.ToArray());
+}
 Console.WriteLine($"ModelLoaderWeaver: {added} loader(s) registered, {loaders.Count - added} already present, in {Path.GetFileName(assemblyPath)}.");
 return 0;
