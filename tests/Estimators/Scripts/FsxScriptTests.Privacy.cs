@@ -18,4 +18,20 @@ public sealed partial class FsxScriptTests
             Assert.HasCount(4, File.ReadAllLines(Path.Combine(output, "summary.csv")), "a header and one row per setting");
         });
     }
+
+    [TestMethod]
+    [TestCategory("Slow")]
+    public void PrvVersusRdpReportsATighterPrvEpsilonForEachBudget()
+    {
+        RunExperiment("prv_vs_rdp.fsx", [], (run, _) =>
+        {
+            var lines = run.Output.Split('\n').Where(line => line.StartsWith("target ", StringComparison.Ordinal)).ToArray();
+            Assert.HasCount(3, lines, run.Describe());
+            foreach (var line in lines)
+            {
+                var numbers = System.Text.RegularExpressions.Regex.Matches(line, @"epsilon (\d+\.\d+)").Select(match => double.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+                Assert.IsTrue(numbers[1] < numbers[0], $"PRV below RDP: {line}");
+            }
+        });
+    }
 }
