@@ -5,6 +5,7 @@
 //
 //   dotnet run -c Release --project samples/PrivateFineTune [-- --output runs/private]     (about 15 minutes on 2 cores)
 //   dotnet run -c Release --project samples/PrivateFineTune -- --quick                     (a smoke run of seconds)
+//   options: --seeds N, --epsilons 1 3 8, --learning-rate 2e-3, --batch-size 64, --steps 100 (see --help)
 
 using System.CommandLine;
 using System.Diagnostics;
@@ -18,14 +19,30 @@ using Spectre.Console;
 var quickOption = new Option<bool>("--quick") { Description = "A smoke run of seconds: a tiny encoder on a few messages, epsilon 3, one seed." };
 var outputOption = new Option<string>("--output") { Description = "Where results.csv, summary.csv and accuracy.svg/.png and membership.svg/.png go.", DefaultValueFactory = _ => Path.Combine("runs", "private") };
 var seedsOption = new Option<int>("--seeds") { Description = "Seeds per setting (1, 2, ...); the full run's default is 3." };
+var epsilonsOption = new Option<double[]>("--epsilons") { Description = "Target epsilons (default 1 3 8).", AllowMultipleArgumentsPerToken = true };
+var learningRateOption = new Option<double>("--learning-rate") { Description = "Peak learning rate of AdamW's warm-up + cosine schedule (default 2e-3)." };
+var batchSizeOption = new Option<int>("--batch-size") { Description = "Batch size, the expected one when private (q = B / N; default 64)." };
+seedsOption.Validators.Add(result => { if (result.GetValueOrDefault<int>() < 1) result.AddError($"--seeds must be at least 1, not {result.GetValueOrDefault<int>()}."); });
+epsilonsOption.Validators.Add(result =>
+{
+    foreach (var epsilon in result.GetValueOrDefault<double[]>() ?? []) if (!(epsilon > 0 && double.IsFinite(epsilon))) result.AddError($"--epsilons must be finite and positive, not {epsilon}.");
+});
+learningRateOption.Validators.Add(result => { if (!(result.GetValueOrDefault<double>() > 0)) result.AddError($"--learning-rate must be positive, not {result.GetValueOrDefault<double>()}."); });
+batchSizeOption.Validators.Add(result => { if (result.GetValueOrDefault<int>() < 1) result.AddError($"--batch-size must be at least 1, not {result.GetValueOrDefault<int>()}."); });
+var stepsOption = new Option<long>("--steps") { Description = "Updates per run (default 100)." };
+stepsOption.Validators.Add(result => { if (result.GetValueOrDefault<long>() < 1) result.AddError($"--steps must be at least 1, not {result.GetValueOrDefault<long>()}."); });
 var root = new RootCommand("Fine-tunes the spam classifier without privacy, with DP-SGD and with RLDP at several budgets, and measures accuracy and membership leakage.")
 {
-    quickOption, outputOption, seedsOption,
+    quickOption, outputOption, seedsOption, epsilonsOption, learningRateOption, batchSizeOption, stepsOption,
 };
 root.SetAction((parsed, cancellationToken) =>
 {
     var settings = parsed.GetValue(quickOption) ? ExperimentSettings.Quick : ExperimentSettings.Full;
     if (parsed.GetValue(seedsOption) is > 0 and var seeds) settings = settings with { Seeds = [.. Enumerable.Range(1, seeds)] };
+    if (parsed.GetValue(epsilonsOption) is { Length: > 0 } epsilons) settings = settings with { Epsilons = epsilons };
+    if (parsed.GetValue(learningRateOption) is > 0 and var learningRate) settings = settings with { LearningRate = learningRate };
+    if (parsed.GetValue(batchSizeOption) is > 0 and var batchSize) settings = settings with { BatchSize = batchSize };
+    if (parsed.GetValue(stepsOption) is > 0 and var steps) settings = settings with { Steps = steps };
     return Task.FromResult(Run(settings, parsed.GetValue(outputOption)!, cancellationToken));
 });
 return await root.Parse(args).InvokeAsync();

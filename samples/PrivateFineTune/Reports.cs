@@ -74,7 +74,7 @@ internal static class Reports
             reference.LinePattern = LinePattern.Dashed;
         }
 
-        plot.ShowLegend(Alignment.LowerRight);
+        plot.ShowLegend(Edge.Right);
     }
 
     private static double StandardDeviation(IEnumerable<double> values)
