@@ -1,7 +1,6 @@
 using Pipelines.Experiments;
 using Pipelines.Components.Sparsity;
 using Pipelines.Reporting;
-using ScottPlot;
 
 namespace SparsePretraining;
 
@@ -28,26 +27,26 @@ internal static class Reports
         MetricsCsv.Write(Path.Combine(folder, "layer-snapshots.csv"), results.SelectMany(result => result.Snapshots.SelectMany(snapshot =>
             snapshot.Layers.Where(layer => layer.IsPrunable).Select(layer => new SnapshotRow(result.Summary.Run, snapshot.Step, layer.Name, layer.NonZeroCount, layer.Sparsity)))));
 
-        var validation = Chart("Validation loss (Brown, BPE 1024)", "step", "nats / token");
-        var training = Chart($"Training loss ({SmoothingWindow}-step moving mean)", "step", "nats / token");
-        var sparsity = Chart("Sparsity of the prunable weights", "step", "pruned fraction");
-        var size = Chart("Non-zero parameters N(t) and Nbar so far", "step", "parameters");
+        using var validation = ExperimentChart.Create("Validation loss (Brown, BPE 1024)", "step", "nats / token");
+        using var training = ExperimentChart.Create($"Training loss ({SmoothingWindow}-step moving mean)", "step", "nats / token");
+        using var sparsity = ExperimentChart.Create("Sparsity of the prunable weights", "step", "pruned fraction");
+        using var size = ExperimentChart.Create("Non-zero parameters N(t) and Nbar so far", "step", "parameters");
         foreach (var result in results)
         {
             var name = result.Summary.Run;
             var evaluated = result.Curve.Where(step => step.ValidationLoss.HasValue).ToArray();
             var steps = result.Curve.Select(step => (double)step.Step).ToArray();
-            AddLine(validation, name, evaluated.Select(step => (double)step.Step).ToArray(), evaluated.Select(step => step.ValidationLoss!.Value).ToArray());
-            AddLine(training, name, steps, MovingMean(result.Curve.Select(step => step.TrainingLoss).ToArray(), SmoothingWindow));
-            AddLine(sparsity, name, steps, result.Curve.Select(step => step.PrunableSparsity).ToArray());
-            AddLine(size, $"{name} N(t)", steps, result.Curve.Select(step => (double)step.NonZeroCount).ToArray());
-            AddLine(size, $"{name} Nbar", steps, result.Curve.Select(step => step.AverageParameterCount).ToArray());
+            ExperimentChart.AddLine(validation, name, evaluated.Select(step => (double)step.Step).ToArray(), evaluated.Select(step => step.ValidationLoss!.Value).ToArray());
+            ExperimentChart.AddLine(training, name, steps, MovingMean(result.Curve.Select(step => step.TrainingLoss).ToArray(), SmoothingWindow));
+            ExperimentChart.AddLine(sparsity, name, steps, result.Curve.Select(step => step.PrunableSparsity).ToArray());
+            ExperimentChart.AddLine(size, $"{name} N(t)", steps, result.Curve.Select(step => (double)step.NonZeroCount).ToArray());
+            ExperimentChart.AddLine(size, $"{name} Nbar", steps, result.Curve.Select(step => step.AverageParameterCount).ToArray());
         }
 
-        Save(validation, Path.Combine(folder, "validation-loss.svg"));
-        Save(training, Path.Combine(folder, "training-loss.svg"));
-        Save(sparsity, Path.Combine(folder, "sparsity.svg"));
-        Save(size, Path.Combine(folder, "parameters.svg"));
+        ExperimentChart.Save(validation, Path.Combine(folder, "validation-loss"));
+        ExperimentChart.Save(training, Path.Combine(folder, "training-loss"));
+        ExperimentChart.Save(sparsity, Path.Combine(folder, "sparsity"));
+        ExperimentChart.Save(size, Path.Combine(folder, "parameters"));
     }
 
     public static void PrintComparison(IReadOnlyList<SparsePretrainingResult> results)
@@ -87,15 +86,15 @@ internal static class Reports
         MetricsCsv.Write(Path.Combine(folder, "scaling-predictions.csv"), evaluations.SelectMany(pair => pair.evaluation.Predictions.Select(prediction =>
             new ScalingPredictionRow(pair.comparison.HoldOut, pair.comparison.CountEmbeddings, pair.evaluation.Count, prediction.Run, prediction.Actual, prediction.Predicted))));
 
-        var chart = Chart("Final validation loss against Nbar (sparse at its Nbar)", "Nbar (parameters)", "nats / token");
+        using var chart = ExperimentChart.Create("Final validation loss against Nbar (sparse at its Nbar)", "Nbar (parameters)", "nats / token");
         foreach (var group in runs.GroupBy(run => (run.Tokens, run.IsSparse)).OrderBy(group => group.Key.IsSparse).ThenBy(group => group.Key.Tokens))
         {
             var ordered = group.OrderBy(run => run.AverageParameterCount).ToArray();
-            AddLine(chart, $"{(group.Key.IsSparse ? "sparse" : "dense")} D={group.Key.Tokens:N0}", ordered.Select(run => run.AverageParameterCount).ToArray(),
+            ExperimentChart.AddLine(chart, $"{(group.Key.IsSparse ? "sparse" : "dense")} D={group.Key.Tokens:N0}", ordered.Select(run => run.AverageParameterCount).ToArray(),
                 ordered.Select(run => run.FinalValidationLoss).ToArray());
         }
 
-        Save(chart, Path.Combine(folder, "grid-loss-vs-nbar.svg"));
+        ExperimentChart.Save(chart, Path.Combine(folder, "grid-loss-vs-nbar"));
     }
 
     public static void PrintGrid(IReadOnlyList<SparsePretrainingGridRun> runs, IReadOnlyList<ScalingLawComparison> comparisons)
@@ -119,27 +118,6 @@ internal static class Reports
                     $"L = {law.E:F3} + {law.A:G3}/N^{law.Alpha:F3} + {law.B:G3}/D^{law.Beta:F3}");
             }
         }
-    }
-
-    private static Plot Chart(string title, string xLabel, string yLabel)
-    {
-        var plot = new Plot();
-        plot.Title(title);
-        plot.XLabel(xLabel);
-        plot.YLabel(yLabel);
-        return plot;
-    }
-
-    private static void AddLine(Plot plot, string name, double[] x, double[] y)
-    {
-        var line = plot.Add.ScatterLine(x, y);
-        line.LegendText = name;
-    }
-
-    private static void Save(Plot plot, string path)
-    {
-        plot.ShowLegend(Alignment.UpperRight);
-        plot.SaveSvg(path, 900, 550);
     }
 
     private static double[] MovingMean(double[] values, int window)

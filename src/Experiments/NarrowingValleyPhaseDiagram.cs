@@ -107,7 +107,7 @@ public static class NarrowingValleyPhaseDiagram
         return (sharpnesses, noises, grid);
     }
 
-    private static int ChartWidth(IReadOnlyList<NarrowingValleyCell> cells) => Math.Max(720, 300 + 56 * cells.Select(cell => cell.NoiseLevel).Distinct().Count());
+    private static int ChartWidth(IReadOnlyList<NarrowingValleyCell> cells) => Math.Max(720, 300 + 76 * cells.Select(cell => cell.NoiseLevel).Distinct().Count());
 
     private static int ChartHeight(IReadOnlyList<NarrowingValleyCell> cells) => Math.Max(420, 160 + 36 * cells.Select(cell => cell.Sharpness).Distinct().Count());
 
