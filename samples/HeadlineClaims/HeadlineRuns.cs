@@ -46,6 +46,43 @@ internal static class HeadlineRuns
         return 0;
     }
 
+    public static int Schedules(HeadlineArguments arguments, double[]? rates, string[]? sizes)
+    {
+        using var cancellation = ConsoleCancellation.Create();
+        var clock = Stopwatch.StartNew();
+        var budget = arguments.Steps ?? (arguments.Quick ? 64 : 3200);
+        if (budget < 16 || budget % 16 != 0) throw new ArgumentOutOfRangeException("--steps", budget, $"--steps {budget}: the largest budget T3 must be a positive multiple of 16, so that T1 = T3/4 is evaluated every T1/4 steps.");
+        var corpus = LoadCorpus();
+        var shape = ParseSize(sizes is { Length: > 0 } ? sizes[0] : arguments.Quick ? "1x32" : "2x64");
+        long[] budgets = [budget / 4, budget / 2, budget];
+        var setup = BrownSetup.SmallGpt(corpus, budget, evaluationInterval: budget / 16, arguments.Quick, shape.Layers, shape.Channels);
+        var options = new ScheduleComparisonOptions(setup, budgets)
+        {
+            Seeds = arguments.Seeds ?? (arguments.Quick ? 1 : 3),
+            PeakLearningRates = rates is { Length: > 0 } ? rates : arguments.Quick ? [3e-3, 8e-3] : [2e-3, 4e-3, 8e-3],
+        };
+        var rateCount = options.PeakLearningRates.Count;
+        var models = rateCount * (budgets.Length + 1) + options.Seeds * (budgets.Length * (2 + options.DecayFractions.Count) + options.OtherDecayShapes.Count);
+        Console.WriteLine(Invariant($"Budgets {string.Join(" < ", budgets)} steps x {setup.Training.BatchSize} x {setup.Training.SequenceLength} tokens, GPT {ModelSize.Of(setup.Model).Name}; {models} models: tuning at seed 0, then seeds 1..{options.Seeds}; {arguments.Threads} jobs at a time"));
+        try
+        {
+            var result = ExperimentProgress.Run<ScheduleRun, ScheduleComparisonResult>($"{models} models", models,
+                run => Invariant($"  {run.Schedule,-16} seed {run.Seed} T {run.Budget,-5} lr {run.PeakLearningRate,-7:G3} final validation loss {run.FinalValidationLoss:F4}  ({run.Elapsed.TotalSeconds:F0} s)"),
+                progress => ScheduleComparisonExperiment.Run(options, corpus.Training, corpus.Validation, arguments.Threads, progress, cancellation.Token));
+            ScheduleComparisonReport.Write(result, arguments.Output);
+            Console.WriteLine();
+            Console.Write(ScheduleComparisonReport.Markdown(result));
+        }
+        catch (OperationCanceledException)
+        {
+            Console.WriteLine(Invariant($"Cancelled after {clock.Elapsed.TotalSeconds:F0} s."));
+            return 130;
+        }
+
+        AnsiConsole.MarkupLine(Markup.Escape(Invariant($"Wrote {Path.GetFullPath(arguments.Output)} in {clock.Elapsed.TotalMinutes:F1} min.")));
+        return 0;
+    }
+
     /// <summary>Reads <c>LAYERSxCHANNELS</c>, e.g. <c>2x64</c>.</summary>
     /// <exception cref="ArgumentException">Not two positive whole numbers around an x.</exception>
     private static (int Layers, int Channels) ParseSize(string text)

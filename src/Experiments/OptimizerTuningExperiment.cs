@@ -147,27 +147,6 @@ public sealed record OptimizerSummary(string Size, OptimizerSetting Setting, IRe
     public double StandardDeviation => SeedStatistics.StandardDeviation(Losses);
 }
 
-/// <summary>The winner of a size against another optimizer, seed by seed (the same seed gives both the same data and initial weights).</summary>
-/// <param name="Size">The model size.</param>
-/// <param name="Winner">The optimizer with the lowest mean.</param>
-/// <param name="Other">The optimizer compared.</param>
-/// <param name="Differences">Other's loss minus the winner's, per seed.</param>
-public sealed record OptimizerGap(string Size, string Winner, string Other, IReadOnlyList<double> Differences)
-{
-    /// <summary>Mean of the per-seed differences.</summary>
-    public double Mean => Differences.Average();
-
-    /// <summary>Sample standard deviation of the per-seed differences.</summary>
-    public double StandardDeviation => SeedStatistics.StandardDeviation(Differences);
-
-    /// <summary>
-    /// Whether the gap exceeds the seed spread: every seed has the winner ahead and the mean difference is more than
-    /// twice its standard error (a paired t of 2; with 3 seeds roughly a 90% two-sided test).
-    /// </summary>
-    public bool ExceedsSeedSpread => Differences.Count >= 2 && Differences.All(difference => difference > 0)
-        && Mean > 2 * StandardDeviation / Math.Sqrt(Differences.Count);
-}
-
 /// <summary>Everything an <see cref="OptimizerTuningExperiment"/> measured.</summary>
 public sealed class OptimizerTuningResult
 {
@@ -183,13 +162,8 @@ public sealed class OptimizerTuningResult
                      from setting in best
                      let runs = confirmations.Where(run => run.Size == size.Name && run.Setting == setting).OrderBy(run => run.Seed)
                      select new OptimizerSummary(size.Name, setting, runs.Select(run => run.Run.FinalValidationLoss).ToArray())).ToArray();
-        Gaps = options.Sizes.SelectMany(size =>
-        {
-            var winner = Summaries.Where(summary => summary.Size == size.Name).MinBy(summary => summary.Mean)!;
-            return Summaries.Where(summary => summary.Size == size.Name && summary != winner)
-                .Select(other => new OptimizerGap(size.Name, winner.Setting.Name, other.Setting.Name,
-                    other.Losses.Zip(winner.Losses, (loss, winnerLoss) => loss - winnerLoss).ToArray()));
-        }).ToArray();
+        Gaps = options.Sizes.SelectMany(size => SeedGap.OfWinner(size.Name,
+            Summaries.Where(summary => summary.Size == size.Name).Select(summary => (summary.Setting.Name, summary.Losses)).ToArray())).ToArray();
     }
 
     /// <summary>The options.</summary>
@@ -208,10 +182,41 @@ public sealed class OptimizerTuningResult
     public IReadOnlyList<OptimizerSummary> Summaries { get; }
 
     /// <summary>Per size: the winner against each other optimizer.</summary>
-    public IReadOnlyList<OptimizerGap> Gaps { get; }
+    public IReadOnlyList<SeedGap> Gaps { get; }
 
     /// <summary>Wall time per step of each winner (empty when not timed).</summary>
     public IReadOnlyList<OptimizerTiming> Timings { get; }
+}
+
+/// <summary>A winner against another contender, seed by seed (the same seed gives both the same data and initial weights).</summary>
+/// <param name="Group">What the two share: a model size, a budget.</param>
+/// <param name="Winner">The contender with the lower mean loss.</param>
+/// <param name="Other">The contender compared.</param>
+/// <param name="Differences">Other's loss minus the winner's, per seed.</param>
+public sealed record SeedGap(string Group, string Winner, string Other, IReadOnlyList<double> Differences)
+{
+    /// <summary>Mean of the per-seed differences.</summary>
+    public double Mean => Differences.Average();
+
+    /// <summary>Sample standard deviation of the per-seed differences.</summary>
+    public double StandardDeviation => SeedStatistics.StandardDeviation(Differences);
+
+    /// <summary>
+    /// Whether the gap exceeds the seed spread: every seed has the winner ahead and the mean difference is more than
+    /// twice its standard error (a paired t of 2; with 3 seeds roughly a 90% two-sided test).
+    /// </summary>
+    public bool ExceedsSeedSpread => Differences.Count >= 2 && Differences.All(difference => difference > 0)
+        && Mean > 2 * StandardDeviation / Math.Sqrt(Differences.Count);
+
+    /// <summary>The gaps of the lowest mean among <paramref name="contenders"/> (name, per-seed losses in the same seed order) against each other one.</summary>
+    public static IReadOnlyList<SeedGap> OfWinner(string group, IReadOnlyList<(string Name, IReadOnlyList<double> Losses)> contenders)
+    {
+        ArgumentNullException.ThrowIfNull(contenders);
+        var winner = contenders.MinBy(contender => contender.Losses.Average());
+        return contenders.Where(contender => contender.Name != winner.Name)
+            .Select(other => new SeedGap(group, winner.Name, other.Name, other.Losses.Zip(winner.Losses, (loss, winnerLoss) => loss - winnerLoss).ToArray()))
+            .ToArray();
+    }
 }
 
 /// <summary>Mean and spread over seeds.</summary>

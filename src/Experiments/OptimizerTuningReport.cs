@@ -87,7 +87,7 @@ public static class OptimizerTuningReport
         text.Append("\nThe winner of each size against the others, seed by seed (other minus winner; the same seed gives both the same data and initial weights):\n\n");
         text.Append("| Size | Winner | vs | mean gap ± sd | exceeds the seed spread |\n|---|---|---|---|---|\n");
         foreach (var gap in result.Gaps)
-            text.Append(Invariant($"| {gap.Size} | {gap.Winner} | {gap.Other} | {gap.Mean:+0.0000;-0.0000} ± {gap.StandardDeviation:F4} | {(gap.ExceedsSeedSpread ? "yes" : "no")} |\n"));
+            text.Append(Invariant($"| {gap.Group} | {gap.Winner} | {gap.Other} | {gap.Mean:+0.0000;-0.0000} ± {gap.StandardDeviation:F4} | {(gap.ExceedsSeedSpread ? "yes" : "no")} |\n"));
 
         if (result.Timings.Count > 0)
         {

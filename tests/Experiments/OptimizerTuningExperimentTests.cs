@@ -95,9 +95,9 @@ public sealed class OptimizerTuningExperimentTests
     [TestMethod]
     public void AGapExceedsTheSeedSpreadOnlyWhenEverySeedAgreesAndTheMeanStandsOut()
     {
-        Assert.IsTrue(new OptimizerGap("s", "a", "b", [0.10, 0.12, 0.11]).ExceedsSeedSpread);
-        Assert.IsFalse(new OptimizerGap("s", "a", "b", [0.10, -0.01, 0.11]).ExceedsSeedSpread, "one seed disagrees");
-        Assert.IsFalse(new OptimizerGap("s", "a", "b", [0.001, 0.2, 0.001]).ExceedsSeedSpread, "mean 0.067, standard error 0.066");
-        Assert.IsFalse(new OptimizerGap("s", "a", "b", [0.1]).ExceedsSeedSpread, "one seed has no spread to exceed");
+        Assert.IsTrue(new SeedGap("s", "a", "b", [0.10, 0.12, 0.11]).ExceedsSeedSpread);
+        Assert.IsFalse(new SeedGap("s", "a", "b", [0.10, -0.01, 0.11]).ExceedsSeedSpread, "one seed disagrees");
+        Assert.IsFalse(new SeedGap("s", "a", "b", [0.001, 0.2, 0.001]).ExceedsSeedSpread, "mean 0.067, standard error 0.066");
+        Assert.IsFalse(new SeedGap("s", "a", "b", [0.1]).ExceedsSeedSpread, "one seed has no spread to exceed");
     }
 }
