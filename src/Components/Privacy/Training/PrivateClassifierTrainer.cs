@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
+using Pipelines.Components.Compute;
+using Pipelines.Components.Lora;
 using Pipelines.Components.Models;
 using Pipelines.Components.Optimization;
 using Pipelines.Components.Training;
@@ -47,6 +49,13 @@ public sealed class PrivateClassifierTrainer
         privacy.Validate();
     }
 
+    /// <summary>
+    /// A LoRA adapter attached to the model (through a <see cref="LoraModel"/> that leaves only the head trainable) to
+    /// train privately with the trainable base parameters: its A and B join each example's norm and get the same noise
+    /// (<see cref="PrivateLoraClipping"/>). Null for plain DP-SGD.
+    /// </summary>
+    internal LoraAdapter? Adapter { get; init; }
+
     /// <summary>Trains on <paramref name="training"/> within the budget, evaluating on <paramref name="validation"/> (may be null).</summary>
     /// <param name="training">The private labelled sequences (N = their count).</param>
     /// <param name="validation">Labelled sequences to evaluate on (and, for RLDP, to reward on), or null.</param>
@@ -65,6 +74,9 @@ public sealed class PrivateClassifierTrainer
         ArgumentNullException.ThrowIfNull(training);
         training.CheckFits(model.Config, model.ClassCount, nameof(training));
         validation?.CheckFits(model.Config, model.ClassCount, nameof(validation));
+        if (Adapter is not null && (resumeFrom is not null || options.CheckpointInterval > 0))
+            throw new NotSupportedException(
+                $"Private LoRA fine-tuning does not checkpoint or resume yet (CheckpointInterval {options.CheckpointInterval}, resumeFrom '{resumeFrom}'): the adapter's weights and noise state are not in the checkpoint.");
         var samplingRate = privacy.ResolveSamplingRate(training.Count, options.BatchSize);
         DifferentialPrivacyValidator.Validate(model, new DifferentialPrivacyPlan());
         var baseNoise = privacy.NoiseMultiplier ?? NoiseCalibration.NoiseMultiplier(
@@ -125,9 +137,11 @@ public sealed class PrivateClassifierTrainer
             if (!canaryPending) run.ActIfDue(options.Steps, validation);
             var learningRate = run.Step.Optimizer.CurrentLearningRate;
             run.Source.ResetStep();
+            var adapterBefore = canaryPending ? Adapter?.Parameters.Values.ToArray() : null;
             IReadOnlyList<DifferentiallyPrivateStepReport> reports = canaryPending
                 ? DifferentialPrivacyCanary.Run(run.Step, model.IsTrainable)
                 : [run.Step.Run()];
+            if (adapterBefore is not null) PrivateLoraCanary.Check(Adapter!, adapterBefore, state.NoiseMultiplier);
             canaryPending = false;
             if (reports[^1].BudgetExhausted)
             {
@@ -251,7 +265,8 @@ public sealed class PrivateClassifierTrainer
             var privacy = trainer.privacy;
             var model = trainer.model;
             var groups = PrivateClippingGroups.Create(privacy.Clipping, model.Config.LayerCount, State.ClipNorms);
-            var source = new RecordingClippedGradients(model, new EncoderPerExampleClipping(model, groups, training), training, State.Statistics);
+            var adapter = trainer.Adapter is { } attached ? new PrivateLoraClipping(attached, groups) : null;
+            var source = new RecordingClippedGradients(model, new EncoderPerExampleClipping(model, groups, training, adapter), training, State.Statistics);
             var options = new DifferentialPrivacyOptions(samplingRate)
             {
                 NoiseMultiplier = State.NoiseMultiplier * Math.Sqrt(groups.Count), // accounted as (sum_g sigma_g^-2)^(-1/2) = State.NoiseMultiplier
@@ -261,18 +276,27 @@ public sealed class PrivateClassifierTrainer
                 Conversion = privacy.Conversion,
             };
             var step = new DifferentiallyPrivateStep(source, options, trainer.optimizer, new PrivacyBudget(privacy.TargetEpsilon, privacy.Delta, privacy.OnExhausted),
-                accountant, privacy.MaximumChunkSize);
+                accountant, privacy.MaximumChunkSize)
+            {
+                Adapter = adapter is null ? null : PrivateLoraCanary.Update(adapter, groups, options, training.Count, trainer.optimizer),
+            };
             if (previous is not null)
             {
-                using var buffer = new MemoryStream();
-                using (var writer = new BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true)) previous.Optimizer.SaveState(writer);
-                buffer.Position = 0;
-                using var reader = new BinaryReader(buffer);
-                step.Optimizer.LoadState(reader);
+                CopyState(previous.Optimizer, step.Optimizer);
+                if (previous.Adapter is not null) CopyState(previous.Adapter.Optimizer, step.Adapter!.Optimizer);
             }
 
             State.Accountant = step.Accountant;
             return (step, source);
+        }
+
+        private static void CopyState(GradientTransformOptimizer from, GradientTransformOptimizer to)
+        {
+            using var buffer = new MemoryStream();
+            using (var writer = new BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true)) from.SaveState(writer);
+            buffer.Position = 0;
+            using var reader = new BinaryReader(buffer);
+            to.LoadState(reader);
         }
     }
 }

@@ -1,0 +1,185 @@
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+using Pipelines.Components.Compute;
+using Pipelines.Components.Lora;
+using Pipelines.Components.Models;
+using Pipelines.Components.Optimization;
+using Pipelines.Components.Privacy;
+using Pipelines.Components.Tensors;
+using Pipelines.Components.Training;
+
+namespace Pipelines.Components.Tests.Privacy.Training;
+
+/// <summary>
+/// Private LoRA: the batched, padded clipped sum of the adapter's A and B and the head against brute force (one backward
+/// pass per example at batch size one, unpadded), and a private run that moves only the adapter and the head.
+/// </summary>
+[TestClass]
+public sealed class PrivateLoraClippingTests
+{
+    private static readonly TransformerConfig Tiny = ModelPerExampleClippingTests.Tiny;
+
+    private static readonly LoraInjectionPlan Plan = new(
+    [
+        new LoraLayerPlan(0, 2, 4, [LoraProjection.Qkv, LoraProjection.Contract]),
+        new LoraLayerPlan(1, 3, 5, LoraProjections.All),
+    ]);
+
+    private static bool IsHead(ParameterSlice parameter) => parameter.Name.StartsWith("head.", StringComparison.Ordinal);
+
+    /// <summary>A model with the adapter attached (head trainable, the rest frozen) and B filled at random, so dA is not zero.</summary>
+    private static (EncoderClassifier Model, LoraModel Lora, LoraAdapter Adapter) Attach(int seed)
+    {
+        var model = EncoderClassifier.Create(Tiny, classCount: 3, seed: 5, new Parallelism(2));
+        var lora = new LoraModel(model, IsHead);
+        var adapter = lora.Add("private", Plan, seed: 9);
+        var random = new Random(seed);
+        foreach (var module in adapter.Modules)
+        {
+            var up = adapter.Parameters.ValuesOf(module.Up);
+            for (var index = 0; index < up.Length; index++) up[index] = (float)(random.NextDouble() - 0.5);
+        }
+
+        return (model, lora, adapter);
+    }
+
+    [TestMethod]
+    [DataRow(false)]
+    [DataRow(true)]
+    public void TheClippedSumOfAdapterAndHeadMatchesOneBackwardPerExampleWithPadding(bool perGroup)
+    {
+        var (model, _, adapter) = Attach(seed: 3);
+        var data = ModelPerExampleClippingTests.EncoderData(count: 8, seed: 13);
+        var examples = new[] { 2, 7, 0, 5, 4, 1 }; // lengths differ: the batch is padded
+        var baseGradients = new List<float[]>();
+        var adapterGradients = new List<float[]>();
+        foreach (var example in examples)
+        {
+            model.Parameters.ZeroGradients();
+            adapter.Parameters.ZeroGradients();
+            var sequence = data.Sequences[example];
+            model.Forward(sequence, ReadOnlySpan<byte>.Empty, [data.Labels[example]], 1, sequence.Length);
+            model.Backward();
+            baseGradients.Add(model.Parameters.Gradients.ToArray());
+            adapterGradients.Add(adapter.Parameters.Gradients.ToArray());
+        }
+
+        Func<ParameterSlice, int> groupOf = perGroup ? ModelPerExampleClippingTests.LayerGroup : _ => 0;
+        var groupCount = perGroup ? 1 + Tiny.LayerCount : 1;
+        var trainableBase = model.Parameters.Parameters.Where(model.IsTrainable).ToList();
+        CollectionAssert.AreEquivalent(new[] { "head.weight", "head.bias" }, trainableBase.Select(parameter => parameter.Name).ToArray());
+        var norms = new double[examples.Length][];
+        for (var row = 0; row < examples.Length; row++)
+        {
+            var squares = new double[groupCount];
+            foreach (var parameter in trainableBase)
+                foreach (var value in baseGradients[row].AsSpan(parameter.Range)) squares[groupOf(parameter)] += (double)value * value;
+            foreach (var parameter in adapter.Parameters.Parameters)
+                foreach (var value in adapterGradients[row].AsSpan(parameter.Range)) squares[groupOf(parameter)] += (double)value * value;
+            norms[row] = squares.Select(Math.Sqrt).ToArray();
+        }
+
+        Assert.IsTrue(norms.All(row => row.All(norm => norm > 0)), "every group has a gradient in every example");
+        // Clip at each group's median norm, so some examples are clipped and some are not.
+        var clipNorms = Enumerable.Range(0, groupCount).Select(group => norms.Select(row => row[group]).Order().ElementAt(norms.Length / 2)).ToArray();
+        var expectedBase = new double[model.Parameters.Values.Length];
+        var expectedAdapter = new double[adapter.Parameters.Values.Length];
+        var expectedClipped = 0;
+        for (var row = 0; row < examples.Length; row++)
+        {
+            var factors = Enumerable.Range(0, groupCount).Select(group => ClippedGradientSum.ClipFactor(norms[row][group], clipNorms[group])).ToArray();
+            expectedClipped += factors.Any(factor => factor < 1) ? 1 : 0;
+            foreach (var parameter in trainableBase)
+                for (var index = parameter.Range.Start.Value; index < parameter.Range.End.Value; index++)
+                    expectedBase[index] += factors[groupOf(parameter)] * baseGradients[row][index];
+            foreach (var parameter in adapter.Parameters.Parameters)
+                for (var index = parameter.Range.Start.Value; index < parameter.Range.End.Value; index++)
+                    expectedAdapter[index] += factors[groupOf(parameter)] * adapterGradients[row][index];
+        }
+
+        var groups = ClippingGroups.PerGroup(clipNorms, groupOf);
+        var clipping = new PrivateLoraClipping(adapter, groups);
+        model.Parameters.ZeroGradients();
+        adapter.Parameters.ZeroGradients();
+        clipping.Clear();
+        var report = new EncoderPerExampleClipping(model, groups, data, clipping).AddClippedGradients(examples);
+        clipping.CopySumToGradients();
+
+        Assert.AreEqual(expectedClipped, report.ClippedCount, "clipped examples");
+        Assert.IsTrue(report.ClippedCount > 0 && report.ClippedCount < examples.Length, "the test should clip some examples and not others");
+        for (var row = 0; row < examples.Length; row++)
+        for (var group = 0; group < groupCount; group++)
+        {
+            var (bruteForce, actual) = (norms[row][group], report.GroupNorms[row * groupCount + group]);
+            Assert.IsTrue(Math.Abs(actual - bruteForce) <= 1e-5 * bruteForce, $"example {row} group {group}: batched norm {actual:R}, brute force {bruteForce:R}");
+        }
+
+        foreach (var parameter in trainableBase)
+            AssertRelativeClose(expectedBase.AsSpan(parameter.Range), model.Parameters.GradientsOf(parameter), parameter.Name);
+        foreach (var parameter in adapter.Parameters.Parameters)
+            AssertRelativeClose(expectedAdapter.AsSpan(parameter.Range), adapter.Parameters.GradientsOf(parameter), parameter.Name);
+        foreach (var frozen in model.Parameters.Parameters.Where(parameter => !model.IsTrainable(parameter)))
+            Assert.IsTrue(model.Parameters.GradientsOf(frozen).ToArray().All(value => value == 0), $"frozen {frozen.Name} received a gradient");
+    }
+
+    [TestMethod]
+    public void APrivateLoraRunMovesEveryAdapterTensorAndTheHeadAndNoFrozenWeight()
+    {
+        var (model, lora, adapter) = Attach(seed: 4);
+        var baseBefore = model.Parameters.Values.ToArray();
+        var adapterBefore = adapter.Parameters.Values.ToArray();
+        var privacy = new DifferentialPrivacy(targetEpsilon: 4) { Delta = 1e-3, Randomness = NoiseRandomness.Seeded, Seed = 5, Clipping = ClippingLayout.PerLayer };
+        var options = new ClassifierTrainerOptions { BatchSize = 8, MaximumSequenceLength = 12, Steps = 6, Seed = 3 };
+        var data = ModelPerExampleClippingTests.EncoderData(count: 64, seed: 8);
+
+        var result = new PrivateClassifierTrainer(model, Optimizers.AdamW(1e-2), options, privacy) { Adapter = adapter }.Train(data, null);
+
+        Assert.AreEqual(6L, result.Training.Steps);
+        Assert.IsTrue(result.Privacy.Epsilon is > 0 and <= 4, $"epsilon {result.Privacy.Epsilon}");
+        foreach (var parameter in model.Parameters.Parameters)
+        {
+            var moved = !baseBefore.AsSpan(parameter.Range).SequenceEqual(model.Parameters.ValuesOf(parameter));
+            Assert.AreEqual(IsHead(parameter), moved, $"{parameter.Name}: only the head trains among the base weights");
+        }
+
+        foreach (var parameter in adapter.Parameters.Parameters)
+        {
+            var before = adapterBefore.AsSpan(parameter.Range).ToArray();
+            var after = adapter.Parameters.ValuesOf(parameter).ToArray();
+            Assert.IsTrue(before.Zip(after).All(pair => pair.First != pair.Second), $"{parameter.Name}: every entry moves under noise");
+        }
+
+        Assert.IsTrue(adapter.Parameters.Gradients.ToArray().All(value => value == 0), "the adapter's gradients are cleared after each step");
+        lora.Detach();
+    }
+
+    [TestMethod]
+    public void DropoutAndCheckpointsAreRefusedNamingTheValue()
+    {
+        var model = EncoderClassifier.Create(Tiny, classCount: 3, seed: 5, Parallelism.Sequential);
+        var lora = new LoraModel(model, IsHead);
+        var dropped = lora.Add("dropped", Plan with { Dropout = 0.1 }, seed: 9);
+        var exception = Assert.ThrowsExactly<NotSupportedException>(() => new PrivateLoraClipping(dropped, ClippingGroups.Flat(1)));
+        StringAssert.Contains(exception.Message, "Dropout is 0.1");
+
+        var privacy = new DifferentialPrivacy(targetEpsilon: 4) { Delta = 1e-3, Randomness = NoiseRandomness.Seeded, Seed = 5 };
+        var options = new ClassifierTrainerOptions { BatchSize = 8, MaximumSequenceLength = 12, Steps = 2, Seed = 3, CheckpointInterval = 1, CheckpointPath = Path.GetTempFileName() };
+        var trainer = new PrivateClassifierTrainer(model, Optimizers.AdamW(1e-2), options, privacy) { Adapter = dropped };
+        var refused = Assert.ThrowsExactly<NotSupportedException>(() => trainer.Train(ModelPerExampleClippingTests.EncoderData(count: 16, seed: 8), null));
+        StringAssert.Contains(refused.Message, "CheckpointInterval 1");
+        File.Delete(options.CheckpointPath);
+    }
+
+    private static void AssertRelativeClose(ReadOnlySpan<double> expected, ReadOnlySpan<float> actual, string what)
+    {
+        double difference = 0, size = 0;
+        for (var index = 0; index < expected.Length; index++)
+        {
+            difference += Math.Pow(actual[index] - expected[index], 2);
+            size += expected[index] * expected[index];
+        }
+
+        Assert.IsTrue(size > 0, $"{what}: the expected gradient is zero");
+        var relative = Math.Sqrt(difference / size);
+        Assert.IsTrue(relative <= 1e-5, $"{what}: relative difference {relative:E2} exceeds 1e-5");
+    }
+}
