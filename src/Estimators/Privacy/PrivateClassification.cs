@@ -8,22 +8,19 @@ namespace Pipelines.Privacy;
 /// <remarks>
 /// DP-SGD (Abadi et al. 2016, arXiv 1607.00133) with the RDP accountant (Mironov 2017, arXiv 1702.07476) runs on the
 /// managed engine, whose encoder gives per-example gradient norms in batched passes
-/// (<see cref="PrivateClassifierTrainer"/>); other backends are refused by name.
+/// (<see cref="PrivateClassifierTrainer"/>); other backends are refused by name. With a LoRA adaptation the adapter's A
+/// and B train privately beside the head (private LoRA, the setting of RLDP, arXiv 2507.22565).
 /// </remarks>
 internal static class PrivateClassification
 {
     /// <summary>Trains <paramref name="model"/> on <paramref name="run"/>, privately when <paramref name="privacy"/> is set; returns the result and the guarantee (null when not private).</summary>
-    /// <exception cref="NotSupportedException">Privacy on a backend other than the managed engine, or with a LoRA adaptation.</exception>
+    /// <exception cref="NotSupportedException">Privacy on a backend other than the managed engine.</exception>
     /// <exception cref="ArgumentException">Privacy with per-example loss weights or training hooks.</exception>
     public static (ClassifierTrainingResult Result, PrivacyGuarantee? Privacy) Train(IBackendClassifier model, DifferentialPrivacy? privacy, ClassifierTrainingRun run)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(run);
         if (privacy is null) return (model.Train(run), null);
-        if (run.LoraPlan is not null)
-            throw new NotSupportedException(
-                "The options Adaptation (LoRA) and Privacy cannot be combined yet: DP-SGD's per-example clipping does not cover adapter " +
-                "parameters, so private LoRA fine-tuning is not implemented. Use Adaptation = FineTuningAdaptation.Full with Privacy, or LoRA without Privacy.");
         if (model is not ManagedClassifier managed)
             throw new NotSupportedException(
                 $"Differentially private fine-tuning (the option Privacy) runs on the managed backend only; the {model.Backend.Name} backend has no per-example " +

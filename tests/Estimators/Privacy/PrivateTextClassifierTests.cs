@@ -1,13 +1,11 @@
 using Microsoft.ML;
 using Pipelines.Components.Backends;
-using Pipelines.Components.Lora;
 using Pipelines.Components.Models;
 using Pipelines.Components.Privacy;
 using Pipelines.Components.Serialization;
 using Pipelines.Components.Training;
 using Pipelines.Estimators.Tests.FineTuning;
 using Pipelines.FineTuning;
-using Pipelines.Lora;
 
 namespace Pipelines.Estimators.Tests.Privacy;
 
@@ -81,26 +79,6 @@ public sealed class PrivateTextClassifierTests
 
         var largeDelta = FineTuningData.TinyOptions with { Steps = 2, Privacy = Seeded with { Delta = 0.05 } };
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => FineTuningData.Pipeline(context, largeDelta).Fit(data)).Message, "1/N = 0.025");
-    }
-
-    [TestMethod]
-    public void PrivacyWithALoraAdaptationIsRefusedNamingBothOptionsNotSilentlyTrainedInFull()
-    {
-        var context = new MLContext(seed: 1);
-        var data = context.Data.LoadFromEnumerable(FineTuningData.Messages(40, seed: 4));
-        var options = FineTuningData.TinyOptions with { Steps = 2, Privacy = Seeded, Adaptation = FineTuningAdaptation.LoraEverywhere(rank: 2, alpha: 4) };
-        var exception = Assert.ThrowsExactly<NotSupportedException>(() => FineTuningData.Pipeline(context, options).Fit(data));
-        StringAssert.Contains(exception.Message, "Adaptation");
-        StringAssert.Contains(exception.Message, "Privacy");
-
-        // The backend refuses it too, for callers that bypass the estimator.
-        using var classifier = new ManagedBackend(1).CreateClassifier(new TransformerConfig(1, 2, 8, 16, vocabularySize: 20), classCount: 2, seed: 3);
-        var run = new ClassifierTrainingRun(new LabeledSequences([[1, 2, 3], [4, 5]], [0, 1]), null, new Components.Optimization.ScaleByLearningRate(0.1),
-            new ClassifierTrainerOptions { BatchSize = 1, Steps = 1, MaximumSequenceLength = 16 })
-        {
-            LoraPlan = LoraInjectionPlan.Uniform([0], rank: 2, alpha: 4, LoraProjections.All),
-        };
-        StringAssert.Contains(Assert.ThrowsExactly<NotSupportedException>(() => ((ManagedClassifier)classifier).TrainPrivately(run, Seeded)).Message, "LoraPlan");
     }
 
     private sealed class Recorder(Action<TrainingProgress> report) : IProgress<TrainingProgress>
