@@ -122,16 +122,23 @@ public sealed class PrivateLoraClippingTests
     }
 
     [TestMethod]
-    public void APrivateLoraRunMovesEveryAdapterTensorAndTheHeadAndNoFrozenWeight()
+    [DataRow(false)]
+    [DataRow(true)]
+    public void APrivateLoraRunMovesEveryAdapterTensorAndTheHeadAndNoFrozenWeight(bool rldp)
     {
         var (model, lora, adapter) = Attach(seed: 4);
         var baseBefore = model.Parameters.Values.ToArray();
         var adapterBefore = adapter.Parameters.Values.ToArray();
-        var privacy = new DifferentialPrivacy(targetEpsilon: 4) { Delta = 1e-3, Randomness = NoiseRandomness.Seeded, Seed = 5, Clipping = ClippingLayout.PerLayer };
+        var privacy = new DifferentialPrivacy(targetEpsilon: 4)
+        {
+            Delta = 1e-3, Randomness = NoiseRandomness.Seeded, Seed = 5, Clipping = ClippingLayout.PerLayer,
+            Controller = rldp ? new RldpController { Interval = 2 } : PrivacyController.Fixed, // RLDP rebuilds the step, carrying the adapter's optimizer state
+        };
         var options = new ClassifierTrainerOptions { BatchSize = 8, MaximumSequenceLength = 12, Steps = 6, Seed = 3 };
         var data = ModelPerExampleClippingTests.EncoderData(count: 64, seed: 8);
 
-        var result = new PrivateClassifierTrainer(model, Optimizers.AdamW(1e-2), options, privacy) { Adapter = adapter }.Train(data, null);
+        var result = new PrivateClassifierTrainer(model, Optimizers.AdamW(1e-2), options, privacy) { Adapter = adapter }
+            .Train(data, rldp ? ModelPerExampleClippingTests.EncoderData(count: 12, seed: 21) : null);
 
         Assert.AreEqual(6L, result.Training.Steps);
         Assert.IsTrue(result.Privacy.Epsilon is > 0 and <= 4, $"epsilon {result.Privacy.Epsilon}");
@@ -150,6 +157,35 @@ public sealed class PrivateLoraClippingTests
 
         Assert.IsTrue(adapter.Parameters.Gradients.ToArray().All(value => value == 0), "the adapter's gradients are cleared after each step");
         lora.Detach();
+    }
+
+    [TestMethod]
+    public void TheAdaptersNoiseHasStandardDeviationSigmaCOverQNFromAStreamOfItsOwn()
+    {
+        var (_, _, adapter) = Attach(seed: 5);
+        var (sigma, clipNorm, samplingRate, datasetSize) = (2.0, 0.5, 0.1, 100);
+        var groups = ClippingGroups.Flat(clipNorm);
+        var options = new DifferentialPrivacyOptions(samplingRate) { NoiseMultiplier = sigma, Randomness = NoiseRandomness.Seeded, Seed = 7 };
+        var update = PrivateLoraCanary.Update(new PrivateLoraClipping(adapter, groups), groups, options, datasetSize, new ScaleByLearningRate(1));
+        var before = adapter.Parameters.Values.ToArray();
+        update.BeginStep();
+        update.EndStep(); // an empty batch: the update is the noise alone
+        var noise = adapter.Parameters.Values.ToArray().Zip(before, (after, old) => (double)after - old).ToArray();
+
+        var expected = sigma * clipNorm / (samplingRate * datasetSize);
+        var deviation = Math.Sqrt(noise.Sum(value => value * value) / noise.Length);
+        Assert.IsTrue(noise.Length > 1000, $"{noise.Length} adapter entries");
+        Assert.IsTrue(Math.Abs(deviation / expected - 1) < 0.1, $"noise standard deviation {deviation:R}, expected sigma C / (q N) = {expected:R}");
+        Assert.IsTrue(adapter.Parameters.Gradients.ToArray().All(value => value == 0), "gradients cleared");
+
+        // The base parameters' noise stream (the options' own seed) over an arena of the same layout: noise shared with it would cancel in a difference.
+        var twin = new LoraAdapter(Tiny, Plan, seed: 9);
+        var twinBefore = twin.Parameters.Values.ToArray();
+        new GradientTransformOptimizer(new Chain(PrivacyTransforms.NoisyAverage(groups, sigma, samplingRate, datasetSize, NoiseRandomness.Seeded, options.Seed),
+            new ScaleByLearningRate(1)), twin.Parameters).Step(twin.Parameters);
+        var baseNoise = twin.Parameters.Values.ToArray().Zip(twinBefore, (after, old) => (double)after - old).ToArray();
+        var correlation = noise.Zip(baseNoise, (a, b) => a * b).Sum() / Math.Sqrt(noise.Sum(a => a * a) * baseNoise.Sum(b => b * b));
+        Assert.IsTrue(Math.Abs(correlation) < 0.15, $"the adapter's noise correlates with the base stream: {correlation:F3}");
     }
 
     [TestMethod]
