@@ -74,9 +74,6 @@ public sealed class PrivateClassifierTrainer
         ArgumentNullException.ThrowIfNull(training);
         training.CheckFits(model.Config, model.ClassCount, nameof(training));
         validation?.CheckFits(model.Config, model.ClassCount, nameof(validation));
-        if (Adapter is not null && (resumeFrom is not null || options.CheckpointInterval > 0))
-            throw new NotSupportedException(
-                $"Private LoRA fine-tuning does not checkpoint or resume yet (CheckpointInterval {options.CheckpointInterval}, resumeFrom '{resumeFrom}'): the adapter's weights and noise state are not in the checkpoint.");
         var samplingRate = privacy.ResolveSamplingRate(training.Count, options.BatchSize);
         DifferentialPrivacyValidator.Validate(model, new DifferentialPrivacyPlan());
         var baseNoise = privacy.NoiseMultiplier ?? NoiseCalibration.NoiseMultiplier(
@@ -91,12 +88,13 @@ public sealed class PrivateClassifierTrainer
         var maximumLength = options.MaximumSequenceLength; // cut as the non-private batches are
         var cut = new LabeledSequences([.. training.Sequences.Select(sequence => sequence.Length > maximumLength ? sequence[..maximumLength] : sequence)], training.Labels);
         var run = new Run(this, cut, samplingRate, state);
+        ITrainingHook[] checkpointed = Adapter is null ? [state] : [state, new PrivateLoraRunState(Adapter, () => run.Step.Adapter!.Optimizer)];
         var record = RunRecordWithPrivacy(training, samplingRate, baseNoise);
         var history = new List<StepMetrics>();
         long startStep = 0;
         if (resumeFrom is not null)
         {
-            (startStep, history) = TrainingCheckpoint.Read(resumeFrom, model.Parameters, run.Step.Optimizer, [state], record, options.AcceptedChanges);
+            (startStep, history) = TrainingCheckpoint.Read(resumeFrom, model.Parameters, run.Step.Optimizer, checkpointed, record, options.AcceptedChanges);
             run.Rebuild(state.Accountant);
         }
 
@@ -120,7 +118,7 @@ public sealed class PrivateClassifierTrainer
             }
 
             history.Add(new StepMetrics(step, loss, learningRate, validationLoss));
-            if (options.Loop.CheckpointsAfter(step)) WriteCheckpoint(run, history, record);
+            if (options.Loop.CheckpointsAfter(step)) WriteCheckpoint(run, history, record, checkpointed);
             var seconds = Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
             progress?.Report(new TrainingProgress(step, options.Steps, (double)step * samplingRate, loss, learningRate, tokensSeen / seconds, clock.Elapsed,
                 latestValidation, report.Epsilon));
@@ -130,7 +128,7 @@ public sealed class PrivateClassifierTrainer
         {
             if (cancellationToken.IsCancellationRequested)
             {
-                if (options.CheckpointInterval > 0) WriteCheckpoint(run, history, record);
+                if (options.CheckpointInterval > 0) WriteCheckpoint(run, history, record, checkpointed);
                 cancellationToken.ThrowIfCancellationRequested();
             }
 
@@ -164,10 +162,10 @@ public sealed class PrivateClassifierTrainer
         return new PrivateClassifierTrainingResult(new ClassifierTrainingResult(steps, history, finalValidation, steps - startStep), guarantee);
     }
 
-    private void WriteCheckpoint(Run run, IReadOnlyList<StepMetrics> history, RunRecord record)
+    private void WriteCheckpoint(Run run, IReadOnlyList<StepMetrics> history, RunRecord record, IReadOnlyList<ITrainingHook> checkpointed)
     {
         run.State.Accountant = run.Step.Accountant;
-        TrainingCheckpoint.Write(options.CheckpointPath!, run.Step.Optimizer.StepCount, model.Parameters, run.Step.Optimizer, history, [run.State], record);
+        TrainingCheckpoint.Write(options.CheckpointPath!, run.Step.Optimizer.StepCount, model.Parameters, run.Step.Optimizer, history, checkpointed, record);
     }
 
     /// <summary>The classifier's record plus every privacy setting (kind <see cref="RunChanges.Optimizer"/>: DP is part of the update rule).</summary>
@@ -191,7 +189,7 @@ public sealed class PrivateClassifierTrainer
             Entry("Conversion", privacy.Conversion.ToString()),
             Entry("MaximumChunkSize", privacy.MaximumChunkSize.ToString(CultureInfo.InvariantCulture)),
             Entry("Controller", privacy.Controller.ToString()),
-        ]));
+        ]).Concat(Adapter is null ? [] : [Entry("Adaptation", string.Join(" ", Adapter.Plan.ToJson().Split((char[])['\n', '\r', ' '], StringSplitOptions.RemoveEmptyEntries)))]));
     }
 
     /// <summary>The DP step of the run and what it is rebuilt from when a controller changes the clipping norms or the noise.</summary>

@@ -4,6 +4,7 @@ using Pipelines.Components.Lora;
 using Pipelines.Components.Models;
 using Pipelines.Components.Optimization;
 using Pipelines.Components.Tensors;
+using Pipelines.Components.Training;
 
 namespace Pipelines.Components.Privacy;
 
@@ -190,5 +191,42 @@ internal static class PrivateLoraCanary
         if (!anyMoved) problems.Add("- No adapter parameter moved.");
         if (problems.Count > 0)
             throw new InvalidOperationException("The DP canary step failed for the LoRA adapter:" + Environment.NewLine + string.Join(Environment.NewLine, problems));
+    }
+}
+
+/// <summary>
+/// The adapter's part of a private run's checkpoint: its weights, dropout state and optimizer state (the noise is seeded
+/// per step, so nothing else is needed to continue exactly). The plan is in the run record, which refuses a resume
+/// under another plan first.
+/// </summary>
+internal sealed class PrivateLoraRunState(LoraAdapter adapter, Func<GradientTransformOptimizer> optimizer) : ITrainingHook
+{
+    public void AfterBackward(long step, ParameterArena arena)
+    {
+    }
+
+    public void AfterUpdate(long step, ParameterArena arena, IOptimizer baseOptimizer)
+    {
+    }
+
+    public void SaveState(BinaryWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        var values = adapter.Parameters.Values;
+        writer.Write(values.Length);
+        foreach (var value in values) writer.Write(value);
+        optimizer().SaveState(writer);
+    }
+
+    /// <exception cref="InvalidDataException">The checkpoint's adapter has another size.</exception>
+    public void LoadState(BinaryReader reader)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        var values = adapter.Parameters.Values;
+        var length = reader.ReadInt32();
+        if (length != values.Length) throw new InvalidDataException($"The checkpoint's LoRA adapter holds {length} floats; this run's adapter has {values.Length}.");
+        for (var index = 0; index < length; index++) values[index] = reader.ReadSingle();
+        optimizer().LoadState(reader);
+        adapter.Parameters.ZeroGradients();
     }
 }

@@ -189,20 +189,55 @@ public sealed class PrivateLoraClippingTests
     }
 
     [TestMethod]
-    public void DropoutAndCheckpointsAreRefusedNamingTheValue()
+    public void DropoutIsRefusedNamingTheValue()
     {
         var model = EncoderClassifier.Create(Tiny, classCount: 3, seed: 5, Parallelism.Sequential);
         var lora = new LoraModel(model, IsHead);
         var dropped = lora.Add("dropped", Plan with { Dropout = 0.1 }, seed: 9);
         var exception = Assert.ThrowsExactly<NotSupportedException>(() => new PrivateLoraClipping(dropped, ClippingGroups.Flat(1)));
         StringAssert.Contains(exception.Message, "Dropout is 0.1");
+    }
 
+    [TestMethod]
+    public void AResumedPrivateLoraRunMatchesAnUninterruptedOneAndAnotherPlanIsRefused()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"private-lora-{Guid.NewGuid():N}.ckpt");
         var privacy = new DifferentialPrivacy(targetEpsilon: 4) { Delta = 1e-3, Randomness = NoiseRandomness.Seeded, Seed = 5 };
-        var options = new ClassifierTrainerOptions { BatchSize = 8, MaximumSequenceLength = 12, Steps = 2, Seed = 3, CheckpointInterval = 1, CheckpointPath = Path.GetTempFileName() };
-        var trainer = new PrivateClassifierTrainer(model, Optimizers.AdamW(1e-2), options, privacy) { Adapter = dropped };
-        var refused = Assert.ThrowsExactly<NotSupportedException>(() => trainer.Train(ModelPerExampleClippingTests.EncoderData(count: 16, seed: 8), null));
-        StringAssert.Contains(refused.Message, "CheckpointInterval 1");
-        File.Delete(options.CheckpointPath);
+        var options = new ClassifierTrainerOptions { BatchSize = 8, MaximumSequenceLength = 12, Steps = 8, Seed = 3, CheckpointInterval = 3, CheckpointPath = path };
+        var data = ModelPerExampleClippingTests.EncoderData(count: 64, seed: 8);
+        PrivateClassifierTrainer Trainer(EncoderClassifier model, LoraAdapter adapter) => new(model, Optimizers.AdamW(1e-2), options, privacy) { Adapter = adapter };
+        try
+        {
+            var (straightModel, _, straightAdapter) = Attach(seed: 4);
+            var straight = Trainer(straightModel, straightAdapter).Train(data, null);
+
+            using var cancellation = new CancellationTokenSource();
+            var (interruptedModel, _, interruptedAdapter) = Attach(seed: 4);
+            Assert.ThrowsExactly<OperationCanceledException>(() => Trainer(interruptedModel, interruptedAdapter)
+                .Train(data, null, new Recorder(report => { if (report.Step == 5) cancellation.Cancel(); }), cancellationToken: cancellation.Token));
+            var (resumedModel, _, resumedAdapter) = Attach(seed: 4);
+            resumedAdapter.Parameters.Values.Clear(); // the checkpoint must restore A and B
+            var resumed = Trainer(resumedModel, resumedAdapter).Train(data, null, resumeFrom: path);
+
+            Assert.AreEqual(3L, resumed.Training.StepsThisRun);
+            Assert.AreEqual(straight.Privacy.Epsilon, resumed.Privacy.Epsilon, 0, "the accountant's history continued");
+            CollectionAssert.AreEqual(straightAdapter.Parameters.Values.ToArray(), resumedAdapter.Parameters.Values.ToArray(), "bit-identical adapter");
+            CollectionAssert.AreEqual(straightModel.Parameters.Values.ToArray(), resumedModel.Parameters.Values.ToArray(), "bit-identical base and head");
+
+            var otherModel = EncoderClassifier.Create(Tiny, classCount: 3, seed: 5, Parallelism.Sequential);
+            var other = new LoraModel(otherModel, IsHead).Add("other", LoraInjectionPlan.Uniform([0], rank: 2, alpha: 4, [LoraProjection.Qkv]), seed: 9);
+            var exception = Assert.ThrowsExactly<RunChangedException>(() => Trainer(otherModel, other).Train(data, null, resumeFrom: path));
+            StringAssert.Contains(exception.Message, "privacy.Adaptation");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    private sealed class Recorder(Action<TrainingProgress> report) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => report(value);
     }
 
     private static void AssertRelativeClose(ReadOnlySpan<double> expected, ReadOnlySpan<float> actual, string what)
