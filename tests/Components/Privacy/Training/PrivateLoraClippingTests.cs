@@ -189,6 +189,23 @@ public sealed class PrivateLoraClippingTests
     }
 
     [TestMethod]
+    public void TheAdapterCanaryFailsNamingAnAdapterTensorThatDidNotMove()
+    {
+        var (_, _, adapter) = Attach(seed: 6);
+        var before = adapter.Parameters.Values.ToArray();
+        var still = Assert.ThrowsExactly<InvalidOperationException>(() => PrivateLoraCanary.Check(adapter, before, noiseMultiplier: 1));
+        StringAssert.Contains(still.Message, "'blocks.0.qkv.lora_A.weight' did not move");
+        StringAssert.Contains(still.Message, "No adapter parameter moved");
+
+        var first = adapter.Modules[0];
+        adapter.Parameters.ValuesOf(first.Up)[0] += 1; // only one B moved: fine without noise, a failure with noise
+        PrivateLoraCanary.Check(adapter, before, noiseMultiplier: 0);
+        var partly = Assert.ThrowsExactly<InvalidOperationException>(() => PrivateLoraCanary.Check(adapter, before, noiseMultiplier: 1));
+        StringAssert.Contains(partly.Message, "'blocks.0.qkv.lora_A.weight' did not move");
+        Assert.IsFalse(partly.Message.Contains("'blocks.0.qkv.lora_B.weight'", StringComparison.Ordinal), partly.Message);
+    }
+
+    [TestMethod]
     public void DropoutIsRefusedNamingTheValue()
     {
         var model = EncoderClassifier.Create(Tiny, classCount: 3, seed: 5, Parallelism.Sequential);
