@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using Pipelines.Components.Compute;
 using Pipelines.Components.Lora;
 using Pipelines.Components.Models;
 using Pipelines.Components.Optimization;
