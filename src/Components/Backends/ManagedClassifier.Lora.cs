@@ -1,6 +1,7 @@
 using Pipelines.Components.Lora;
 using Pipelines.Components.Compute;
 using Pipelines.Components.Optimization;
+using Pipelines.Components.Privacy;
 using Pipelines.Components.Training;
 
 namespace Pipelines.Components.Backends;
@@ -24,6 +25,29 @@ public sealed partial class ManagedClassifier
         {
             var result = new ClassifierTrainer(model, new GradientTransformOptimizer(baseUpdate, model.Parameters), run.Options, [.. run.Hooks, hook])
                 .Train(run.Training, run.Validation, run.Progress, run.ResumeFrom, run.CancellationToken, run.ExampleWeights);
+            adapter.Training = false;
+            lora.Merge();
+            Adapter = adapter;
+            return result;
+        }
+        finally
+        {
+            lora.Detach();
+        }
+    }
+
+    /// <summary>
+    /// Private LoRA: DP-SGD over the adapters of <paramref name="plan"/> and the classification head (every example's
+    /// norm covers both, both get the noise), then the adapter is merged as in <see cref="TrainAdapter"/>.
+    /// </summary>
+    private PrivateClassifierTrainingResult TrainAdapterPrivately(ClassifierTrainingRun run, LoraInjectionPlan plan, DifferentialPrivacy privacy)
+    {
+        var lora = new LoraModel(model, trainableBase: slice => slice.Name.StartsWith(PretrainedEncoderBody.HeadPrefix, StringComparison.Ordinal));
+        var adapter = lora.Add("adaptation", plan, SeededRandom.ForStream(run.Options.Seed, 2).NextUInt64());
+        try
+        {
+            var result = new PrivateClassifierTrainer(model, run.Optimizer, run.Options, privacy) { Adapter = adapter }
+                .Train(run.Training, run.Validation, run.Progress, run.ResumeFrom, run.CancellationToken);
             adapter.Training = false;
             lora.Merge();
             Adapter = adapter;

@@ -67,12 +67,14 @@ public sealed partial class ManagedClassifier : IBackendClassifier
 
     /// <summary>Fine-tunes the model in place with DP-SGD under <paramref name="privacy"/>'s budget (<see cref="PrivateClassifierTrainer"/>); the run's hooks and loss weights are refused.</summary>
     /// <exception cref="ArgumentException">The run has hooks or per-example loss weights.</exception>
+    /// <remarks>With <see cref="ClassifierTrainingRun.LoraPlan"/>, the adapter's A and B train privately with the head (private LoRA) and are merged afterwards.</remarks>
     public PrivateClassifierTrainingResult TrainPrivately(ClassifierTrainingRun run, DifferentialPrivacy privacy)
     {
         ArgumentNullException.ThrowIfNull(run);
         if (run.Hooks.Count > 0 || run.ExampleWeights is not null)
             throw new ArgumentException("A private run takes no training hooks and no per-example loss weights: each example's own gradient is clipped.", nameof(run));
         idle.Clear();
+        if (run.LoraPlan is { } plan) return TrainAdapterPrivately(run, plan, privacy);
         return new PrivateClassifierTrainer(model, run.Optimizer, run.Options, privacy)
             .Train(run.Training, run.Validation, run.Progress, run.ResumeFrom, run.CancellationToken);
     }

@@ -93,6 +93,9 @@ public sealed class DifferentiallyPrivateStep
     /// <summary>The settings.</summary>
     public DifferentialPrivacyOptions Options { get; }
 
+    /// <summary>A LoRA adapter updated with the base parameters in every step (its clipped sum, noise and optimizer), or null.</summary>
+    internal PrivateLoraUpdate? Adapter { get; init; }
+
     /// <summary>The parameters updated.</summary>
     public ParameterArena Parameters => arena;
 
@@ -211,8 +214,10 @@ public sealed class DifferentiallyPrivateStep
 
         var batch = Options.Randomness == NoiseRandomness.Secure ? sampler.SampleSecure() : sampler.SampleStep(Options.Seed!.Value, step);
         arena.ZeroGradients();
+        Adapter?.BeginStep();
         var (clippedCount, normsAreFinite) = addClippedSum(batch);
         Optimizer.Step(arena);
+        Adapter?.EndStep();
         Accountant.Step(accountedNoiseMultiplier, Options.SamplingRate);
         return new DifferentiallyPrivateStepReport(step, batch.Length, clippedCount, PrivacySpent().Epsilon, NormsAreFinite: normsAreFinite);
     }

@@ -21,12 +21,18 @@ public sealed class EncoderPerExampleClipping : IPerExampleClippedGradients
     /// <summary>Binds <paramref name="model"/> to <paramref name="data"/> with <paramref name="groups"/>.</summary>
     /// <exception cref="ArgumentException">The data does not fit the model (token ids, labels or lengths).</exception>
     public EncoderPerExampleClipping(EncoderClassifier model, ClippingGroups groups, LabeledSequences data)
+        : this(model, groups, data, adapter: null)
+    {
+    }
+
+    /// <summary>As the public constructor, with a LoRA adapter attached to <paramref name="model"/> whose A and B are clipped too.</summary>
+    internal EncoderPerExampleClipping(EncoderClassifier model, ClippingGroups groups, LabeledSequences data, PrivateLoraClipping? adapter)
     {
         this.model = model ?? throw new ArgumentNullException(nameof(model));
         ArgumentNullException.ThrowIfNull(groups);
         this.data = data ?? throw new ArgumentNullException(nameof(data));
         data.CheckFits(model.Config, model.ClassCount, nameof(data));
-        clipping = new TransformerClipping(model.Parameters, groups);
+        clipping = new TransformerClipping(model.Parameters, groups, adapter);
     }
 
     /// <inheritdoc />

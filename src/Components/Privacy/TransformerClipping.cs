@@ -31,9 +31,12 @@ internal sealed class TransformerClipping
     private double[] factors = [];                   // [B, G]
     private float[] scaled = [];                     // [N, width] output gradient with example rows scaled
 
-    public TransformerClipping(ParameterArena arena, ClippingGroups groups)
+    private readonly PrivateLoraClipping? adapter; // a LoRA adapter's A and B, clipped with the base parameters of their groups
+
+    public TransformerClipping(ParameterArena arena, ClippingGroups groups, PrivateLoraClipping? adapter = null)
     {
         this.arena = arena;
+        this.adapter = adapter;
         Groups = groups;
         groupOf = arena.Parameters.Select(groups.GroupOf).ToArray();
     }
@@ -70,7 +73,7 @@ internal sealed class TransformerClipping
         foreach (var linear in taps.Linears) AddLinearNorms(linear, batchSize, trainable, parallelism);
         foreach (var norm in taps.Norms) AddLayerNormNorms(norm, batchSize, taps.TokenCount, taps.Channels, trainable);
         AddEmbeddingNorms(taps, trainable, parallelism);
-        ComputeFactors(trainable);
+        ComputeFactors(trainable, taps);
 
         foreach (var linear in taps.Linears) AccumulateLinear(linear, batchSize, trainable, parallelism);
         foreach (var norm in taps.Norms)
@@ -80,6 +83,7 @@ internal sealed class TransformerClipping
         }
 
         AccumulateEmbedding(taps, trainable, parallelism);
+        adapter?.AccumulateClipped(taps, factors.AsSpan(0, batchSize * groupCount));
     }
 
     /// <summary>The parameters whose per-example gradients the taps give.</summary>
@@ -200,7 +204,7 @@ internal sealed class TransformerClipping
         });
     }
 
-    private void ComputeFactors(IReadOnlyList<bool> trainable)
+    private void ComputeFactors(IReadOnlyList<bool> trainable, PerExampleTaps taps)
     {
         var (batchSize, groupCount) = (BatchSize, Groups.Count);
         groupNorms.AsSpan(0, batchSize * groupCount).Clear();
@@ -210,6 +214,8 @@ internal sealed class TransformerClipping
             for (var example = 0; example < batchSize; example++)
                 groupNorms[example * groupCount + groupOf[parameter]] += squaredNorms[parameter * batchSize + example];
         }
+
+        adapter?.AddSquaredNorms(taps, groupNorms.AsSpan(0, batchSize * groupCount));
 
         ClippedCount = 0;
         for (var example = 0; example < batchSize; example++)

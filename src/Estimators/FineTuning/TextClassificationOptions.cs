@@ -143,7 +143,8 @@ public sealed record TextClassificationOptions
     /// <summary>
     /// Which weights train: <see cref="FineTuningAdaptation.Full"/> (the default), <see cref="FineTuningAdaptation.Lora"/>(plan)
     /// or <see cref="FineTuningAdaptation.LoraEverywhere"/>(rank, alpha, targets); part of the run's record, so a resume
-    /// under another adaptation is refused.
+    /// under another adaptation is refused. With <see cref="Privacy"/> too, the adapters and the head train under DP-SGD
+    /// (private LoRA: every example's norm covers A and B, which get the noise too); a plan with dropout is then refused.
     /// </summary>
     public FineTuningAdaptation Adaptation { get; init => field = value ?? throw new ArgumentNullException(nameof(Adaptation)); } = FineTuningAdaptation.Full;
 

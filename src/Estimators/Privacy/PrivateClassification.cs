@@ -8,7 +8,8 @@ namespace Pipelines.Privacy;
 /// <remarks>
 /// DP-SGD (Abadi et al. 2016, arXiv 1607.00133) with the RDP accountant (Mironov 2017, arXiv 1702.07476) runs on the
 /// managed engine, whose encoder gives per-example gradient norms in batched passes
-/// (<see cref="PrivateClassifierTrainer"/>); other backends are refused by name.
+/// (<see cref="PrivateClassifierTrainer"/>); other backends are refused by name. With a LoRA adaptation the adapter's A
+/// and B train privately beside the head (private LoRA, the setting of RLDP, arXiv 2507.22565).
 /// </remarks>
 internal static class PrivateClassification
 {

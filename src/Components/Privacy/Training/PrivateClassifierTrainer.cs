@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Pipelines.Components.Lora;
 using Pipelines.Components.Models;
 using Pipelines.Components.Optimization;
 using Pipelines.Components.Training;
@@ -47,6 +48,13 @@ public sealed class PrivateClassifierTrainer
         privacy.Validate();
     }
 
+    /// <summary>
+    /// A LoRA adapter attached to the model (through a <see cref="LoraModel"/> that leaves only the head trainable) to
+    /// train privately with the trainable base parameters: its A and B join each example's norm and get the same noise
+    /// (<see cref="PrivateLoraClipping"/>). Null for plain DP-SGD.
+    /// </summary>
+    internal LoraAdapter? Adapter { get; init; }
+
     /// <summary>Trains on <paramref name="training"/> within the budget, evaluating on <paramref name="validation"/> (may be null).</summary>
     /// <param name="training">The private labelled sequences (N = their count).</param>
     /// <param name="validation">Labelled sequences to evaluate on (and, for RLDP, to reward on), or null.</param>
@@ -79,12 +87,13 @@ public sealed class PrivateClassifierTrainer
         var maximumLength = options.MaximumSequenceLength; // cut as the non-private batches are
         var cut = new LabeledSequences([.. training.Sequences.Select(sequence => sequence.Length > maximumLength ? sequence[..maximumLength] : sequence)], training.Labels);
         var run = new Run(this, cut, samplingRate, state);
+        ITrainingHook[] checkpointed = Adapter is null ? [state] : [state, new PrivateLoraRunState(Adapter, () => run.Step.Adapter!.Optimizer)];
         var record = RunRecordWithPrivacy(training, samplingRate, baseNoise);
         var history = new List<StepMetrics>();
         long startStep = 0;
         if (resumeFrom is not null)
         {
-            (startStep, history) = TrainingCheckpoint.Read(resumeFrom, model.Parameters, run.Step.Optimizer, [state], record, options.AcceptedChanges);
+            (startStep, history) = TrainingCheckpoint.Read(resumeFrom, model.Parameters, run.Step.Optimizer, checkpointed, record, options.AcceptedChanges);
             run.Rebuild(state.Accountant);
         }
 
@@ -108,7 +117,7 @@ public sealed class PrivateClassifierTrainer
             }
 
             history.Add(new StepMetrics(step, loss, learningRate, validationLoss));
-            if (options.Loop.CheckpointsAfter(step)) WriteCheckpoint(run, history, record);
+            if (options.Loop.CheckpointsAfter(step)) WriteCheckpoint(run, history, record, checkpointed);
             var seconds = Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
             progress?.Report(new TrainingProgress(step, options.Steps, (double)step * samplingRate, loss, learningRate, tokensSeen / seconds, clock.Elapsed,
                 latestValidation, report.Epsilon));
@@ -118,16 +127,18 @@ public sealed class PrivateClassifierTrainer
         {
             if (cancellationToken.IsCancellationRequested)
             {
-                if (options.CheckpointInterval > 0) WriteCheckpoint(run, history, record);
+                if (options.CheckpointInterval > 0) WriteCheckpoint(run, history, record, checkpointed);
                 cancellationToken.ThrowIfCancellationRequested();
             }
 
             if (!canaryPending) run.ActIfDue(options.Steps, validation);
             var learningRate = run.Step.Optimizer.CurrentLearningRate;
             run.Source.ResetStep();
+            var adapterBefore = canaryPending ? Adapter?.Parameters.Values.ToArray() : null;
             IReadOnlyList<DifferentiallyPrivateStepReport> reports = canaryPending
                 ? DifferentialPrivacyCanary.Run(run.Step, model.IsTrainable)
                 : [run.Step.Run()];
+            if (adapterBefore is not null) PrivateLoraCanary.Check(Adapter!, adapterBefore, state.NoiseMultiplier);
             canaryPending = false;
             if (reports[^1].BudgetExhausted)
             {
@@ -150,10 +161,10 @@ public sealed class PrivateClassifierTrainer
         return new PrivateClassifierTrainingResult(new ClassifierTrainingResult(steps, history, finalValidation, steps - startStep), guarantee);
     }
 
-    private void WriteCheckpoint(Run run, IReadOnlyList<StepMetrics> history, RunRecord record)
+    private void WriteCheckpoint(Run run, IReadOnlyList<StepMetrics> history, RunRecord record, IReadOnlyList<ITrainingHook> checkpointed)
     {
         run.State.Accountant = run.Step.Accountant;
-        TrainingCheckpoint.Write(options.CheckpointPath!, run.Step.Optimizer.StepCount, model.Parameters, run.Step.Optimizer, history, [run.State], record);
+        TrainingCheckpoint.Write(options.CheckpointPath!, run.Step.Optimizer.StepCount, model.Parameters, run.Step.Optimizer, history, checkpointed, record);
     }
 
     /// <summary>The classifier's record plus every privacy setting (kind <see cref="RunChanges.Optimizer"/>: DP is part of the update rule).</summary>
@@ -177,7 +188,7 @@ public sealed class PrivateClassifierTrainer
             Entry("Conversion", privacy.Conversion.ToString()),
             Entry("MaximumChunkSize", privacy.MaximumChunkSize.ToString(CultureInfo.InvariantCulture)),
             Entry("Controller", privacy.Controller.ToString()),
-        ]));
+        ]).Concat(Adapter is null ? [] : [Entry("Adaptation", string.Join(" ", Adapter.Plan.ToJson().Split((char[])['\n', '\r', ' '], StringSplitOptions.RemoveEmptyEntries)))]));
     }
 
     /// <summary>The DP step of the run and what it is rebuilt from when a controller changes the clipping norms or the noise.</summary>
@@ -251,7 +262,8 @@ public sealed class PrivateClassifierTrainer
             var privacy = trainer.privacy;
             var model = trainer.model;
             var groups = PrivateClippingGroups.Create(privacy.Clipping, model.Config.LayerCount, State.ClipNorms);
-            var source = new RecordingClippedGradients(model, new EncoderPerExampleClipping(model, groups, training), training, State.Statistics);
+            var adapter = trainer.Adapter is { } attached ? new PrivateLoraClipping(attached, groups) : null;
+            var source = new RecordingClippedGradients(model, new EncoderPerExampleClipping(model, groups, training, adapter), training, State.Statistics);
             var options = new DifferentialPrivacyOptions(samplingRate)
             {
                 NoiseMultiplier = State.NoiseMultiplier * Math.Sqrt(groups.Count), // accounted as (sum_g sigma_g^-2)^(-1/2) = State.NoiseMultiplier
@@ -261,18 +273,27 @@ public sealed class PrivateClassifierTrainer
                 Conversion = privacy.Conversion,
             };
             var step = new DifferentiallyPrivateStep(source, options, trainer.optimizer, new PrivacyBudget(privacy.TargetEpsilon, privacy.Delta, privacy.OnExhausted),
-                accountant, privacy.MaximumChunkSize);
+                accountant, privacy.MaximumChunkSize)
+            {
+                Adapter = adapter is null ? null : PrivateLoraCanary.Update(adapter, groups, options, training.Count, trainer.optimizer),
+            };
             if (previous is not null)
             {
-                using var buffer = new MemoryStream();
-                using (var writer = new BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true)) previous.Optimizer.SaveState(writer);
-                buffer.Position = 0;
-                using var reader = new BinaryReader(buffer);
-                step.Optimizer.LoadState(reader);
+                CopyState(previous.Optimizer, step.Optimizer);
+                if (previous.Adapter is not null) CopyState(previous.Adapter.Optimizer, step.Adapter!.Optimizer);
             }
 
             State.Accountant = step.Accountant;
             return (step, source);
+        }
+
+        private static void CopyState(GradientTransformOptimizer from, GradientTransformOptimizer to)
+        {
+            using var buffer = new MemoryStream();
+            using (var writer = new BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true)) from.SaveState(writer);
+            buffer.Position = 0;
+            using var reader = new BinaryReader(buffer);
+            to.LoadState(reader);
         }
     }
 }
