@@ -11,9 +11,11 @@ internal sealed record HeadlineArguments(bool Quick, int? Steps, int? Seeds, int
 /// <summary>The two experiments of the sample: Brown, the setups, a progress bar, the reports.</summary>
 internal static class HeadlineRuns
 {
-    public static int Optimizers(HeadlineArguments arguments, int? trials, string[]? sizes)
+    public static int Optimizers(HeadlineArguments arguments, int? trials, string[]? sizes) =>
+        ConsoleCancellation.Run(cancellation => Optimizers(arguments, trials, sizes, cancellation));
+
+    private static int Optimizers(HeadlineArguments arguments, int? trials, string[]? sizes, CancellationToken cancellation)
     {
-        using var cancellation = ConsoleCancellation.Create();
         var clock = Stopwatch.StartNew();
         var corpus = LoadCorpus();
         var steps = arguments.Steps ?? (arguments.Quick ? 40 : 2000);
@@ -28,27 +30,21 @@ internal static class HeadlineRuns
         };
         var runCount = options.Optimizers.Count * (options.Trials + options.Sizes.Count * options.Seeds);
         Console.WriteLine(Invariant($"{runCount} runs of {steps} steps x {setup.Training.BatchSize} x {setup.Training.SequenceLength} tokens ({setup.TokensPerRun:N0} tokens each): {options.Trials} tuning runs per optimizer at {options.Sizes[0].Name}, then the best at seeds 1..{options.Seeds} and sizes {string.Join(", ", options.Sizes.Select(size => size.Name))}; {arguments.Threads} at a time"));
-        try
-        {
-            var result = ExperimentProgress.Run<PretrainingRunResult, OptimizerTuningResult>($"{runCount} runs", runCount, Describe,
-                progress => OptimizerTuningExperiment.Run(options, corpus.Training, corpus.Validation, arguments.Threads, progress, cancellation.Token));
-            OptimizerTuningReport.Write(result, arguments.Output);
-            Console.WriteLine();
-            Console.Write(OptimizerTuningReport.Markdown(result));
-        }
-        catch (OperationCanceledException)
-        {
-            Console.WriteLine(Invariant($"Cancelled after {clock.Elapsed.TotalSeconds:F0} s."));
-            return 130;
-        }
+        var result = ExperimentProgress.Run<PretrainingRunResult, OptimizerTuningResult>($"{runCount} runs", runCount, Describe,
+            progress => OptimizerTuningExperiment.Run(options, corpus.Training, corpus.Validation, arguments.Threads, progress, cancellation));
+        OptimizerTuningReport.Write(result, arguments.Output);
+        Console.WriteLine();
+        Console.Write(OptimizerTuningReport.Markdown(result));
 
         AnsiConsole.MarkupLine(Markup.Escape(Invariant($"Wrote {Path.GetFullPath(arguments.Output)} in {clock.Elapsed.TotalMinutes:F1} min.")));
         return 0;
     }
 
-    public static int Schedules(HeadlineArguments arguments, double[]? rates, string[]? sizes)
+    public static int Schedules(HeadlineArguments arguments, double[]? rates, string[]? sizes) =>
+        ConsoleCancellation.Run(cancellation => Schedules(arguments, rates, sizes, cancellation));
+
+    private static int Schedules(HeadlineArguments arguments, double[]? rates, string[]? sizes, CancellationToken cancellation)
     {
-        using var cancellation = ConsoleCancellation.Create();
         var clock = Stopwatch.StartNew();
         var budget = arguments.Steps ?? (arguments.Quick ? 64 : 3200);
         if (budget < 16 || budget % 16 != 0) throw new ArgumentOutOfRangeException("--steps", budget, $"--steps {budget}: the largest budget T3 must be a positive multiple of 16, so that T1 = T3/4 is evaluated every T1/4 steps.");
@@ -64,20 +60,12 @@ internal static class HeadlineRuns
         var rateCount = options.PeakLearningRates.Count;
         var models = rateCount * (budgets.Length + 1) + options.Seeds * (budgets.Length * (2 + options.DecayFractions.Count) + options.OtherDecayShapes.Count);
         Console.WriteLine(Invariant($"Budgets {string.Join(" < ", budgets)} steps x {setup.Training.BatchSize} x {setup.Training.SequenceLength} tokens, GPT {ModelSize.Of(setup.Model).Name}; {models} models: tuning at seed 0, then seeds 1..{options.Seeds}; {arguments.Threads} jobs at a time"));
-        try
-        {
-            var result = ExperimentProgress.Run<ScheduleRun, ScheduleComparisonResult>($"{models} models", models,
-                run => Invariant($"  {run.Schedule,-16} seed {run.Seed} T {run.Budget,-5} lr {run.PeakLearningRate,-7:G3} final validation loss {run.FinalValidationLoss:F4}  ({run.Elapsed.TotalSeconds:F0} s)"),
-                progress => ScheduleComparisonExperiment.Run(options, corpus.Training, corpus.Validation, arguments.Threads, progress, cancellation.Token));
-            ScheduleComparisonReport.Write(result, arguments.Output);
-            Console.WriteLine();
-            Console.Write(ScheduleComparisonReport.Markdown(result));
-        }
-        catch (OperationCanceledException)
-        {
-            Console.WriteLine(Invariant($"Cancelled after {clock.Elapsed.TotalSeconds:F0} s."));
-            return 130;
-        }
+        var result = ExperimentProgress.Run<ScheduleRun, ScheduleComparisonResult>($"{models} models", models,
+            run => Invariant($"  {run.Schedule,-16} seed {run.Seed} T {run.Budget,-5} lr {run.PeakLearningRate,-7:G3} final validation loss {run.FinalValidationLoss:F4}  ({run.Elapsed.TotalSeconds:F0} s)"),
+            progress => ScheduleComparisonExperiment.Run(options, corpus.Training, corpus.Validation, arguments.Threads, progress, cancellation));
+        ScheduleComparisonReport.Write(result, arguments.Output);
+        Console.WriteLine();
+        Console.Write(ScheduleComparisonReport.Markdown(result));
 
         AnsiConsole.MarkupLine(Markup.Escape(Invariant($"Wrote {Path.GetFullPath(arguments.Output)} in {clock.Elapsed.TotalMinutes:F1} min.")));
         return 0;
