@@ -328,10 +328,6 @@ namespace Pipelines.Scripts
           width: int ->
             height: int -> path: string -> plot: ScottPlot.Plot -> unit
         val save: path: string -> plot: ScottPlot.Plot -> unit
-        val inline saveReportChart<^Chart
-                                     when ^Chart:
-                                            (member WriteTo: string -> unit)> :
-          path: string -> chart: ^Chart -> unit
 namespace Pipelines.Scripts
     type SparsityTarget =
         | FinalSparsity of sparsity: float
@@ -378,7 +374,7 @@ namespace Pipelines.Scripts
         val parameterCounts:
           vocabularySize: int ->
             options: LanguageModelOptions ->
-            Pipelines.Components.Experiments.ModelParameterCounts
+            Pipelines.Experiments.ModelParameterCounts
         val standardPlans: target: SparsityTarget -> (string * PruningPlan) list
         val pretrain:
           context: Microsoft.ML.MLContext ->
@@ -401,23 +397,21 @@ namespace Pipelines.Scripts
           label: string ->
             threads: int ->
             seed: int ->
-            options: Pipelines.Components.Experiments.NarrowingValleyOptions ->
-            Pipelines.Components.Experiments.NarrowingValleyCell list
+            options: Pipelines.Experiments.NarrowingValleyOptions ->
+            Pipelines.Experiments.NarrowingValleyCell list
         val axes:
-          cells: Pipelines.Components.Experiments.NarrowingValleyCell list ->
+          cells: Pipelines.Experiments.NarrowingValleyCell list ->
             float list * float list
         val cellAt:
-          cells: Pipelines.Components.Experiments.NarrowingValleyCell list ->
+          cells: Pipelines.Experiments.NarrowingValleyCell list ->
             sharpness: float ->
-            noise: float -> Pipelines.Components.Experiments.NarrowingValleyCell
-        val hasWinner:
-          cell: Pipelines.Components.Experiments.NarrowingValleyCell -> bool
+            noise: float -> Pipelines.Experiments.NarrowingValleyCell
+        val hasWinner: cell: Pipelines.Experiments.NarrowingValleyCell -> bool
         val wins:
-          cells: Pipelines.Components.Experiments.NarrowingValleyCell list ->
-            (Pipelines.Components.Experiments.ValleyOptimizer * int) list
+          cells: Pipelines.Experiments.NarrowingValleyCell list ->
+            (Pipelines.Experiments.ValleyOptimizer * int) list
         val winnerTable:
-          cells: Pipelines.Components.Experiments.NarrowingValleyCell list ->
-            string
+          cells: Pipelines.Experiments.NarrowingValleyCell list -> string
 namespace Pipelines.Scripts
     type TokenCorpus =
         {
@@ -437,9 +431,7 @@ namespace Pipelines.Scripts
             trainingDocuments: int -> validationDocuments: int -> TokenCorpus
     [<RequireQualifiedAccess>]
     module Runs =
-        val format:
-          run: Pipelines.Components.Experiments.PretrainingRunResult -> string
+        val format: run: Pipelines.Experiments.PretrainingRunResult -> string
         val progress:
-          unit ->
-            System.IProgress<Pipelines.Components.Experiments.PretrainingRunResult>
+          unit -> System.IProgress<Pipelines.Experiments.PretrainingRunResult>
         val writeText: directory: string -> name: string -> text: string -> unit
