@@ -16,6 +16,8 @@ namespace Pipelines.Benchmarks;
 /// the text classifier's <c>Adaptation = LoRA</c> runs: the base frozen (backward skips its weight gradients), the base
 /// optimizer an <see cref="AdaptedBaseUpdate"/> (masked AdamW, frozen slices zeroed), and AdamW over the adapter's own arena
 /// (<see cref="LoraTrainingHook"/>); adapters of rank r (default 8, alpha 16) on all four projections of every layer.
+/// <c>--selective</c> puts the adapters on the top half of the layers only (as diagnose-first selective LoRA typically injects);
+/// the backward stops at the lowest adapted layer (<see cref="LoraModel.TruncateBackward"/>) unless <c>--no-truncation</c>.
 /// <c>--frozen-only</c> deactivates the adapter, timing the frozen base's step alone.
 /// </remarks>
 internal static class LoraStepBenchmark
@@ -55,8 +57,10 @@ internal static class LoraStepBenchmark
         }
 
         var adapted = GptModel.Create(config, seed: 0, new Parallelism(threads));
-        var plan = LoraInjectionPlan.Uniform(Enumerable.Range(0, layers), rank, alpha: 16, LoraProjections.All);
-        var lora = new LoraModel(adapted);
+        var selective = arguments.Contains("--selective");
+        var adaptedLayers = selective ? Enumerable.Range(layers / 2, layers - layers / 2) : Enumerable.Range(0, layers);
+        var plan = LoraInjectionPlan.Uniform(adaptedLayers, rank, alpha: 16, LoraProjections.All);
+        var lora = new LoraModel(adapted) { TruncateBackward = !arguments.Contains("--no-truncation") };
         var adapter = lora.Add("bench", plan, seed: 1);
         var baseOptimizer = new GradientTransformOptimizer(new AdaptedBaseUpdate(Optimizers.AdamW(3e-4), plan.ToJson(), adapted.IsTrainable), adapted.Parameters);
         var hook = new LoraTrainingHook(adapter, Optimizers.AdamW(3e-4));
@@ -92,7 +96,7 @@ internal static class LoraStepBenchmark
         }
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"lora rank={rank} threads={threads} full_params={full.Parameters.ParameterCount} adapter_params={adapter.Parameters.ParameterCount} steps_per_round={steps}"));
+            $"lora rank={rank} threads={threads} layers_adapted={string.Join(',', adaptedLayers)} truncate_backward={lora.TruncateBackward} full_params={full.Parameters.ParameterCount} adapter_params={adapter.Parameters.ParameterCount} steps_per_round={steps}"));
         var ratios = new List<double>();
         for (var round = 0; round < rounds; round++)
         {
