@@ -19,6 +19,7 @@ public sealed partial class ManagedClassifier
     {
         var lora = new LoraModel(model, trainableBase: slice => slice.Name.StartsWith(PretrainedEncoderBody.HeadPrefix, StringComparison.Ordinal));
         var adapter = lora.Add("adaptation", plan, SeededRandom.ForStream(run.Options.Seed, 2).NextUInt64());
+        lora.TruncateBackward = true; // nothing in this loop reads activation gradients below the lowest adapted layer
         var hook = new LoraTrainingHook(adapter, run.Optimizer);
         var baseUpdate = new AdaptedBaseUpdate(run.Optimizer, plan.ToJson(), model.IsTrainable);
         try

@@ -15,7 +15,7 @@ namespace Pipelines.Components.Lora;
 /// <param name="inner">The optimizer chain of the trainable base parameters.</param>
 /// <param name="adaptation">What is adapted, as text (the injection plan's JSON).</param>
 /// <param name="trainable">Selects the base parameters that train.</param>
-public sealed class AdaptedBaseUpdate(IGradientTransform inner, string adaptation, Func<ParameterSlice, bool> trainable) : IGradientTransform
+public sealed class AdaptedBaseUpdate(IGradientTransform inner, string adaptation, Func<ParameterSlice, bool> trainable) : IGradientTransform, IPartialTransform
 {
     private readonly Chain chain = new(
         new Masked(inner ?? throw new ArgumentNullException(nameof(inner)), trainable ?? throw new ArgumentNullException(nameof(trainable))),
@@ -32,6 +32,9 @@ public sealed class AdaptedBaseUpdate(IGradientTransform inner, string adaptatio
 
     /// <inheritdoc />
     public TransformState Init(ParameterArena arena) => chain.Init(arena);
+
+    // Freeze zeroes every frozen slice's update: the optimizer may skip them.
+    bool IPartialTransform.Moves(ParameterSlice slice) => Trainable(slice);
 
     /// <inheritdoc />
     public void Update(Span<float> updates, ReadOnlySpan<float> parameters, TransformState state, in UpdateContext context) =>

@@ -115,6 +115,8 @@ public sealed class LoraAdapter : IProjectionAdapter
             rows, module.InChannels, module.OutChannels, module.Rank, parallelism);
     }
 
+    bool IProjectionAdapter.Adapts(int layer) => Modules.Any(module => module.Layer == layer);
+
     void IProjectionAdapter.Backward(int layer, LoraProjection projection, ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> input, Span<float> inputGradient, int rows, Parallelism parallelism)
     {
         if (Find(layer, projection) is not { } module) return;
@@ -129,6 +131,13 @@ public sealed class LoraAdapter : IProjectionAdapter
         if (!module.DroppedLastForward)
         {
             LowRankUpdate.Backward(outputGradient, input, down, up, module.Scale, hidden, hiddenGradient, inputGradient, downGradient, upGradient,
+                rows, module.InChannels, module.OutChannels, module.Rank, parallelism);
+            return;
+        }
+
+        if (inputGradient.IsEmpty)
+        {
+            LowRankUpdate.Backward(outputGradient, module.DroppedInput.AsSpan(0, inputLength), down, up, module.Scale, hidden, hiddenGradient, Span<float>.Empty, downGradient, upGradient,
                 rows, module.InChannels, module.OutChannels, module.Rank, parallelism);
             return;
         }

@@ -127,11 +127,24 @@ public sealed class LoraModel
     }
 
     /// <summary>
-    /// Removes the adapter term from the base's blocks and restores which base parameters were trainable. A merged adapter
+    /// Whether the base's backward stops at the lowest block with an adapted projection or a trainable base parameter
+    /// (false, the default: it runs down to the embeddings). The training path turns it on: the gradient of every trainable
+    /// parameter is unchanged, and the blocks below, which train nothing, cost nothing. Layer diagnostics and DP per-example
+    /// norms read activation gradients below that block and need it off. A trainable embedding keeps the full backward.
+    /// </summary>
+    public bool TruncateBackward
+    {
+        get => Base.Stack.TruncateBackward;
+        set => Base.Stack.TruncateBackward = value;
+    }
+
+    /// <summary>
+    /// Removes the adapter term from the base's blocks and restores which base parameters were trainable, and turns <see cref="TruncateBackward"/> off. A merged adapter
     /// stays merged in the weights (call <see cref="Unmerge"/> first to get the original base back).
     /// </summary>
     public void Detach()
     {
+        Base.Stack.TruncateBackward = false;
         foreach (var block in Base.Stack.Blocks) block.Adapter = null;
         Base.SetTrainable(slice => trainableBefore[slice.Index]);
     }

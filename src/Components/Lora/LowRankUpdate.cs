@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Numerics.Tensors;
 using Pipelines.Components.Compute;
 using Pipelines.Components.Kernels;
 
@@ -11,9 +13,11 @@ namespace Pipelines.Components.Lora;
 /// input [N, IC], A ("down", lora_A) [r, IC], B ("up", lora_B) [OC, r], hidden = input · Aᵀ [N, r], output [N, OC].
 /// Backward (accumulating, except the hidden gradient scratch):
 /// <c>∂hidden = scale · ∂output · B</c>, <c>∂B += scale · ∂outputᵀ · hidden</c>, <c>∂A += ∂hiddenᵀ · input</c>,
-/// <c>∂input += ∂hidden · A</c>. All four products run through <see cref="Gemm"/>; <see cref="Reference"/> is the loop twin.
+/// <c>∂input += ∂hidden · A</c>. The products are skinny (r is 4-64 where IC and OC are hundreds), which the packed
+/// <see cref="Gemm"/> handles at a fraction of its speed, so they run through register-blocked vector loops of their own
+/// (<c>LowRankUpdate.Products.cs</c>); <see cref="Reference"/> is the plain loop twin.
 /// </remarks>
-public static class LowRankUpdate
+public static partial class LowRankUpdate
 {
     /// <summary>hidden[N, r] = input · Aᵀ (overwritten); output[N, OC] += scale · hidden · Bᵀ.</summary>
     /// <param name="input">Input activations [N, IC].</param>
@@ -34,8 +38,18 @@ public static class LowRankUpdate
         int rows, int inChannels, int outChannels, int rank, Parallelism parallelism)
     {
         ValidateForward(input, down, up, hidden, output, rows, inChannels, outChannels, rank);
-        Gemm.Multiply(input, inChannels, false, down, inChannels, true, hidden, rank, rows, rank, inChannels, 1f, 0f, parallelism);
-        Gemm.Multiply(hidden, rank, false, up, rank, true, output, outChannels, rows, outChannels, rank, scale, 1f, parallelism);
+        if (rows == 0) return;
+        var upTransposed = ArrayPool<float>.Shared.Rent(rank * outChannels);
+        try
+        {
+            Transpose(up, upTransposed, outChannels, rank);
+            RowDots(input, down, hidden, rows, inChannels, rank, 1f, parallelism);
+            RowCombinations(hidden, upTransposed, output, rows, rank, outChannels, scale, parallelism);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(upTransposed);
+        }
     }
 
     /// <summary>Back-propagates <paramref name="outputGradient"/>; empty gradient spans skip that work.</summary>
@@ -62,14 +76,35 @@ public static class LowRankUpdate
         int rows, int inChannels, int outChannels, int rank, Parallelism parallelism)
     {
         ValidateBackward(outputGradient, input, down, up, hidden, hiddenGradient, inputGradient, downGradient, upGradient, rows, inChannels, outChannels, rank);
-        if (!upGradient.IsEmpty)
-            Gemm.Multiply(outputGradient, outChannels, true, hidden, rank, false, upGradient, rank, outChannels, rank, rows, scale, 1f, parallelism);
-        if (downGradient.IsEmpty && inputGradient.IsEmpty) return;
-        Gemm.Multiply(outputGradient, outChannels, false, up, rank, false, hiddenGradient, rank, rows, rank, outChannels, scale, 0f, parallelism);
-        if (!downGradient.IsEmpty)
-            Gemm.Multiply(hiddenGradient, rank, true, input, inChannels, false, downGradient, inChannels, rank, inChannels, rows, 1f, 1f, parallelism);
-        if (!inputGradient.IsEmpty)
-            Gemm.Multiply(hiddenGradient, rank, false, down, inChannels, false, inputGradient, inChannels, rows, inChannels, rank, 1f, 1f, parallelism);
+        if (rows == 0) return;
+        var scratch = ArrayPool<float>.Shared.Rent(rank * Math.Max(inChannels, outChannels));
+        try
+        {
+            if (!upGradient.IsEmpty)
+            {
+                // ∂Bᵀ[r, OC] = hiddenᵀ · ∂output, then ∂B[o, c] += scale · ∂Bᵀ[c, o].
+                ColumnSums(hidden, outputGradient, scratch, rows, rank, outChannels, parallelism);
+                for (var outChannel = 0; outChannel < outChannels; outChannel++)
+                for (var component = 0; component < rank; component++)
+                    upGradient[outChannel * rank + component] += scale * scratch[component * outChannels + outChannel];
+            }
+
+            if (downGradient.IsEmpty && inputGradient.IsEmpty) return;
+            Transpose(up, scratch, outChannels, rank);
+            RowDots(outputGradient, scratch, hiddenGradient, rows, outChannels, rank, scale, parallelism);
+            if (!downGradient.IsEmpty)
+            {
+                ColumnSums(hiddenGradient, input, scratch, rows, rank, inChannels, parallelism);
+                TensorPrimitives.Add(downGradient, scratch.AsSpan(0, rank * inChannels), downGradient);
+            }
+
+            if (!inputGradient.IsEmpty)
+                RowCombinations(hiddenGradient, down, inputGradient, rows, rank, inChannels, 1f, parallelism);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(scratch);
+        }
     }
 
     private static void ValidateForward(

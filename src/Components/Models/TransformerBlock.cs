@@ -120,9 +120,11 @@ public sealed partial class TransformerBlock
 
     /// <summary>
     /// Back-propagates <paramref name="outputGradient"/> [N, C] through the block: accumulates parameter
-    /// gradients into the arena and <em>overwrites</em> <paramref name="inputGradient"/> [N, C].
+    /// gradients into the arena and <em>overwrites</em> <paramref name="inputGradient"/> [N, C]; with
+    /// <paramref name="needInputGradient"/> false it leaves <paramref name="inputGradient"/> alone and skips the work only it needs
+    /// (the first layer norm's backward when its parameters are frozen, and with it the qkv projection's input gradient).
     /// </summary>
-    internal void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, Parallelism parallelism)
+    internal void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, Parallelism parallelism, bool needInputGradient = true)
     {
         var (channels, hidden) = (config.Channels, config.HiddenChannels);
         var p = Parameters;
@@ -135,13 +137,16 @@ public sealed partial class TransformerBlock
         Linear.Backward(Live(expandedGradient, hidden), Live(secondNormOutput, channels), Values(p.ExpandWeight), Live(secondNormGradient, channels), Gradients(p.ExpandWeight), Gradients(p.ExpandBias), rows, channels, hidden, parallelism, overwriteInputGradient: true);
         Adapter?.Backward(Layer, LoraProjection.Expand, Live(expandedGradient, hidden), Live(secondNormOutput, channels), Live(secondNormGradient, channels), rows, parallelism);
         LayerNorm.Backward(Live(secondNormGradient, channels), Live(residual, channels), Values(p.SecondNormScale), Live(secondNormMean, 1), Live(secondNormDeviation, 1), Live(residualGradient, channels), Gradients(p.SecondNormScale), Gradients(p.SecondNormShift), rows, channels, parallelism);
-        Live(residualGradient, channels).CopyTo(inputGradient);
+        if (needInputGradient) Live(residualGradient, channels).CopyTo(inputGradient);
         Linear.Backward(Live(residualGradient, channels), Live(attentionOutput, channels), Values(p.ProjectionWeight), Live(attentionOutputGradient, channels), Gradients(p.ProjectionWeight), Gradients(p.ProjectionBias), rows, channels, channels, parallelism, overwriteInputGradient: true);
         Adapter?.Backward(Layer, LoraProjection.Projection, Live(residualGradient, channels), Live(attentionOutput, channels), Live(attentionOutputGradient, channels), rows, parallelism);
         Attention.Backward(Live(attentionOutputGradient, channels), Live(qkv, 3 * channels), probabilities.AsSpan(0, batchSize * config.HeadCount * tokenCount * tokenCount), Zeroed(qkvGradient, 3 * channels), batchSize, tokenCount, channels, config.HeadCount, parallelism);
-        Linear.Backward(Live(qkvGradient, 3 * channels), Live(firstNormOutput, channels), Values(p.QkvWeight), Live(firstNormGradient, channels), Gradients(p.QkvWeight), Gradients(p.QkvBias), rows, channels, 3 * channels, parallelism, overwriteInputGradient: true);
-        Adapter?.Backward(Layer, LoraProjection.Qkv, Live(qkvGradient, 3 * channels), Live(firstNormOutput, channels), Live(firstNormGradient, channels), rows, parallelism);
-        LayerNorm.Backward(Live(firstNormGradient, channels), input, Values(p.FirstNormScale), Live(firstNormMean, 1), Live(firstNormDeviation, 1), inputGradient, Gradients(p.FirstNormScale), Gradients(p.FirstNormShift), rows, channels, parallelism);
+        var needNormGradient = needInputGradient || requiresGradient(p.FirstNormScale) || requiresGradient(p.FirstNormShift);
+        var firstNormGradientSpan = needNormGradient ? Live(firstNormGradient, channels) : Span<float>.Empty;
+        Linear.Backward(Live(qkvGradient, 3 * channels), Live(firstNormOutput, channels), Values(p.QkvWeight), firstNormGradientSpan, Gradients(p.QkvWeight), Gradients(p.QkvBias), rows, channels, 3 * channels, parallelism, overwriteInputGradient: true);
+        Adapter?.Backward(Layer, LoraProjection.Qkv, Live(qkvGradient, 3 * channels), Live(firstNormOutput, channels), firstNormGradientSpan, rows, parallelism);
+        if (!needNormGradient) return;
+        LayerNorm.Backward(Live(firstNormGradient, channels), input, Values(p.FirstNormScale), Live(firstNormMean, 1), Live(firstNormDeviation, 1), needInputGradient ? inputGradient : Span<float>.Empty, Gradients(p.FirstNormScale), Gradients(p.FirstNormShift), rows, channels, parallelism);
     }
 
     private ReadOnlySpan<float> Values(ParameterSlice slice) => arena.ValuesOf(slice);

@@ -79,7 +79,7 @@ internal sealed partial class TransformerBody
     public void Backward(ReadOnlySpan<float> normalizedGradient, int batchSize, int tokenCount, Parallelism parallelism)
     {
         Stack.Backward(normalizedGradient, parallelism);
-        if (!IsTrainable(TokenEmbedding) && !IsTrainable(PositionEmbedding)) return;
+        if (Stack.LastBackwardStop is not null || (!IsTrainable(TokenEmbedding) && !IsTrainable(PositionEmbedding))) return; // a truncated backward: they are frozen
         Embedding.Backward(tokens.AsSpan(0, batchSize * tokenCount), Stack.InputGradient, Gradients(TokenEmbedding), Gradients(PositionEmbedding),
             batchSize, tokenCount, config.Channels, config.VocabularySize, parallelism);
     }

@@ -51,6 +51,37 @@ public sealed partial class TransformerStack
 
     internal Func<ParameterSlice, bool> RequiresGradient { get; }
 
+    /// <summary>
+    /// Whether the backward stops at <see cref="LowestLayerNeedingGradients"/> (false: all the way to the embeddings).
+    /// A decision of the training path (<see cref="Lora.LoraModel.TruncateBackward"/>): below that block the activation
+    /// gradients (<see cref="BlockInputGradient"/>, <see cref="BlockOutputGradient"/>) are stale, which layer diagnostics and
+    /// DP per-example norms cannot accept.
+    /// </summary>
+    internal bool TruncateBackward { get; set; }
+
+    /// <summary>
+    /// The lowest block whose backward computes a gradient someone trains: the lowest with a trainable parameter or an adapted
+    /// projection; <see cref="TransformerConfig.LayerCount"/> when no block has one; null when a trainable embedding needs the
+    /// gradient of the whole stack.
+    /// </summary>
+    internal int? LowestLayerNeedingGradients()
+    {
+        foreach (var parameter in arena.Parameters)
+        {
+            if (parameter.Role is ParameterRole.TokenEmbedding or ParameterRole.PositionEmbedding && RequiresGradient(parameter)) return null;
+        }
+
+        for (var layer = 0; layer < blocks.Length; layer++)
+        {
+            if (blocks[layer].Adapter?.Adapts(layer) == true || blocks[layer].Parameters.All.Any(RequiresGradient)) return layer;
+        }
+
+        return blocks.Length;
+    }
+
+    /// <summary>The block the last backward stopped at (its input gradient not computed); null after a full backward.</summary>
+    internal int? LastBackwardStop { get; private set; }
+
     /// <summary>Hidden states entering block <paramref name="layer"/> in the last forward pass, [N, C].</summary>
     public ReadOnlySpan<float> BlockInput(int layer) => Boundary(hidden, CheckLayer(layer));
 
@@ -97,15 +128,20 @@ public sealed partial class TransformerStack
             finalNormMean.AsSpan(0, rows), finalNormDeviation.AsSpan(0, rows), rows, config.Channels, parallelism);
     }
 
-    /// <summary>Back-propagates dLoss/d(final norm output) to <see cref="InputGradient"/>, accumulating parameter gradients.</summary>
+    /// <summary>
+    /// Back-propagates dLoss/d(final norm output) to <see cref="InputGradient"/>, accumulating parameter gradients; with
+    /// <see cref="TruncateBackward"/> it stops at <see cref="LowestLayerNeedingGradients"/> and leaves the input gradient alone.
+    /// </summary>
     internal void Backward(ReadOnlySpan<float> normalizedGradient, Parallelism parallelism)
     {
         var top = Writable(hiddenGradient, blocks.Length);
         top.Clear();
         LayerNorm.Backward(normalizedGradient, Boundary(hidden, blocks.Length), arena.ValuesOf(FinalNormScale), finalNormMean.AsSpan(0, rows), finalNormDeviation.AsSpan(0, rows),
             top, Gradients(FinalNormScale), Gradients(FinalNormShift), rows, config.Channels, parallelism);
-        for (var layer = blocks.Length - 1; layer >= 0; layer--)
-            blocks[layer].Backward(Boundary(hidden, layer), Boundary(hiddenGradient, layer + 1), Writable(hiddenGradient, layer), parallelism);
+        var stop = TruncateBackward ? LowestLayerNeedingGradients() : null;
+        LastBackwardStop = stop;
+        for (var layer = blocks.Length - 1; layer >= (stop ?? 0); layer--)
+            blocks[layer].Backward(Boundary(hidden, layer), Boundary(hiddenGradient, layer + 1), Writable(hiddenGradient, layer), parallelism, needInputGradient: stop is null || layer > stop);
     }
 
     internal Span<float> Gradients(ParameterSlice slice) => RequiresGradient(slice) ? arena.GradientsOf(slice) : Span<float>.Empty;

@@ -6,7 +6,8 @@ namespace Pipelines.Components.Optimization;
 /// <summary>Runs a <see cref="IGradientTransform"/> (usually an alias of <see cref="Optimizers"/>) as an <see cref="IOptimizer"/>.</summary>
 /// <remarks>
 /// Holds the transform's state, the step count and one update buffer reused every step (no allocation in steady
-/// state). A step copies the gradients into the buffer, lets the transform rewrite it, and adds it to the values.
+/// state). A step copies the gradients into the buffer, lets the transform rewrite it, and adds it to the values; a transform
+/// that can move only some slices (a frozen base's <see cref="Lora.AdaptedBaseUpdate"/>) gets only those, the rest kept at zero.
 /// Read hyperparameters and diagnostics from the state, e.g.
 /// <c>optimizer.State.Find&lt;ClipByGlobalNormState&gt;()?.LastNorm</c>.
 /// </remarks>
@@ -17,6 +18,7 @@ public sealed class GradientTransformOptimizer : IOptimizer
 
     private readonly ParameterArena arena;
     private readonly float[] updates;
+    private readonly SliceSelection moving = new();
 
     /// <summary>Creates the optimizer and the transform's initial state for <paramref name="arena"/>.</summary>
     public GradientTransformOptimizer(IGradientTransform transform, ParameterArena arena)
@@ -50,10 +52,22 @@ public sealed class GradientTransformOptimizer : IOptimizer
         ArgumentNullException.ThrowIfNull(arena);
         if (!ReferenceEquals(arena, this.arena))
             throw new ArgumentException("This optimizer was made for another arena; its state is laid out for that one.", nameof(arena));
-        arena.Gradients.CopyTo(updates);
-        Transform.Update(updates, arena.Values, State, new UpdateContext(StepCount + 1, arena.Parameters));
+        // A partial transform (a frozen base's) sees only the slices it may move; the others' updates stay zero and their
+        // values untouched, which is what the full pass would have produced.
+        var parameters = Transform is IPartialTransform partial ? moving.Select(arena.Parameters, partial.Moves) : arena.Parameters;
+        if (parameters.Count == arena.Parameters.Count) arena.Gradients.CopyTo(updates);
+        else
+        {
+            var gradients = arena.Gradients;
+            for (var index = 0; index < parameters.Count; index++)
+            {
+                var range = parameters[index].Range;
+                gradients[range].CopyTo(updates.AsSpan(range));
+            }
+        }
+
+        Transform.Update(updates, arena.Values, State, new UpdateContext(StepCount + 1, parameters));
         var values = arena.Values;
-        var parameters = arena.Parameters;
         for (var index = 0; index < parameters.Count; index++)
         {
             var range = parameters[index].Range;
