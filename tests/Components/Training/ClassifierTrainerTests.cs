@@ -1,3 +1,4 @@
+using Pipelines.Tests.Support;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using Pipelines.Components.Compute;
 using Pipelines.Components.Models;
@@ -75,7 +76,7 @@ public sealed class ClassifierTrainerTests
 
             var (model, optimizer) = NewRun();
             using var cancellation = new CancellationTokenSource();
-            var stopAtSix = new SynchronousProgress(report => { if (report.Step == 6) cancellation.Cancel(); });
+            var stopAtSix = new SynchronousProgress<TrainingProgress>(report => { if (report.Step == 6) cancellation.Cancel(); });
             Assert.ThrowsExactly<OperationCanceledException>(() => new ClassifierTrainer(model, optimizer, options).Train(training, null, stopAtSix, cancellationToken: cancellation.Token));
 
             var (resumedModel, resumedOptimizer) = NewRun();
@@ -111,7 +112,7 @@ public sealed class ClassifierTrainerTests
         var (model, optimizer) = NewRun();
         var reports = new List<TrainingProgress>();
         new ClassifierTrainer(model, optimizer, new ClassifierTrainerOptions { BatchSize = 4, MaximumSequenceLength = 8, Steps = 5 })
-            .Train(MarkerTask(10, seed: 1), MarkerTask(6, seed: 2), new SynchronousProgress(reports.Add));
+            .Train(MarkerTask(10, seed: 1), MarkerTask(6, seed: 2), new SynchronousProgress<TrainingProgress>(reports.Add));
 
         CollectionAssert.AreEqual(new long[] { 1, 2, 3, 4, 5 }, reports.Select(report => report.Step).ToArray());
         Assert.AreEqual(2.0, reports[^1].Epoch, 1e-12, "5 steps of 4 examples over 10 examples");
@@ -299,11 +300,5 @@ public sealed class ClassifierTrainerTests
             Updates = reader.ReadInt32();
             optimizerSteps = reader.ReadInt64();
         }
-    }
-
-    /// <summary>Reports on the training thread (<see cref="Progress{T}"/> would post to the thread pool).</summary>
-    private sealed class SynchronousProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => report(value);
     }
 }

@@ -1,3 +1,4 @@
+using Pipelines.Tests.Support;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Pipelines.Components.Backends;
@@ -58,7 +59,7 @@ public sealed class TextClassifierTrainingTests
             var reports = new List<TrainingProgress>();
             var options = FineTuningData.TinyOptions with
             {
-                Steps = 10, BatchSize = 6, CheckpointInterval = 3, CheckpointPath = path, ValidationSet = validation, Progress = new SynchronousProgress(reports.Add),
+                Steps = 10, BatchSize = 6, CheckpointInterval = 3, CheckpointPath = path, ValidationSet = validation, Progress = new SynchronousProgress<TrainingProgress>(reports.Add),
             };
             IEstimator<ITransformer> Chain(TextClassificationOptions chosen) =>
                 context.Transforms.CopyColumns("Kept", "Label").Append(context.MulticlassClassification.Trainers.TextClassifier(chosen));
@@ -72,7 +73,7 @@ public sealed class TextClassifierTrainingTests
             Assert.AreEqual(classifier.TrainingResult.FinalValidation.Loss, metrics.LogLoss, 1e-4, "and so do the losses");
 
             using var cancellation = new CancellationTokenSource();
-            var stopAtFive = new SynchronousProgress(report => { if (report.Step == 5) cancellation.Cancel(); });
+            var stopAtFive = new SynchronousProgress<TrainingProgress>(report => { if (report.Step == 5) cancellation.Cancel(); });
             Assert.ThrowsExactly<OperationCanceledException>(() => Chain(options with { Progress = stopAtFive, CancellationToken = cancellation.Token }).Fit(train));
             var resumed = ((IEnumerable<ITransformer>)Chain(options with { ResumePath = path, Progress = null }).Fit(train)).OfType<TextClassificationTransformer>().Single();
 
@@ -217,11 +218,5 @@ public sealed class TextClassifierTrainingTests
         var actual = fresh.Data.CreateEnumerable<FlagPrediction>(output, reuseRowObject: false).Select(row => row.PredictedLabel).ToArray();
         CollectionAssert.AreEqual(expected, actual);
         CollectionAssert.AreEquivalent(new[] { "False", "True" }, model.OfType<TextClassificationTransformer>().Single().ClassNames!.ToArray());
-    }
-
-    /// <summary>Reports on the training thread.</summary>
-    private sealed class SynchronousProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => report(value);
     }
 }

@@ -1,3 +1,5 @@
+using Pipelines.Tests.Support;
+using Pipelines.Estimators.Tests.Support;
 using Microsoft.ML;
 using Pipelines.Components.Backends;
 using Pipelines.Components.Compute;
@@ -20,7 +22,7 @@ public sealed class LoraFineTuningTests
     [TestMethod]
     public void LoraTrainsOnlyTheAdaptersAndTheHeadAndMergesThemIntoTheWeights()
     {
-        using var source = new PretrainedBody();
+        using var source = new PretrainedBody(new TransformerConfig(Shape.LayerCount, Shape.HeadCount, Shape.Channels, Shape.ContextLength, vocabularySize: 300));
         var (context, data) = Tokenized(80, seed: 3);
         var plan = LoraInjectionPlan.Uniform([1], rank: 2, alpha: 4, [LoraProjection.Qkv, LoraProjection.Contract]);
         var options = FineTuningData.TinyOptions with { Model = Shape, PretrainedWeightsPath = source.Path, Adaptation = FineTuningAdaptation.Lora(plan), Steps = 40 };
@@ -74,7 +76,7 @@ public sealed class LoraFineTuningTests
     [TestMethod]
     public void ASavedLoraChainLoadsBackWithIdenticalPredictions()
     {
-        using var source = new PretrainedBody();
+        using var source = new PretrainedBody(new TransformerConfig(Shape.LayerCount, Shape.HeadCount, Shape.Channels, Shape.ContextLength, vocabularySize: 300));
         var path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"lora-chain-{Guid.NewGuid():N}.zip");
         try
         {
@@ -98,7 +100,7 @@ public sealed class LoraFineTuningTests
     [TestMethod]
     public void AResumedLoraRunMatchesAnUninterruptedOneAndAResumeUnderAnotherPlanIsRefused()
     {
-        using var source = new PretrainedBody();
+        using var source = new PretrainedBody(new TransformerConfig(Shape.LayerCount, Shape.HeadCount, Shape.Channels, Shape.ContextLength, vocabularySize: 300));
         var checkpoint = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"lora-{Guid.NewGuid():N}.ckpt");
         try
         {
@@ -111,7 +113,7 @@ public sealed class LoraFineTuningTests
             var straight = context.MulticlassClassification.Trainers.TextClassifier(options).Fit(data);
 
             using var cancellation = new CancellationTokenSource();
-            var stopAtFive = new SynchronousProgress(report => { if (report.Step == 5) cancellation.Cancel(); });
+            var stopAtFive = new SynchronousProgress<TrainingProgress>(report => { if (report.Step == 5) cancellation.Cancel(); });
             Assert.ThrowsExactly<OperationCanceledException>(() => context.MulticlassClassification.Trainers.TextClassifier(options with { Progress = stopAtFive, CancellationToken = cancellation.Token }).Fit(data));
             var resumed = context.MulticlassClassification.Trainers.TextClassifier(options with { ResumePath = checkpoint }).Fit(data);
 
@@ -157,24 +159,5 @@ public sealed class LoraFineTuningTests
         var context = new MLContext(seed: 1);
         var raw = context.Data.LoadFromEnumerable(FineTuningData.Messages(count, seed));
         return (context, context.Transforms.Conversion.MapValueToKey("Label").Append(context.Transforms.Text.TrainBytePairEncoding(vocabularySize: 300)).Fit(raw).Transform(raw));
-    }
-
-    private sealed class SynchronousProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => report(value);
-    }
-
-    /// <summary>A seeded GPT of <see cref="Shape"/> (vocabulary 300) saved as safetensors: the frozen body.</summary>
-    private sealed class PretrainedBody : IDisposable
-    {
-        public PretrainedBody()
-        {
-            GptModel.Create(new TransformerConfig(Shape.LayerCount, Shape.HeadCount, Shape.Channels, Shape.ContextLength, vocabularySize: 300), seed: 17, Parallelism.Sequential)
-                .Parameters.SaveSafeTensors(Path);
-        }
-
-        public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"lora-body-{Guid.NewGuid():N}.safetensors");
-
-        public void Dispose() => File.Delete(Path);
     }
 }

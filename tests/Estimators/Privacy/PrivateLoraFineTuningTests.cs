@@ -1,3 +1,5 @@
+using Pipelines.Tests.Support;
+using Pipelines.Estimators.Tests.Support;
 using Microsoft.ML;
 using Pipelines.Components.Backends;
 using Pipelines.Components.Compute;
@@ -23,7 +25,7 @@ public sealed class PrivateLoraFineTuningTests
     [TestMethod]
     public void PrivateLoraReportsEpsilonMovesOnlyTheAdaptedWeightsThroughTheMergeAndRoundTrips()
     {
-        using var source = new PretrainedBody();
+        using var source = new PretrainedBody(new TransformerConfig(Shape.LayerCount, Shape.HeadCount, Shape.Channels, Shape.ContextLength, vocabularySize: 300));
         var context = new MLContext(seed: 1);
         var raw = context.Data.LoadFromEnumerable(FineTuningData.Messages(120, seed: 4));
         var data = context.Transforms.Conversion.MapValueToKey("Label").Append(context.Transforms.Text.TrainBytePairEncoding(vocabularySize: 300)).Fit(raw).Transform(raw);
@@ -31,7 +33,7 @@ public sealed class PrivateLoraFineTuningTests
         var options = FineTuningData.TinyOptions with
         {
             Model = Shape, PretrainedWeightsPath = source.Path, Adaptation = FineTuningAdaptation.LoraEverywhere(rank: 2, alpha: 4),
-            Privacy = Seeded, Steps = 12, BatchSize = 12, Progress = new Recorder(reports.Add),
+            Privacy = Seeded, Steps = 12, BatchSize = 12, Progress = new SynchronousProgress<TrainingProgress>(reports.Add),
         };
 
         var fitted = context.MulticlassClassification.Trainers.TextClassifier(options).Fit(data);
@@ -81,24 +83,5 @@ public sealed class PrivateLoraFineTuningTests
         {
             File.Delete(file);
         }
-    }
-
-    private sealed class Recorder(Action<TrainingProgress> report) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => report(value);
-    }
-
-    /// <summary>A seeded GPT of <see cref="Shape"/> (vocabulary 300) saved as safetensors: the frozen body.</summary>
-    private sealed class PretrainedBody : IDisposable
-    {
-        public PretrainedBody()
-        {
-            GptModel.Create(new TransformerConfig(Shape.LayerCount, Shape.HeadCount, Shape.Channels, Shape.ContextLength, vocabularySize: 300), seed: 17, Parallelism.Sequential)
-                .Parameters.SaveSafeTensors(Path);
-        }
-
-        public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"private-lora-body-{Guid.NewGuid():N}.safetensors");
-
-        public void Dispose() => File.Delete(Path);
     }
 }

@@ -1,3 +1,4 @@
+using Pipelines.Tests.Support;
 using Microsoft.ML;
 using Pipelines.Components.Backends;
 using Pipelines.Components.Models;
@@ -22,7 +23,7 @@ public sealed class PrivateTextClassifierTests
         var rows = FineTuningData.Messages(120, seed: 4);
         var data = context.Data.LoadFromEnumerable(rows);
         var reports = new List<TrainingProgress>();
-        var options = FineTuningData.TinyOptions with { Steps = 12, BatchSize = 12, Privacy = Seeded, Progress = new Recorder(reports.Add) };
+        var options = FineTuningData.TinyOptions with { Steps = 12, BatchSize = 12, Privacy = Seeded, Progress = new SynchronousProgress<TrainingProgress>(reports.Add) };
         var model = FineTuningData.Pipeline(context, options).Fit(data);
         var classifier = ((IEnumerable<ITransformer>)model).OfType<TextClassificationTransformer>().Single();
 
@@ -79,11 +80,6 @@ public sealed class PrivateTextClassifierTests
 
         var largeDelta = FineTuningData.TinyOptions with { Steps = 2, Privacy = Seeded with { Delta = 0.05 } };
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => FineTuningData.Pipeline(context, largeDelta).Fit(data)).Message, "1/N = 0.025");
-    }
-
-    private sealed class Recorder(Action<TrainingProgress> report) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => report(value);
     }
 
     /// <summary>A backend without per-example gradients: everything but its name and shape is refused.</summary>

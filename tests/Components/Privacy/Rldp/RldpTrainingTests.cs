@@ -1,3 +1,4 @@
+using Pipelines.Tests.Support;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using Pipelines.Components.Compute;
 using Pipelines.Components.Models;
@@ -37,7 +38,7 @@ public sealed class RldpTrainingTests
         {
             var reports = new List<TrainingProgress>();
             var (_, trainer) = Make(Seeded with { Controller = new Adversary(policy) }, Options(steps: 60));
-            var result = trainer.Train(Data, null, new Recorder(reports.Add));
+            var result = trainer.Train(Data, null, new SynchronousProgress<TrainingProgress>(reports.Add));
             Assert.IsTrue(reports.All(report => report.Epsilon <= Seeded.TargetEpsilon), $"{name}: a report above the budget");
             Assert.IsTrue(result.Privacy.Epsilon <= Seeded.TargetEpsilon, $"{name}: epsilon {result.Privacy.Epsilon}");
             Assert.AreEqual(60L, result.Training.Steps, $"{name}: the projection raised the noise so every planned step fits");
@@ -66,7 +67,7 @@ public sealed class RldpTrainingTests
             using var cancellation = new CancellationTokenSource();
             var (_, interrupted) = Make(privacy, options);
             Assert.ThrowsExactly<OperationCanceledException>(() =>
-                interrupted.Train(Data, validation, new Recorder(report => { if (report.Step == 9) cancellation.Cancel(); }), cancellationToken: cancellation.Token));
+                interrupted.Train(Data, validation, new SynchronousProgress<TrainingProgress>(report => { if (report.Step == 9) cancellation.Cancel(); }), cancellationToken: cancellation.Token));
             var (resumedModel, resumed) = Make(privacy, options);
             var resumedResult = resumed.Train(Data, validation, resumeFrom: path);
             Assert.AreEqual(firstResult.Privacy.Epsilon, resumedResult.Privacy.Epsilon, 0, "the accountant continued");
@@ -110,10 +111,5 @@ public sealed class RldpTrainingTests
             {
             }
         }
-    }
-
-    private sealed class Recorder(Action<TrainingProgress> report) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => report(value);
     }
 }

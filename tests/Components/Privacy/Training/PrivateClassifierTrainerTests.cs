@@ -1,3 +1,4 @@
+using Pipelines.Tests.Support;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using Pipelines.Components.Compute;
 using Pipelines.Components.Models;
@@ -29,7 +30,7 @@ public sealed class PrivateClassifierTrainerTests
         var privacy = Seeded with { NoiseMultiplier = 1.0 };
         var reports = new List<TrainingProgress>();
         var (_, trainer) = Make(privacy, Options(steps: 500));
-        var result = trainer.Train(Data, null, new Recorder(reports.Add));
+        var result = trainer.Train(Data, null, new SynchronousProgress<TrainingProgress>(reports.Add));
 
         Assert.IsTrue(result.Privacy.StoppedByBudget, "sigma 1 cannot pay for 500 steps at epsilon 2");
         Assert.IsTrue(result.Training.Steps is > 1 and < 500, $"stopped after {result.Training.Steps} steps");
@@ -91,7 +92,7 @@ public sealed class PrivateClassifierTrainerTests
             using var cancellation = new CancellationTokenSource();
             var (_, interrupted) = Make(Seeded, options);
             Assert.ThrowsExactly<OperationCanceledException>(() =>
-                interrupted.Train(Data, null, new Recorder(report => { if (report.Step == 5) cancellation.Cancel(); }), cancellationToken: cancellation.Token));
+                interrupted.Train(Data, null, new SynchronousProgress<TrainingProgress>(report => { if (report.Step == 5) cancellation.Cancel(); }), cancellationToken: cancellation.Token));
             var (resumedModel, resumed) = Make(Seeded, options);
             var resumedResult = resumed.Train(Data, null, resumeFrom: path);
 
@@ -129,10 +130,5 @@ public sealed class PrivateClassifierTrainerTests
         Refused<ArgumentOutOfRangeException>(() => deltaTooLarge.Train(Data, null), "0.015625");
         var (_, batchTooLarge) = Make(Seeded, Options(1) with { BatchSize = 100 });
         Refused<ArgumentOutOfRangeException>(() => batchTooLarge.Train(Data, null), "100 / 64");
-    }
-
-    private sealed class Recorder(Action<TrainingProgress> report) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => report(value);
     }
 }

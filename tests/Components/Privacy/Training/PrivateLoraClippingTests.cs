@@ -1,3 +1,4 @@
+using Pipelines.Tests.Support;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using Pipelines.Components.Compute;
 using Pipelines.Components.Lora;
@@ -231,7 +232,7 @@ public sealed class PrivateLoraClippingTests
             using var cancellation = new CancellationTokenSource();
             var (interruptedModel, _, interruptedAdapter) = Attach(seed: 4);
             Assert.ThrowsExactly<OperationCanceledException>(() => Trainer(interruptedModel, interruptedAdapter)
-                .Train(data, null, new Recorder(report => { if (report.Step == 5) cancellation.Cancel(); }), cancellationToken: cancellation.Token));
+                .Train(data, null, new SynchronousProgress<TrainingProgress>(report => { if (report.Step == 5) cancellation.Cancel(); }), cancellationToken: cancellation.Token));
             var (resumedModel, _, resumedAdapter) = Attach(seed: 4);
             resumedAdapter.Parameters.Values.Clear(); // the checkpoint must restore A and B
             var resumed = Trainer(resumedModel, resumedAdapter).Train(data, null, resumeFrom: path);
@@ -250,11 +251,6 @@ public sealed class PrivateLoraClippingTests
         {
             File.Delete(path);
         }
-    }
-
-    private sealed class Recorder(Action<TrainingProgress> report) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => report(value);
     }
 
     private static void AssertRelativeClose(ReadOnlySpan<double> expected, ReadOnlySpan<float> actual, string what)
