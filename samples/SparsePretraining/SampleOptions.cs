@@ -56,12 +56,12 @@ internal sealed record SampleOptions
         {
             Description = "Grid token budgets in updates, comma-separated, all different.", HelpName = "a,b,c", DefaultValueFactory = _ => string.Join(",", defaults.GridSteps),
         };
-        gridSteps.Validators.Add(result => ParseList(result.GetValueOrDefault<string>(), "--grid-steps", increasing: false, result.AddError));
+        gridSteps.Validators.Add(result => ParseList(result.GetValueOrDefault<string>(), "--grid-steps", increasing: false, maximum: long.MaxValue, result.AddError));
         var gridLayers = new Option<string>("--grid-layers")
         {
             Description = "Grid model depths, comma-separated, increasing.", HelpName = "a,b,...", DefaultValueFactory = _ => string.Join(",", defaults.GridLayers),
         };
-        gridLayers.Validators.Add(result => ParseList(result.GetValueOrDefault<string>(), "--grid-layers", increasing: true, result.AddError));
+        gridLayers.Validators.Add(result => ParseList(result.GetValueOrDefault<string>(), "--grid-layers", increasing: true, maximum: int.MaxValue, result.AddError));
         var gridChannels = Integer("--grid-channels", "Grid model width.", defaults.GridChannels);
         var estimatorSteps = Integer("--estimator-steps", "Steps of the ML.NET estimator run at the end, 0 to skip.", defaults.EstimatorSteps);
         var skipComparison = new Option<bool>("--skip-comparison") { Description = "Skip the dense vs sparse comparison (off by default)." };
@@ -93,8 +93,8 @@ internal sealed record SampleOptions
             Seed = parsed.GetValue(seed),
             Threads = parsed.GetValue(threads),
             Concurrent = parsed.GetValue(concurrent),
-            GridSteps = ParseList(parsed.GetValue(gridSteps), "--grid-steps", increasing: false, _ => { }),
-            GridLayers = ParseList(parsed.GetValue(gridLayers), "--grid-layers", increasing: true, _ => { }).Select(layers => (int)layers).ToArray(),
+            GridSteps = ParseList(parsed.GetValue(gridSteps), "--grid-steps", increasing: false, maximum: long.MaxValue, _ => { }),
+            GridLayers = ParseList(parsed.GetValue(gridLayers), "--grid-layers", increasing: true, maximum: int.MaxValue, _ => { }).Select(layers => (int)layers).ToArray(),
             GridChannels = parsed.GetValue(gridChannels),
             EstimatorSteps = parsed.GetValue(estimatorSteps),
             SkipComparison = parsed.GetValue(skipComparison),
@@ -106,13 +106,13 @@ internal sealed record SampleOptions
     }
 
     /// <summary>A comma list of positive integers, all different (or strictly increasing); each problem goes to <paramref name="error"/>, quoting the list.</summary>
-    private static long[] ParseList(string? text, string name, bool increasing, Action<string> error)
+    private static long[] ParseList(string? text, string name, bool increasing, long maximum, Action<string> error)
     {
         var items = (text ?? "").Split(',');
         var values = new List<long>();
         foreach (var item in items)
         {
-            if (!int.TryParse(item.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var value) || value <= 0)
+            if (!long.TryParse(item.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var value) || value <= 0 || value > maximum)
             {
                 error($"{name} '{text}': '{item}' is not a positive whole number; give a comma list such as 1,2,3.");
                 return [.. values];
