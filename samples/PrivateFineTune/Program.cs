@@ -6,6 +6,9 @@
 //   dotnet run -c Release --project samples/PrivateFineTune [-- --output runs/private]     (about 15 minutes on 2 cores)
 //   dotnet run -c Release --project samples/PrivateFineTune -- --quick                     (a smoke run of seconds)
 //   options: --seeds N, --epsilons 1 3 8, --learning-rate 2e-3, --batch-size 64, --steps 100 (see --help)
+//   --pretrain-steps N: first pre-train a GPT body of the encoder's shape on samples/data/brown (tokenized with the classifier's
+//   BPE, so its embeddings match the classifier's token ids) and start every run from it (0, the default, = from random weights);
+//   --adaptation full|lora|both: fine-tune every weight, LoRA (rank 8, alpha 16, every projection) + the head, or both in turn.
 
 using System.CommandLine;
 using System.Diagnostics;
