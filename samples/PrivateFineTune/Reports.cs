@@ -43,12 +43,14 @@ internal static class Reports
 
     public static void Print(IReadOnlyList<SummaryRow> summary)
     {
-        var table = new Table().AddColumns("adaptation", "method", "target epsilon", "epsilon spent", "runs", "test accuracy", "log-loss", "membership AUC", "training s");
+        // The method names stay whole (not wrapped) however narrow the console.
+        var table = new Table().AddColumns(new TableColumn("adaptation").NoWrap(), new TableColumn("method").NoWrap()).AddColumns("target epsilon", "epsilon spent", "runs", "test accuracy", "log-loss", "membership AUC", "training s");
         foreach (var row in summary)
-            table.AddRow(row.Adaptation + (row.Pretrained ? " (pre-trained)" : ""), row.Method, double.IsNaN(row.TargetEpsilon) ? "-" : Text($"{row.TargetEpsilon:G3}"), double.IsInfinity(row.MeanEpsilon) ? "inf" : Text($"{row.MeanEpsilon:F3}"),
+            table.AddRow(row.Adaptation + (row.Pretrained ? "*" : ""), row.Method, double.IsNaN(row.TargetEpsilon) ? "-" : Text($"{row.TargetEpsilon:G3}"), double.IsInfinity(row.MeanEpsilon) ? "inf" : Text($"{row.MeanEpsilon:F3}"),
                 Text($"{row.Runs}"), Text($"{row.MeanAccuracy:P2} ± {row.AccuracyStandardDeviation:P2}"), Text($"{row.MeanLogLoss:F3}"),
                 Text($"{row.MeanMembershipAuc:F3} ± {row.MembershipAucStandardDeviation:F3}"), Text($"{row.MeanSeconds:F0}"));
         AnsiConsole.Write(table);
+        if (summary.Any(row => row.Pretrained)) AnsiConsole.MarkupLine("* from the body pre-trained on Brown.");
     }
 
     private static void Panel(Plot plot, IReadOnlyList<SummaryRow> summary, Func<SummaryRow, double> mean, Func<SummaryRow, double> spread, string title)
