@@ -5,7 +5,7 @@
 //
 //   dotnet run -c Release --project samples/PrivateFineTune [-- --output runs/private]     (about 15 minutes on 2 cores)
 //   dotnet run -c Release --project samples/PrivateFineTune -- --quick                     (a smoke run of seconds)
-//   options: --seeds N, --epsilons 1 3 8, --learning-rate 2e-3, --batch-size 64, --steps 100 (see --help)
+//   options: --seeds N, --first-seed 1, --epsilons 1 3 8, --learning-rate 2e-3, --batch-size 64, --steps 100 (see --help)
 //   --pretrain-steps N: first pre-train a GPT body of the encoder's shape on samples/data/brown (tokenized with the classifier's
 //   BPE, so its embeddings match the classifier's token ids) and start every run from it (0, the default, = from random weights);
 //   --adaptation full|lora|both: fine-tune every weight, LoRA (rank 8, alpha 16, every projection) + the head, or both in turn.
@@ -24,6 +24,8 @@ using Spectre.Console;
 var quickOption = new Option<bool>("--quick") { Description = "A smoke run of seconds: a tiny encoder on a few messages, epsilon 3, one seed." };
 var outputOption = new Option<string>("--output") { Description = "Where results.csv, summary.csv and accuracy.svg/.png and membership.svg/.png go.", DefaultValueFactory = _ => Path.Combine("runs", "private") };
 var seedsOption = new Option<int>("--seeds") { Description = "Seeds per setting (1, 2, ...); the full run's default is 3." };
+var firstSeedOption = new Option<int>("--first-seed") { Description = "The first seed (default 1): --seeds N runs seeds first..first+N-1.", DefaultValueFactory = _ => 1 };
+firstSeedOption.Validators.Add(result => { if (result.GetValueOrDefault<int>() < 0) result.AddError($"--first-seed must not be negative, not {result.GetValueOrDefault<int>()}."); });
 var epsilonsOption = new Option<double[]>("--epsilons") { Description = "Target epsilons (default 1 3 8).", AllowMultipleArgumentsPerToken = true };
 var learningRateOption = new Option<double>("--learning-rate") { Description = "Peak learning rate of AdamW's warm-up + cosine schedule (default 2e-3)." };
 var batchSizeOption = new Option<int>("--batch-size") { Description = "Batch size, the expected one when private (q = B / N; default 64)." };
@@ -44,12 +46,14 @@ var adaptationOption = new Option<string>("--adaptation") { Description = "full 
 adaptationOption.AcceptOnlyFromAmong("full", "lora", "both");
 var root = new RootCommand("Fine-tunes the spam classifier without privacy, with DP-SGD and with RLDP at several budgets, and measures accuracy and membership leakage.")
 {
-    quickOption, outputOption, seedsOption, epsilonsOption, learningRateOption, batchSizeOption, stepsOption, pretrainStepsOption, pretrainDocumentsOption, adaptationOption,
+    quickOption, outputOption, seedsOption, firstSeedOption, epsilonsOption, learningRateOption, batchSizeOption, stepsOption, pretrainStepsOption, pretrainDocumentsOption, adaptationOption,
 };
 root.SetAction((parsed, cancellationToken) =>
 {
     var settings = parsed.GetValue(quickOption) ? ExperimentSettings.Quick : ExperimentSettings.Full;
-    if (parsed.GetValue(seedsOption) is > 0 and var seeds) settings = settings with { Seeds = [.. Enumerable.Range(1, seeds)] };
+    var firstSeed = parsed.GetValue(firstSeedOption);
+    if (parsed.GetValue(seedsOption) is > 0 and var seeds) settings = settings with { Seeds = [.. Enumerable.Range(firstSeed, seeds)] };
+    else if (firstSeed != 1) settings = settings with { Seeds = [.. settings.Seeds.Select(seed => seed - 1 + firstSeed)] };
     if (parsed.GetValue(epsilonsOption) is { Length: > 0 } epsilons) settings = settings with { Epsilons = epsilons };
     if (parsed.GetValue(learningRateOption) is > 0 and var learningRate) settings = settings with { LearningRate = learningRate };
     if (parsed.GetValue(batchSizeOption) is > 0 and var batchSize) settings = settings with { BatchSize = batchSize };
