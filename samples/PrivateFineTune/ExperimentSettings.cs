@@ -50,4 +50,29 @@ internal sealed record ExperimentSettings
     public int RldpInterval { get; init; } = 10;
 
     public int Threads { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>Causal-LM pre-training steps of the encoder's body on samples/data/brown before every run (0 = every run starts from random weights).</summary>
+    public long PretrainingSteps { get; init; }
+
+    /// <summary>Brown documents the body is pre-trained on (the first ones of train.txt).</summary>
+    public int PretrainingDocuments { get; init; } = int.MaxValue;
+
+    public double PretrainingLearningRate { get; init; } = 3e-3;
+
+    /// <summary>Which parameters fine-tuning trains: the whole encoder, LoRA adapters (rank 8, alpha 16, every projection) + the head, or both in turn.</summary>
+    public IReadOnlyList<Adaptation> Adaptations { get; init; } = [Adaptation.Full];
+
+    public int LoraRank { get; init; } = 8;
+
+    public double LoraAlpha { get; init; } = 16;
+}
+
+/// <summary>What fine-tuning trains.</summary>
+internal enum Adaptation
+{
+    /// <summary>Every weight of the encoder and the head.</summary>
+    Full,
+
+    /// <summary>LoRA's A and B on every projection, and the head; the body is frozen.</summary>
+    Lora,
 }

@@ -7,6 +7,7 @@ using Pipelines.Components.Privacy;
 using Pipelines.Components.Schedules;
 using Pipelines.Components.Training;
 using Pipelines.FineTuning;
+using Pipelines.Lora;
 
 namespace PrivateFineTune;
 
@@ -26,7 +27,7 @@ internal enum Method
 /// <summary>One row of <c>results.csv</c>.</summary>
 internal sealed record RunResult(
     string Method, double TargetEpsilon, int Seed, double Epsilon, double Delta, double NoiseMultiplier, long Steps, bool StoppedByBudget,
-    double Accuracy, double LogLoss, double MembershipAuc, double TrainingSeconds);
+    double Accuracy, double LogLoss, double MembershipAuc, double TrainingSeconds, string Adaptation, bool Pretrained);
 
 /// <summary>The spam data as the runs use it: tokenised once, split into members, a reward set and a test set.</summary>
 /// <param name="Context">The context the data were loaded in.</param>
@@ -35,13 +36,15 @@ internal sealed record RunResult(
 /// <param name="Reward">Held-out messages the estimator validates on (RLDP's reward); neither trained on nor tested on.</param>
 /// <param name="Test">Held-out messages for accuracy and as the attack's non-members.</param>
 /// <param name="TestLabels">Their labels as text, in order.</param>
-internal sealed record SpamSplits(MLContext Context, IDataView Training, string[] TrainingLabels, IDataView Reward, IDataView Test, string[] TestLabels);
+/// <param name="Tokenizer">The byte-pair encoding the messages were tokenized with (the pre-training text is tokenized with it too).</param>
+internal sealed record SpamSplits(MLContext Context, IDataView Training, string[] TrainingLabels, IDataView Reward, IDataView Test, string[] TestLabels,
+    ITransformer Tokenizer);
 
 /// <summary>Fine-tunes the encoder once under one privacy setting and measures accuracy and membership leakage.</summary>
 internal static class PrivateRun
 {
-    public static RunResult Run(SpamSplits data, ExperimentSettings settings, Method method, double targetEpsilon, int seed,
-        IProgress<TrainingProgress> progress, CancellationToken cancellationToken)
+    public static RunResult Run(SpamSplits data, ExperimentSettings settings, Method method, Adaptation adaptation, double targetEpsilon, int seed,
+        string? pretrainedWeightsPath, IProgress<TrainingProgress> progress, CancellationToken cancellationToken)
     {
         var privacy = method == Method.NonPrivate ? null : new DifferentialPrivacy(targetEpsilon)
         {
@@ -61,6 +64,8 @@ internal static class PrivateRun
             ThreadCount = settings.Threads,
             ValidationSet = data.Reward,
             Privacy = privacy,
+            PretrainedWeightsPath = pretrainedWeightsPath,
+            Adaptation = adaptation == Adaptation.Lora ? FineTuningAdaptation.LoraEverywhere(settings.LoraRank, settings.LoraAlpha) : FineTuningAdaptation.Full,
             Progress = progress,
             CancellationToken = cancellationToken,
         };
@@ -74,7 +79,8 @@ internal static class PrivateRun
         var guarantee = classifier.Privacy;
         return new RunResult(method.ToString(), privacy is null ? double.NaN : targetEpsilon, seed, guarantee?.Epsilon ?? double.PositiveInfinity,
             guarantee?.Delta ?? double.NaN, guarantee?.NoiseMultiplier ?? 0, classifier.TrainingResult?.Steps ?? 0, guarantee?.StoppedByBudget ?? false,
-            metrics.MicroAccuracy, metrics.LogLoss, MembershipInference.LossThresholdAuc(memberLosses, nonMemberLosses), seconds);
+            metrics.MicroAccuracy, metrics.LogLoss, MembershipInference.LossThresholdAuc(memberLosses, nonMemberLosses), seconds,
+            adaptation.ToString(), pretrainedWeightsPath is not null);
     }
 
     /// <summary>Each row's cross-entropy <c>-ln p[label]</c> under the classifier.</summary>

@@ -7,19 +7,19 @@ namespace PrivateFineTune;
 
 /// <summary>One row of <c>summary.csv</c>: a method at a budget, over its seeds.</summary>
 internal sealed record SummaryRow(string Method, double TargetEpsilon, int Runs, double MeanEpsilon, double MeanAccuracy, double AccuracyStandardDeviation,
-    double MeanLogLoss, double MeanMembershipAuc, double MembershipAucStandardDeviation, double MeanSeconds);
+    double MeanLogLoss, double MeanMembershipAuc, double MembershipAucStandardDeviation, double MeanSeconds, string Adaptation, bool Pretrained);
 
 /// <summary>The console table, the CSV files and the chart (SVG and PNG).</summary>
 internal static class Reports
 {
     public static IReadOnlyList<SummaryRow> Summarise(IReadOnlyList<RunResult> results) =>
     [
-        .. results.GroupBy(result => (result.Method, result.TargetEpsilon)).Select(group =>
+        .. results.GroupBy(result => (result.Adaptation, result.Pretrained, result.Method, result.TargetEpsilon)).Select(group =>
         {
             var runs = group.ToArray();
             return new SummaryRow(group.Key.Method, group.Key.TargetEpsilon, runs.Length, runs.Average(run => run.Epsilon), runs.Average(run => run.Accuracy),
                 StandardDeviation(runs.Select(run => run.Accuracy)), runs.Average(run => run.LogLoss), runs.Average(run => run.MembershipAuc),
-                StandardDeviation(runs.Select(run => run.MembershipAuc)), runs.Average(run => run.TrainingSeconds));
+                StandardDeviation(runs.Select(run => run.MembershipAuc)), runs.Average(run => run.TrainingSeconds), group.Key.Adaptation, group.Key.Pretrained);
         }),
     ];
 
@@ -43,12 +43,14 @@ internal static class Reports
 
     public static void Print(IReadOnlyList<SummaryRow> summary)
     {
-        var table = new Table().AddColumns("method", "target epsilon", "epsilon spent", "runs", "test accuracy", "log-loss", "membership AUC", "training s");
+        // The method names stay whole (not wrapped) however narrow the console.
+        var table = new Table().AddColumns(new TableColumn("adaptation").NoWrap(), new TableColumn("method").NoWrap()).AddColumns("target epsilon", "epsilon spent", "runs", "test accuracy", "log-loss", "membership AUC", "training s");
         foreach (var row in summary)
-            table.AddRow(row.Method, double.IsNaN(row.TargetEpsilon) ? "-" : Text($"{row.TargetEpsilon:G3}"), double.IsInfinity(row.MeanEpsilon) ? "inf" : Text($"{row.MeanEpsilon:F3}"),
+            table.AddRow(row.Adaptation + (row.Pretrained ? "*" : ""), row.Method, double.IsNaN(row.TargetEpsilon) ? "-" : Text($"{row.TargetEpsilon:G3}"), double.IsInfinity(row.MeanEpsilon) ? "inf" : Text($"{row.MeanEpsilon:F3}"),
                 Text($"{row.Runs}"), Text($"{row.MeanAccuracy:P2} ± {row.AccuracyStandardDeviation:P2}"), Text($"{row.MeanLogLoss:F3}"),
                 Text($"{row.MeanMembershipAuc:F3} ± {row.MembershipAucStandardDeviation:F3}"), Text($"{row.MeanSeconds:F0}"));
         AnsiConsole.Write(table);
+        if (summary.Any(row => row.Pretrained)) AnsiConsole.MarkupLine("* from the body pre-trained on Brown.");
     }
 
     private static void Panel(Plot plot, IReadOnlyList<SummaryRow> summary, Func<SummaryRow, double> mean, Func<SummaryRow, double> spread, string title)
@@ -57,7 +59,7 @@ internal static class Reports
         plot.XLabel("target epsilon (delta 1e-5 in the full run)");
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
             [.. summary.Where(row => !double.IsNaN(row.TargetEpsilon)).Select(row => row.TargetEpsilon).Distinct().Select(epsilon => new Tick(Math.Log(epsilon), Text($"{epsilon:G3}")))]);
-        foreach (var method in summary.Where(row => !double.IsNaN(row.TargetEpsilon)).GroupBy(row => row.Method))
+        foreach (var method in summary.Where(row => !double.IsNaN(row.TargetEpsilon)).GroupBy(row => $"{row.Method} {row.Adaptation}"))
         {
             var rows = method.OrderBy(row => row.TargetEpsilon).ToArray();
             double[] x = [.. rows.Select(row => Math.Log(row.TargetEpsilon))], y = [.. rows.Select(mean)];
@@ -70,7 +72,7 @@ internal static class Reports
         foreach (var row in summary.Where(row => double.IsNaN(row.TargetEpsilon)))
         {
             var reference = plot.Add.HorizontalLine(mean(row));
-            reference.LegendText = $"{row.Method} (epsilon = inf)";
+            reference.LegendText = $"{row.Method} {row.Adaptation} (epsilon = inf)";
             reference.LinePattern = LinePattern.Dashed;
         }
 

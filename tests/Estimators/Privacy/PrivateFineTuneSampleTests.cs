@@ -30,7 +30,7 @@ public sealed class PrivateFineTuneSampleTests
             StringAssert.Contains(standardOutput, "Wrote results.csv");
 
             var results = File.ReadAllLines(Path.Combine(output, "results.csv"));
-            Assert.AreEqual("Method,TargetEpsilon,Seed,Epsilon,Delta,NoiseMultiplier,Steps,StoppedByBudget,Accuracy,LogLoss,MembershipAuc,TrainingSeconds", results[0]);
+            Assert.AreEqual("Method,TargetEpsilon,Seed,Epsilon,Delta,NoiseMultiplier,Steps,StoppedByBudget,Accuracy,LogLoss,MembershipAuc,TrainingSeconds,Adaptation,Pretrained", results[0]);
             var rows = results.Skip(1).Select(line => line.Split(',')).ToArray();
             CollectionAssert.AreEqual(new[] { "NonPrivate", "DpSgd", "Rldp" }, rows.Select(row => row[0]).ToArray(), "one run per method at the quick budget");
             foreach (var row in rows.Skip(1))
