@@ -142,19 +142,7 @@ internal static class Interop
     private static IDataView Load(MLContext context, string split) =>
         context.Data.LoadFromTextFile<Message>(Path.Combine(FindSpamData(), $"{split}.tsv"), separatorChar: '\t', hasHeader: true, allowQuoting: false);
 
-    private static string FindSpamData()
-    {
-        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
-        {
-            for (var directory = new DirectoryInfo(start); directory is not null; directory = directory.Parent)
-            {
-                var candidate = Path.Combine(directory.FullName, "samples", "data", "spam");
-                if (File.Exists(Path.Combine(candidate, "train.tsv"))) return candidate;
-            }
-        }
-
-        throw new DirectoryNotFoundException("samples/data/spam not found above the current or the program's directory.");
-    }
+    private static string FindSpamData() => Pipelines.Samples.RepositoryPath.Find(Path.Combine("samples", "data", "spam"));
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 

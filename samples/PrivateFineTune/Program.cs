@@ -178,19 +178,7 @@ static IEnumerable<SpamMessage> Read(string path) => File.ReadLines(path).Skip(1
     return new SpamMessage { Label = line[..tab], Text = line[(tab + 1)..] };
 });
 
-static string FindSpamData()
-{
-    foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
-    {
-        for (var directory = new DirectoryInfo(start); directory is not null; directory = directory.Parent)
-        {
-            var candidate = Path.Combine(directory.FullName, "samples", "data", "spam");
-            if (File.Exists(Path.Combine(candidate, "train.tsv"))) return candidate;
-        }
-    }
-
-    throw new DirectoryNotFoundException("samples/data/spam not found above the current or the program's directory.");
-}
+static string FindSpamData() => Pipelines.Samples.RepositoryPath.Find(Path.Combine("samples", "data", "spam"));
 
 /// <summary>A row of the spam TSVs (<c>Label\tText</c>).</summary>
 internal sealed class SpamMessage
