@@ -66,13 +66,4 @@ static void WriteSources(string path, IReadOnlyList<SourceModel> sources)
     Pipelines.Reporting.MetricsCsv.Write(path, sources);
 }
 
-static string FindData()
-{
-    for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-    {
-        var candidate = Path.Combine(directory.FullName, "samples", "data");
-        if (Directory.Exists(Path.Combine(candidate, "spam"))) return candidate;
-    }
-
-    throw new DirectoryNotFoundException("samples/data not found above " + AppContext.BaseDirectory + "; run from the repository.");
-}
+static string FindData() => Path.GetDirectoryName(Pipelines.Samples.RepositoryPath.Find(Path.Combine("samples", "data", "spam")))!;
