@@ -79,7 +79,7 @@ public sealed class TorchClassifier : IBackendClassifier
         {
             using var task = new TorchClassifierTask(module, run.Options, run.Training, run.Validation, run.ExampleWeights);
             using var optimizer = new TorchAdamW(module, layout.Parameters, adamW);
-            var loop = new TrainingLoop(task, new TorchTrainingState(module, optimizer, adamW.LearningRate), run.Options.Loop);
+            var loop = new TrainingLoop(task, new TorchTrainingState(module, optimizer), run.Options.Loop);
             var record = RunRecord.ForClassifier(Config, ClassCount, run.Options, run.Optimizer, run.Training, run.ExampleWeights);
             var result = loop.Run(record, run.Progress, resumeFrom: null, run.CancellationToken);
             var finalValidation = task.LatestValidation ?? (run.Validation is null ? null : TorchClassifierTask.Evaluate(module, run.Options, run.Validation));

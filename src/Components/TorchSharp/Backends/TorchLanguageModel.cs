@@ -66,7 +66,7 @@ public sealed class TorchLanguageModel : IBackendLanguageModel
             generator = null;
             using var task = new TorchLanguageModelTask(module, run.Options, run.TrainingTokens, run.ValidationTokens);
             using var optimizer = new TorchAdamW(module, layout, adamW);
-            var loop = new TrainingLoop(task, new TorchTrainingState(module, optimizer, adamW.LearningRate), run.Options.Loop);
+            var loop = new TrainingLoop(task, new TorchTrainingState(module, optimizer), run.Options.Loop);
             var record = RunRecord.ForLanguageModel(Config, run.Options, run.Optimizer, run.TrainingTokens);
             var result = loop.Run(record, run.Progress, resumeFrom: null, run.CancellationToken);
             return new LanguageModelTrainingResult(result.Steps, result.History, result.FinalValidationLoss);

@@ -1,4 +1,3 @@
-using Pipelines.Components.Schedules;
 using Pipelines.Components.Training;
 using Pipelines.Components.TorchSharp.Optimization;
 using static TorchSharp.torch;
@@ -6,12 +5,12 @@ using static TorchSharp.torch;
 namespace Pipelines.Components.TorchSharp.Backends;
 
 /// <summary>
-/// The TorchSharp <see cref="ITrainingState"/>: a module's parameters on their device and a <see cref="TorchAdamW"/>;
+/// The TorchSharp <see cref="ITrainingState"/>: a module's parameters on their device and an <see cref="ITorchOptimizer"/>;
 /// the only value read back per update is the gradients' sum of squares (one scalar), to stop a diverging run.
 /// </summary>
-internal sealed class TorchTrainingState(nn.Module module, TorchAdamW optimizer, ISchedule learningRate) : ITrainingState
+internal sealed class TorchTrainingState(nn.Module module, ITorchOptimizer optimizer) : ITrainingState
 {
-    public double CurrentLearningRate => learningRate.ValueAt(optimizer.StepCount);
+    public double CurrentLearningRate => optimizer.CurrentLearningRate;
 
     public void ZeroGradients() => module.zero_grad();
 

@@ -22,7 +22,7 @@ namespace Pipelines.Components.TorchSharp.Optimization;
 /// policy, applied to the slices of a managed <see cref="ParameterArena"/> with the same names (the layout), so the
 /// policy lives in one place. Moments live on the parameters' device; nothing leaves it except the clip's norm.
 /// </remarks>
-public sealed class TorchAdamW : IDisposable
+public sealed class TorchAdamW : ITorchOptimizer
 {
     private readonly AdamWOptions options;
     private readonly Entry[] entries;
@@ -42,8 +42,13 @@ public sealed class TorchAdamW : IDisposable
             .ToArray();
     }
 
-    /// <summary>Updates applied so far.</summary>
+    private const string Kind = "PIPELINES-TORCH-ADAMW";
+
+    /// <inheritdoc />
     public long StepCount { get; private set; }
+
+    /// <inheritdoc />
+    public double CurrentLearningRate => options.LearningRate.ValueAt(StepCount);
 
     /// <summary>The global gradient norm before clipping at the last step (NaN when the options do not clip).</summary>
     public double LastNorm { get; private set; } = double.NaN;
@@ -81,6 +86,53 @@ public sealed class TorchAdamW : IDisposable
         }
 
         StepCount = step;
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyList<Tensor> StateBuffersOf(Parameter parameter)
+    {
+        ArgumentNullException.ThrowIfNull(parameter);
+        return entries.FirstOrDefault(entry => ReferenceEquals(entry.Parameter, parameter)) is { } found ? [found.FirstMoment, found.SecondMoment] : [];
+    }
+
+    /// <inheritdoc />
+    public void SaveState(BinaryWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.Write(Kind);
+        writer.Write(StepCount);
+        writer.Write(entries.Length);
+        foreach (var entry in entries)
+        {
+            TorchStateIO.Write(writer, entry.FirstMoment);
+            TorchStateIO.Write(writer, entry.SecondMoment);
+        }
+    }
+
+    /// <inheritdoc />
+    public void LoadState(BinaryReader reader)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        try
+        {
+            var kind = reader.ReadString();
+            if (kind != Kind) throw new InvalidDataException($"The optimizer state is '{kind}', not {Kind}.");
+            var step = reader.ReadInt64();
+            if (step < 0) throw new InvalidDataException($"The optimizer state claims {step} steps.");
+            var count = reader.ReadInt32();
+            if (count != entries.Length) throw new InvalidDataException($"The optimizer state holds {count} parameters; this optimizer has {entries.Length}.");
+            foreach (var entry in entries)
+            {
+                TorchStateIO.Read(reader, entry.FirstMoment);
+                TorchStateIO.Read(reader, entry.SecondMoment);
+            }
+
+            StepCount = step;
+        }
+        catch (EndOfStreamException exception)
+        {
+            throw new InvalidDataException("The optimizer state is truncated.", exception);
+        }
     }
 
     /// <summary>Releases the moment tensors.</summary>
