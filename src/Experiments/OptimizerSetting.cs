@@ -26,9 +26,9 @@ public sealed record OptimizerSetting(PretrainingOptimizer Optimizer, double Pea
     /// <summary>The setting as short text, e.g. <c>lr 1e-3, b2 0.99, gamma 0.2, wd 0.2 (toward EMA before step)</c>.</summary>
     public string Description => Optimizer switch
     {
-        PretrainingOptimizer.AdamW => Invariant($"lr {OptimizerComparisonReport.Rate(PeakLearningRate)}, b2 {Beta2}, wd {WeightDecay}"),
-        PretrainingOptimizer.Signum => Invariant($"lr {OptimizerComparisonReport.Rate(PeakLearningRate)}, b1 {Beta1}, wd {WeightDecay}"),
-        _ => Invariant($"lr {OptimizerComparisonReport.Rate(PeakLearningRate)}, b2 {Beta2}, gamma {Gamma}, wd {WeightDecay} ({Placement})"),
+        PretrainingOptimizer.AdamW => Invariant($"lr {ExperimentText.Rate(PeakLearningRate)}, b2 {Beta2}, wd {WeightDecay}"),
+        PretrainingOptimizer.Signum => Invariant($"lr {ExperimentText.Rate(PeakLearningRate)}, b1 {Beta1}, wd {WeightDecay}"),
+        _ => Invariant($"lr {ExperimentText.Rate(PeakLearningRate)}, b2 {Beta2}, gamma {Gamma}, wd {WeightDecay} ({Placement})"),
     };
 
     /// <summary>The transform of this setting under <paramref name="schedule"/>.</summary>

@@ -75,14 +75,14 @@ public static class OptimizerTuningReport
         foreach (var best in result.Best)
         {
             var trials = result.Tuning.Where(trial => trial.Setting.Optimizer == best.Optimizer).ToArray();
-            text.Append(Invariant($"| {best.Name} | {best.Description} | {Loss(trials.First(trial => trial.Setting == best).Run.FinalValidationLoss)} | {Loss(trials.Max(trial => trial.Run.FinalValidationLoss))} |\n"));
+            text.Append(Invariant($"| {best.Name} | {best.Description} | {ExperimentText.Loss(trials.First(trial => trial.Setting == best).Run.FinalValidationLoss)} | {ExperimentText.Loss(trials.Max(trial => trial.Run.FinalValidationLoss))} |\n"));
         }
 
         var seeds = string.Join(", ", Enumerable.Range(1, options.Seeds));
         text.Append(Invariant($"\nConfirmation at fresh seeds {seeds}: final validation loss (nats/token), mean ± sample standard deviation over seeds.\n\n"));
         text.Append("| Size | Optimizer | mean ± sd | per seed |\n|---|---|---|---|\n");
         foreach (var summary in result.Summaries.OrderBy(summary => summary.Size).ThenBy(summary => summary.Mean))
-            text.Append(Invariant($"| {summary.Size} | {summary.Setting.Name} | {Loss(summary.Mean)} ± {summary.StandardDeviation:F4} | {string.Join(", ", summary.Losses.Select(Loss))} |\n"));
+            text.Append(Invariant($"| {summary.Size} | {summary.Setting.Name} | {ExperimentText.Loss(summary.Mean)} ± {summary.StandardDeviation:F4} | {string.Join(", ", summary.Losses.Select(ExperimentText.Loss))} |\n"));
 
         text.Append("\nThe winner of each size against the others, seed by seed (other minus winner; the same seed gives both the same data and initial weights):\n\n");
         text.Append("| Size | Winner | vs | mean gap ± sd | exceeds the seed spread |\n|---|---|---|---|---|\n");
@@ -117,7 +117,6 @@ public static class OptimizerTuningReport
         return chart;
     }
 
-    private static string Loss(double loss) => double.IsFinite(loss) ? loss.ToString("F4", CultureInfo.InvariantCulture) : "diverged";
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

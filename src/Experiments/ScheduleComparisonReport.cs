@@ -51,7 +51,7 @@ public static class ScheduleComparisonReport
         var options = result.Options;
         var text = new StringBuilder();
         var setup = options.Setup;
-        text.Append(Invariant($"Budgets {string.Join(" < ", options.Budgets)} steps of {setup.Training.BatchSize} x {setup.Training.SequenceLength} tokens, GPT {ModelSize.Of(setup.Model).Name}, {options.Optimizer}, {options.WarmupSteps} warm-up steps for all; peaks tuned at seed 0 over {string.Join(", ", options.PeakLearningRates.Select(OptimizerComparisonReport.Rate))} (cosine at each budget, WSD at the first); comparison at fresh seeds 1..{options.Seeds}.\n\n"));
+        text.Append(Invariant($"Budgets {string.Join(" < ", options.Budgets)} steps of {setup.Training.BatchSize} x {setup.Training.SequenceLength} tokens, GPT {ModelSize.Of(setup.Model).Name}, {options.Optimizer}, {options.WarmupSteps} warm-up steps for all; peaks tuned at seed 0 over {string.Join(", ", options.PeakLearningRates.Select(ExperimentText.Rate))} (cosine at each budget, WSD at the first); comparison at fresh seeds 1..{options.Seeds}.\n\n"));
 
         var schedules = result.Summaries.Select(summary => summary.Schedule).Distinct()
             .Where(schedule => options.Budgets.All(budget => result.Summaries.Any(summary => summary.Schedule == schedule && summary.Budget == budget))).ToArray();
@@ -64,7 +64,7 @@ public static class ScheduleComparisonReport
             foreach (var budget in options.Budgets)
             {
                 var summary = result.Summaries.FirstOrDefault(item => item.Schedule == schedule && item.Budget == budget);
-                text.Append(summary is null ? " |" : Invariant($" {Loss(summary.Mean)} ± {summary.StandardDeviation:F4} ({OptimizerComparisonReport.Rate(summary.PeakLearningRate)}) |"));
+                text.Append(summary is null ? " |" : Invariant($" {ExperimentText.Loss(summary.Mean)} ± {summary.StandardDeviation:F4} ({ExperimentText.Rate(summary.PeakLearningRate)}) |"));
             }
 
             text.Append('\n');
@@ -76,7 +76,7 @@ public static class ScheduleComparisonReport
 
         text.Append(Invariant($"\nDecay length and shape at T = {options.ShapeBudget}:\n\n| WSD decay | mean ± sd | per seed |\n|---|---|---|\n"));
         foreach (var summary in result.Summaries.Where(summary => summary.Budget == options.ShapeBudget && summary.Schedule.StartsWith("WSD ", StringComparison.Ordinal)).OrderBy(summary => summary.Mean))
-            text.Append(Invariant($"| {summary.Schedule["WSD ".Length..]} | {Loss(summary.Mean)} ± {summary.StandardDeviation:F4} | {string.Join(", ", summary.Losses.Select(Loss))} |\n"));
+            text.Append(Invariant($"| {summary.Schedule["WSD ".Length..]} | {ExperimentText.Loss(summary.Mean)} ± {summary.StandardDeviation:F4} | {string.Join(", ", summary.Losses.Select(ExperimentText.Loss))} |\n"));
 
         var parameters = result.Law.Fit.Parameters;
         text.Append(Invariant($"\nLoss law fitted on the cosine runs (every seed and budget; points from step {result.Law.FirstFittedStep}, lambda {options.MomentumDecay}): L0 = {parameters.L0:G4}, A = {parameters.A:G4}, alpha = {parameters.Alpha:G4}, C = {parameters.C:G4}.\n\n"));
@@ -140,7 +140,6 @@ public static class ScheduleComparisonReport
         run.Schedule, run.Seed, run.Budget, run.PeakLearningRate, run.FinalValidationLoss,
     }));
 
-    private static string Loss(double loss) => double.IsFinite(loss) ? loss.ToString("F4", CultureInfo.InvariantCulture) : "diverged";
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

@@ -9,7 +9,7 @@ open System.Text
 open Pipelines.Pretraining
 
 /// A corpus as the token streams the Components-level experiment runners train on
-/// (<see cref="T:Pipelines.Experiments.OptimizerComparisonExperiment"/>, <see cref="T:Pipelines.Experiments.LossLawExperiment"/>).
+/// (<see cref="T:Pipelines.Experiments.OptimizerTuningExperiment"/>, <see cref="T:Pipelines.Experiments.LossLawExperiment"/>).
 type TokenCorpus =
     {
         /// The training documents' tokens, each document preceded by the end-of-text id.

@@ -131,26 +131,6 @@ public sealed partial class FsxScriptTests
 
     [TestMethod]
     [TestCategory("Slow")]
-    public void OptimizersBrownRunsOnTheTinyBudgetAndPicksEachOptimizersBestRate()
-    {
-        RunExperiment("optimizers_brown.fsx", ["summary.csv", "curves.csv", "table.md", "validation.svg", "validation.png", "training.svg", "training.png"], (run, output) =>
-        {
-            Assert.MatchesRegex(OptimizerSummaryLine(), run.Output, run.Describe());
-            var summary = ReadCsv(Path.Combine(output, "summary.csv"));
-            CollectionAssert.AreEqual(new[] { "AdamW", "AdamW", "Signum", "FOCUS" }, summary.Select(row => row["Optimizer"]).ToArray());
-            foreach (var optimizer in summary.GroupBy(row => row["Optimizer"]))
-            {
-                var best = optimizer.Single(row => row["IsBest"] == "True");
-                Assert.AreEqual(optimizer.Min(row => Number(row, "FinalValidationLoss")), Number(best, "FinalValidationLoss"), $"{optimizer.Key}: the best rate has the lowest loss");
-            }
-
-            StringAssert.StartsWith(File.ReadAllText(Path.Combine(output, "table.md")), "| Optimizer |");
-            Assert.HasCount(4 * 40, ReadCsv(Path.Combine(output, "curves.csv")), "one row per step of each run");
-        });
-    }
-
-    [TestMethod]
-    [TestCategory("Slow")]
     public void LossLawRunsOnTheTinyBudgetAndPredictsTheWsdRun()
     {
         RunExperiment("loss_law.fsx", ["points.csv", "errors.csv", "prediction.svg", "prediction.png", "prediction-wsd.svg", "schedules.svg", "schedules.png", "summary.txt"], (run, output) =>
@@ -194,9 +174,6 @@ public sealed partial class FsxScriptTests
 
     [GeneratedRegex(@"summary: weight decay 0\.1: cells won Adam (?<Adam>\d+), Signum (?<Signum>\d+), Focus (?<Focus>\d+) of 9")]
     private static partial Regex ValleySummaryLine();
-
-    [GeneratedRegex(@"summary: winner (AdamW|Signum|FOCUS) at \d+\.\d{4} nats/token")]
-    private static partial Regex OptimizerSummaryLine();
 
     [GeneratedRegex(@"summary: WSD predicted from constant \+ cosine: MARE \d+\.\d{3}% over \d+ points")]
     private static partial Regex LossLawSummaryLine();

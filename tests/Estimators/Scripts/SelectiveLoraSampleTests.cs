@@ -14,7 +14,7 @@ public sealed partial class FsxScriptTests
         var analysis = Directory.CreateTempSubdirectory("selective-lora-analysis-").FullName;
         try
         {
-            var sample = RunSample(["experiment", "--quick", "--threads", "1", "--output", runs]);
+            var sample = RunSample("LayerDiagnostics", ["experiment", "--quick", "--threads", "1", "--output", runs]);
             Assert.AreEqual(0, sample.ExitCode, sample.Describe());
             foreach (var file in new[] { "runs.csv", "summary.csv", "sources.csv", "comparison.svg", "comparison.png", "diagnosis-over-trained.csv", "diagnosis-under-trained.png", "plan-over-trained.json" })
                 Assert.IsTrue(File.Exists(Path.Combine(runs, file)), $"{file} is written\n{sample.Describe()}");
@@ -48,11 +48,11 @@ public sealed partial class FsxScriptTests
         }
     }
 
-    /// <summary>Runs the built samples/LayerDiagnostics with <paramref name="arguments"/>.</summary>
-    private static ScriptRun RunSample(string[] arguments)
+    /// <summary>Runs the built <c>samples/<paramref name="sample"/></c> (a project reference of this test project builds it) with <paramref name="arguments"/>.</summary>
+    private static ScriptRun RunSample(string sample, string[] arguments)
     {
-        var dll = RepositoryRoot.Combine("samples", "LayerDiagnostics", "bin",
-            AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug", "net10.0", "LayerDiagnostics.dll");
+        var dll = RepositoryRoot.Combine("samples", sample, "bin",
+            AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug", "net10.0", sample + ".dll");
         Assert.IsTrue(File.Exists(dll), $"{dll} is missing: this project builds the sample first");
         var start = new ProcessStartInfo(DotnetHost(), [dll, .. arguments]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         var clock = Stopwatch.StartNew();
