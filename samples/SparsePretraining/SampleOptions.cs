@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Pipelines.Samples;
 
 namespace SparsePretraining;
 
@@ -127,18 +128,6 @@ internal sealed record SampleOptions
     }
 
     /// <summary>The Brown folder: --data, or samples/data/brown above the working directory or the executable.</summary>
-    public string FindData()
-    {
-        if (Data is not null) return Data;
-        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
-        {
-            for (var directory = new DirectoryInfo(start); directory is not null; directory = directory.Parent)
-            {
-                var candidate = Path.Combine(directory.FullName, "samples", "data", "brown");
-                if (File.Exists(Path.Combine(candidate, "train.txt"))) return candidate;
-            }
-        }
-
-        throw new DirectoryNotFoundException("samples/data/brown not found above the working directory; pass --data.");
-    }
+    /// <exception cref="DirectoryNotFoundException">Not found: pass --data.</exception>
+    public string FindData() => Data ?? RepositoryPath.Find(Path.Combine("samples", "data", "brown"));
 }
