@@ -108,6 +108,31 @@ public sealed class TorchLayerDiagnosticsTests
     }
 
     [TestMethod]
+    public void GptDeltaCkaMatchesTheManagedEngine()
+    {
+        var source = GptModel.Create(Config, seed: 11, new Parallelism(2));
+        var tuned = GptModel.Create(Config, seed: 12, new Parallelism(2));
+        ManagedModels.Randomize(source.Parameters, seed: 53);
+        ManagedModels.Randomize(tuned.Parameters, seed: 54);
+        var batches = GptBatches();
+        var expected = LayerDiagnostics.Measure(source, tuned, batches, principalComponents: 8);
+
+        using var scope = NewDisposeScope();
+        using var torchSource = new TorchGptModel(Config, TorchTestDevice.Cpu);
+        using var torchTuned = new TorchGptModel(Config, TorchTestDevice.Cpu);
+        torchSource.LoadFrom(source.Parameters);
+        torchTuned.LoadFrom(tuned.Parameters);
+        var actual = TorchLayerDiagnostics.Measure(torchSource, torchTuned, batches, principalComponents: 8);
+
+        var comparison = new TensorComparison(TestContext, Relative, Floor);
+        CompareMetrics(comparison, expected, actual);
+        comparison.Compare("CKA", expected.Select(metric => (float)metric.Cka!.Value).ToArray(), actual.Select(metric => (float)metric.Cka!.Value).ToArray());
+        comparison.Compare("dCKA", expected.Select(metric => (float)metric.DeltaCka!.Value).ToArray(), actual.Select(metric => (float)metric.DeltaCka!.Value).ToArray());
+        comparison.Summarize("GPT CKA and dCKA, TorchSharp against the managed engine");
+        Assert.IsTrue(expected.All(metric => metric.DeltaCka > 1e-2), "the two models differ, so dCKA is well away from 0");
+    }
+
+    [TestMethod]
     public void CaptureLeavesTheTrainingForwardUnchanged()
     {
         var gpt = GptModel.Create(Config, seed: 9, Parallelism.Sequential);
@@ -187,7 +212,7 @@ public sealed class TorchLayerDiagnosticsTests
         }
     }
 
-    private static void CompareInflection(IReadOnlyList<LayerMetrics> expected, IReadOnlyList<LayerMetrics> actual)
+    private void CompareInflection(IReadOnlyList<LayerMetrics> expected, IReadOnlyList<LayerMetrics> actual)
     {
         foreach (var options in new[]
         {
@@ -197,6 +222,8 @@ public sealed class TorchLayerDiagnosticsTests
         })
         {
             var (want, got) = (InflectionLayerFinder.Find(expected, options), InflectionLayerFinder.Find(actual, options));
+            TestContext.WriteLine($"{options.Selection}, k = {options.LayerCount}: managed [{string.Join(", ", want.Layers)}], TorchSharp [{string.Join(", ", got.Layers)}]");
+            if (options.Selection == InflectionSelection.TopCount) Assert.IsNotEmpty(want.InflectionLayers, "top-k chooses a layer, so the comparison is not of empty lists");
             CollectionAssert.AreEqual(want.InflectionLayers.ToArray(), got.InflectionLayers.ToArray(), $"inflection layers under {options}");
             CollectionAssert.AreEqual(want.Layers.ToArray(), got.Layers.ToArray(), $"adapted layers under {options}");
             for (var layer = 0; layer < want.Slopes.Count; layer++) Assert.AreEqual(want.Slopes[layer], got.Slopes[layer], 1e-4, $"slope {layer}");
