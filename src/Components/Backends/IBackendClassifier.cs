@@ -1,3 +1,4 @@
+using Pipelines.Components.Diagnostics;
 using Pipelines.Components.Models;
 using Pipelines.Components.Serialization;
 using Pipelines.Components.Training;
@@ -40,6 +41,19 @@ public interface IBackendClassifier : IDisposable
     /// <exception cref="ArgumentException">The sequence is empty, or <paramref name="probabilities"/> is not K long.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A token id is outside the vocabulary.</exception>
     void Predict(ReadOnlySpan<int> tokens, int maximumLength, Span<float> probabilities);
+
+    /// <summary>
+    /// The per-layer diagnostics of the model on target-task <paramref name="batches"/> (arXiv 2511.00797): attention entropy,
+    /// Gh and Gw of every block with <see cref="LayerDiagnostics"/>' formulas; with <paramref name="comparison"/>, also CKA and
+    /// dCKA of each block's output against that model's on the same batches.
+    /// </summary>
+    /// <param name="batches">Encoder batches: labels [B], key mask [B, T].</param>
+    /// <param name="comparison">A model of the same shape on the same backend (e.g. the source after fine-tuning), or null.</param>
+    /// <param name="principalComponents">k, the PCA basis size of dCKA (clipped to the rows and the width).</param>
+    /// <remarks>Runs forward and backward passes: the gradients are overwritten, the weights are not changed.</remarks>
+    /// <exception cref="ArgumentException">No batches, a batch that does not fit, or a comparison of another shape or backend.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="principalComponents"/> is below 1.</exception>
+    IReadOnlyList<LayerMetrics> Diagnose(IReadOnlyList<DiagnosticBatch> batches, IBackendClassifier? comparison, int principalComponents);
 
     /// <summary>Writes every weight as an F32 safetensors tensor under its PyTorch name, with <paramref name="metadata"/>.</summary>
     void SaveSafeTensors(Stream stream, IReadOnlyDictionary<string, string>? metadata = null);

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Pipelines.Components.Compute;
+using Pipelines.Components.Diagnostics;
 using Pipelines.Components.Models;
 using Pipelines.Components.Optimization;
 using Pipelines.Components.Privacy;
@@ -100,6 +101,18 @@ public sealed partial class ManagedClassifier : IBackendClassifier
         {
             idle.Add(copy);
         }
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyList<LayerMetrics> Diagnose(IReadOnlyList<DiagnosticBatch> batches, IBackendClassifier? comparison, int principalComponents)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(principalComponents, 1);
+        return comparison switch
+        {
+            null => LayerDiagnostics.Measure(model, batches),
+            ManagedClassifier other => LayerDiagnostics.Measure(model, other.model, batches, principalComponents),
+            _ => throw new ArgumentException($"The comparison model runs on the {comparison.Backend.Name} backend; compare two models of the {backend.Name} backend.", nameof(comparison)),
+        };
     }
 
     /// <inheritdoc />

@@ -42,27 +42,54 @@ public static class AttentionEntropy
         if (!keyMask.IsEmpty && keyMask.Length != batchSize * tokenCount)
             throw new ArgumentException($"Expected {batchSize * tokenCount} mask entries for [B, T], got {keyMask.Length}.", nameof(keyMask));
 
+        var weights = new double[batchSize * tokenCount];
+        var qualifyingQueries = RowWeights(keyMask, causal, batchSize, tokenCount, normalize, weights);
         double sum = 0;
-        long count = 0;
+        for (var example = 0; example < batchSize; example++)
+        {
+            for (var query = 0; query < tokenCount; query++)
+            {
+                var weight = weights[example * tokenCount + query];
+                if (weight == 0) continue;
+                for (var head = 0; head < headCount; head++)
+                {
+                    var row = probabilities.Slice((((example * headCount) + head) * tokenCount + query) * tokenCount, tokenCount);
+                    sum += weight * RowEntropy(row);
+                }
+            }
+        }
+
+        return (sum, (long)qualifyingQueries * headCount);
+    }
+
+    /// <summary>
+    /// The one statement of which rows count and how each is scaled: writes <c>w[b, i]</c> [B, T] so that the pooled sum
+    /// is <c>Σ_{b,h,i} w[b,i] · RowEntropy(A[b,h,i,:])</c> over <c>H · (number of w &gt; 0)</c> rows; returns that number of queries.
+    /// </summary>
+    /// <remarks>
+    /// <c>w = 0</c> for a padding query; otherwise 1, or normalised <c>1 / log n_i</c> (n_i the valid keys: not padding and,
+    /// causal, <c>j ≤ i</c>), and 0 when <c>n_i &lt; 2</c>. Shared by the managed pooling here and the TorchSharp backend's
+    /// on-device reduction, so both pool the same rows with the same weights.
+    /// </remarks>
+    internal static int RowWeights(ReadOnlySpan<byte> keyMask, bool causal, int batchSize, int tokenCount, bool normalize, Span<double> weights)
+    {
+        var count = 0;
         for (var example = 0; example < batchSize; example++)
         {
             var mask = keyMask.IsEmpty ? ReadOnlySpan<byte>.Empty : keyMask.Slice(example * tokenCount, tokenCount);
             for (var query = 0; query < tokenCount; query++)
             {
-                if (!mask.IsEmpty && mask[query] == 0) continue;
                 var validKeys = CountValidKeys(mask, causal ? query + 1 : tokenCount);
-                if (normalize && validKeys < 2) continue;
-                for (var head = 0; head < headCount; head++)
-                {
-                    var row = probabilities.Slice((((example * headCount) + head) * tokenCount + query) * tokenCount, tokenCount);
-                    var entropy = RowEntropy(row);
-                    sum += normalize ? entropy / Math.Log(validKeys) : entropy;
-                    count++;
-                }
+                var weight = !mask.IsEmpty && mask[query] == 0 ? 0
+                    : !normalize ? 1
+                    : validKeys < 2 ? 0
+                    : 1 / Math.Log(validKeys);
+                weights[example * tokenCount + query] = weight;
+                count += weight > 0 ? 1 : 0;
             }
         }
 
-        return (sum, count);
+        return count;
     }
 
     /// <summary><c>-Σ p log p</c> over the entries of <paramref name="row"/>, with <c>0 log 0 = 0</c>.</summary>

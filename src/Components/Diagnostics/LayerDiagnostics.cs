@@ -86,15 +86,21 @@ public static class LayerDiagnostics
             throw new ArgumentException($"The models' shapes differ: {source.Config} and {tuned.Config}.", nameof(tuned));
         var batchList = RequireBatches(batches);
         var metrics = Measure(source, batchList);
-        var before = HiddenStates(source, batchList);
-        var after = HiddenStates(tuned, batchList);
-        return metrics.Select(metric =>
+        return WithSimilarity(metrics, HiddenStates(source, batchList), HiddenStates(tuned, batchList), principalComponents);
+    }
+
+    /// <summary>
+    /// <paramref name="metrics"/> with CKA and dCKA of each layer's block outputs <paramref name="before"/> and <paramref name="after"/>
+    /// ([n, C] per layer, the same rows); k is clipped to min(n, C). Shared with the TorchSharp backend, whose hidden states
+    /// come to the host once per diagnosis.
+    /// </summary>
+    internal static IReadOnlyList<LayerMetrics> WithSimilarity(IReadOnlyList<LayerMetrics> metrics, IReadOnlyList<Matrix<double>> before, IReadOnlyList<Matrix<double>> after, int principalComponents) =>
+        metrics.Select(metric =>
         {
             var (x, y) = (before[metric.Layer], after[metric.Layer]);
             var components = Math.Min(principalComponents, Math.Min(x.RowCount, x.ColumnCount));
             return metric with { Cka = LinearCka.Compute(x, y), DeltaCka = LinearCka.Delta(x, y, components) };
         }).ToArray();
-    }
 
     /// <summary>Every block's output at the non-padding positions of all <paramref name="batches"/>, one [n, C] matrix per layer.</summary>
     /// <exception cref="ArgumentException">No batches were given.</exception>
@@ -153,7 +159,7 @@ public static class LayerDiagnostics
         return Math.Sqrt(squares);
     }
 
-    private static List<DiagnosticBatch> RequireBatches(IEnumerable<DiagnosticBatch> batches)
+    internal static List<DiagnosticBatch> RequireBatches(IEnumerable<DiagnosticBatch> batches)
     {
         ArgumentNullException.ThrowIfNull(batches);
         var list = batches.ToList();

@@ -58,15 +58,29 @@ public sealed class TorchEncoderClassifier : Module<Tensor, Tensor?, Tensor>
 
     /// <summary>Class logits [B, K] of <paramref name="tokens"/> [B, T] (int64) with <paramref name="keyMask"/> [B, T] (1 = token, 0 = padding; null = none).</summary>
     /// <exception cref="ArgumentException">A tensor has the wrong shape or type.</exception>
-    public override Tensor forward(Tensor tokens, Tensor? keyMask)
+    public override Tensor forward(Tensor tokens, Tensor? keyMask) => Run(tokens, keyMask, null);
+
+    /// <summary>
+    /// <see cref="forward(Tensor, Tensor?)"/>, recording every block's output (and, if the capture asks, its attention
+    /// probabilities) in <paramref name="capture"/>; the logits are those of the plain forward pass.
+    /// </summary>
+    /// <exception cref="ArgumentException">A tensor has the wrong shape or type.</exception>
+    public Tensor Forward(Tensor tokens, Tensor? keyMask, TorchForwardCapture capture)
+    {
+        ArgumentNullException.ThrowIfNull(capture);
+        return Run(tokens, keyMask, capture);
+    }
+
+    private Tensor Run(Tensor tokens, Tensor? keyMask, TorchForwardCapture? capture)
     {
         var tokenCount = TorchInputs.CheckTokens(tokens, Config, nameof(tokens));
+        capture?.Clear();
         var batchSize = tokens.shape[0];
         var valid = keyMask is null ? ones(batchSize, tokenCount, dtype: ScalarType.Bool, device: Device) : CheckMask(keyMask, batchSize, tokenCount);
         var attentionMask = valid.view(batchSize, 1, 1, tokenCount);
         var positions = arange(tokenCount, dtype: ScalarType.Int64, device: Device);
         var stream = tokenEmbedding.forward(tokens) + positionEmbedding.forward(positions);
-        foreach (var block in blocks) stream = block.forward(stream, attentionMask);
+        foreach (var block in blocks) stream = capture is null ? block.forward(stream, attentionMask) : capture.Run(block, stream, attentionMask);
         var weights = valid.to_type(ScalarType.Float32).unsqueeze(2);                         // [B, T, 1]
         var pooled = (finalNorm.forward(stream) * weights).sum(1) / weights.sum(1);            // [B, C]
         return head.forward(pooled);

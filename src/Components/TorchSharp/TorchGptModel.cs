@@ -48,12 +48,26 @@ public sealed class TorchGptModel : Module<Tensor, Tensor>
 
     /// <summary>Computes the next-token logits [B, T, V] of <paramref name="tokens"/> [B, T] (int64).</summary>
     /// <exception cref="ArgumentException"><paramref name="tokens"/> is not [B, T], or T exceeds the context length.</exception>
-    public override Tensor forward(Tensor tokens)
+    public override Tensor forward(Tensor tokens) => Run(tokens, null);
+
+    /// <summary>
+    /// <see cref="forward(Tensor)"/>, recording every block's output (and, if the capture asks, its attention
+    /// probabilities) in <paramref name="capture"/>; the logits are those of the plain forward pass.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="tokens"/> is not [B, T], or T exceeds the context length.</exception>
+    public Tensor Forward(Tensor tokens, TorchForwardCapture capture)
+    {
+        ArgumentNullException.ThrowIfNull(capture);
+        return Run(tokens, capture);
+    }
+
+    private Tensor Run(Tensor tokens, TorchForwardCapture? capture)
     {
         var tokenCount = TorchInputs.CheckTokens(tokens, Config, nameof(tokens));
+        capture?.Clear();
         var positions = arange(tokenCount, dtype: ScalarType.Int64, device: Device);
         var stream = tokenEmbedding.forward(tokens) + positionEmbedding.forward(positions);
-        foreach (var block in blocks) stream = block.forward(stream, null);
+        foreach (var block in blocks) stream = capture is null ? block.forward(stream, null) : capture.Run(block, stream, null);
         return functional.linear(finalNorm.forward(stream), tokenEmbedding.weight!);
     }
 

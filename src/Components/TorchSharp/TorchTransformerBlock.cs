@@ -68,16 +68,49 @@ public sealed class TorchTransformerBlock : Module<Tensor, Tensor?, Tensor>
         return residual + contract.forward(functional.gelu(expand.forward(secondNorm.forward(residual)), global::TorchSharp.Modules.GELU.Approximate.tanh));
     }
 
+    /// <summary>
+    /// The block's attention probabilities for <paramref name="input"/> [B, T, C] (the block's input), computed explicitly:
+    /// <c>A = softmax(q·kᵀ/√hs + mask)</c> [B, H, T, T], the mask −∞ at future keys (causal) and at padding keys.
+    /// </summary>
+    /// <remarks>
+    /// The forward pass runs fused scaled-dot-product attention, which never materialises A; this recomputes A from the
+    /// same q and k for diagnostics only (an extra [B, H, T, T] tensor and matrix product), so training pays nothing for it.
+    /// Rows of padding queries attend like any other, as in the forward pass.
+    /// </remarks>
+    /// <param name="input">The residual stream entering the block, [B, T, C].</param>
+    /// <param name="keyMask">Boolean [B, 1, 1, T], true where a key may be attended to; null for every key.</param>
+    /// <returns>Attention probabilities [B, H, T, T], each row summing to 1 over the keys it may attend to.</returns>
+    public Tensor AttentionProbabilities(Tensor input, Tensor? keyMask)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var (query, key, _) = Split(qkv.forward(firstNorm.forward(input)));
+        var tokenCount = query.shape[2];
+        var scores = query.matmul(key.transpose(2, 3)) / Math.Sqrt(query.shape[3]);          // [B, H, T, T]
+        if (causal)
+        {
+            using var future = ones(tokenCount, tokenCount, dtype: ScalarType.Bool, device: scores.device).triu(1);
+            scores = scores.masked_fill(future, double.NegativeInfinity);
+        }
+
+        if (keyMask is not null) scores = scores.masked_fill(keyMask.logical_not(), double.NegativeInfinity);
+        return scores.softmax(3);
+    }
+
     /// <summary>Multi-head attention over the fused projection [B, T, 3C]; returns the heads concatenated, [B, T, C].</summary>
     private Tensor Attend(Tensor fused, Tensor? keyMask)
     {
         var (batchSize, tokenCount, channels) = (fused.shape[0], fused.shape[1], fused.shape[2] / 3);
-        var parts = fused.split(channels, 2);
-        var query = Heads(parts[0], batchSize, tokenCount, channels);
-        var key = Heads(parts[1], batchSize, tokenCount, channels);
-        var value = Heads(parts[2], batchSize, tokenCount, channels);
+        var (query, key, value) = Split(fused);
         var attended = functional.scaled_dot_product_attention(query, key, value, attn_mask: keyMask, is_casual: causal);
         return attended.transpose(1, 2).reshape(batchSize, tokenCount, channels);
+    }
+
+    /// <summary><c>q, k, v = fused.split(C, 2)</c>, each viewed as heads [B, H, T, hs].</summary>
+    private (Tensor Query, Tensor Key, Tensor Value) Split(Tensor fused)
+    {
+        var (batchSize, tokenCount, channels) = (fused.shape[0], fused.shape[1], fused.shape[2] / 3);
+        var parts = fused.split(channels, 2);
+        return (Heads(parts[0], batchSize, tokenCount, channels), Heads(parts[1], batchSize, tokenCount, channels), Heads(parts[2], batchSize, tokenCount, channels));
     }
 
     private Tensor Heads(Tensor part, long batchSize, long tokenCount, long channels) =>

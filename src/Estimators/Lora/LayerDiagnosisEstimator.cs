@@ -28,7 +28,9 @@ namespace Pipelines.Lora;
 /// then <c>d(l) = log Gh(l+1) - log Gh(l)</c>: the inflection layers are those of largest d(l) among those whose H(l) is below
 /// the median (our rule; <see cref="InflectionLayerFinder"/>). The plan (<see cref="LayerDiagnosisTransformer.Plan"/>) is plain
 /// JSON to read, edit and replay (<c>FineTuningAdaptation.Lora(plan)</c>). The loss L is the cross-entropy of a fresh,
-/// seeded head for the target's classes on the source body. Example: <c>samples/LayerDiagnostics</c>.
+/// seeded head for the target's classes on the source body. The model is made by <see cref="LayerDiagnosisOptions.Backend"/> and
+/// measured through <c>IBackendClassifier.Diagnose</c> (managed <c>LayerDiagnostics</c> or <c>TorchLayerDiagnostics</c>, the same
+/// formulas). Example: <c>samples/LayerDiagnostics</c>.
 /// </remarks>
 public sealed class LayerDiagnosisEstimator : IEstimator<LayerDiagnosisTransformer>
 {
@@ -70,9 +72,9 @@ public sealed class LayerDiagnosisEstimator : IEstimator<LayerDiagnosisTransform
             throw new SchemaMismatchException(tokens.Name, $"Vector<Key<UInt32, at most {config.VocabularySize}>> (the source model's vocabulary)", tokens.Type.ToString()!, nameof(input));
         data.CheckFits(config, classes.Count, nameof(input));
 
-        var parallelism = new Parallelism(Options.ThreadCount ?? Environment.ProcessorCount);
-        var model = EncoderClassifier.Create(config, classes.Count, SeededRandom.ForStream(unchecked((ulong)Seed), 0).NextUInt64(), parallelism);
-        PretrainedEncoderBody.Load(model, source);
+        var backend = Options.ResolveBackend();
+        using var model = backend.CreateClassifier(config, classes.Count, SeededRandom.ForStream(unchecked((ulong)Seed), 0).NextUInt64());
+        model.LoadPretrainedBody(source);
         var batches = Batches(data);
         var examples = batches.Sum(batch => batch.BatchSize);
         Options.CancellationToken.ThrowIfCancellationRequested();
@@ -80,14 +82,14 @@ public sealed class LayerDiagnosisEstimator : IEstimator<LayerDiagnosisTransform
         IReadOnlyList<LayerMetrics> metrics;
         if (Options.ComparisonWeightsPath is { } comparisonPath)
         {
-            var comparison = new EncoderClassifier(config, classes.Count, parallelism);
-            PretrainedEncoderBody.Load(comparison, SafeTensors.Read(comparisonPath));
+            using var comparison = backend.CreateClassifier(config, classes.Count, seed: 0); // the head plays no part in the block outputs
+            comparison.LoadPretrainedBody(SafeTensors.Read(comparisonPath));
             Options.Progress?.Report(new LayerDiagnosisProgress(LayerDiagnosisStage.Comparing, examples));
-            metrics = LayerDiagnostics.Measure(model, comparison, batches, Options.PrincipalComponents);
+            metrics = model.Diagnose(batches, comparison, Options.PrincipalComponents);
         }
         else
         {
-            metrics = LayerDiagnostics.Measure(model, batches);
+            metrics = model.Diagnose(batches, comparison: null, Options.PrincipalComponents);
         }
 
         Options.CancellationToken.ThrowIfCancellationRequested();
@@ -95,7 +97,7 @@ public sealed class LayerDiagnosisEstimator : IEstimator<LayerDiagnosisTransform
         Options.Progress?.Report(new LayerDiagnosisProgress(LayerDiagnosisStage.Done, examples));
         using var channel = host.Start("Fit");
         channel.Info(MessageSensitivity.None, string.Create(CultureInfo.InvariantCulture,
-            $"Diagnosed {config.LayerCount} layers on {examples} target rows: inflection layers [{string.Join(", ", found.InflectionLayers)}], adapting [{string.Join(", ", found.Layers)}]."));
+            $"Diagnosed {config.LayerCount} layers on {examples} target rows on the {backend.Name} backend: inflection layers [{string.Join(", ", found.InflectionLayers)}], adapting [{string.Join(", ", found.Layers)}]."));
         return new LayerDiagnosisTransformer(metrics, found);
     }
 

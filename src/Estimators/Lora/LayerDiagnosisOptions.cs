@@ -1,3 +1,4 @@
+using Pipelines.Components.Backends;
 using Pipelines.Components.Diagnostics;
 using Pipelines.Components.Models;
 
@@ -68,6 +69,13 @@ public sealed record LayerDiagnosisOptions
     /// <summary>Threads the engine may use; null uses every processor.</summary>
     public int? ThreadCount { get; init => field = value is null or >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(ThreadCount), value, $"The option {nameof(ThreadCount)} cannot be {value}: must be at least 1."); }
 
+    /// <summary>
+    /// What runs the measurement: null (the default) is the managed CPU engine (<see cref="ManagedBackend"/>) on
+    /// <see cref="ThreadCount"/> threads; <c>new TorchSharpBackend(device)</c> from <c>Pipelines.Components.TorchSharp</c>
+    /// measures on libtorch's device with the same formulas (<c>TorchLayerDiagnostics</c>).
+    /// </summary>
+    public ITrainingBackend? Backend { get; init; }
+
     /// <summary>Receives a report at each stage (default none).</summary>
     public IProgress<LayerDiagnosisProgress>? Progress { get; init; }
 
@@ -82,6 +90,9 @@ public sealed record LayerDiagnosisOptions
         if (MaximumSequenceLength > Model.ContextLength)
             throw new ArgumentOutOfRangeException(nameof(MaximumSequenceLength), MaximumSequenceLength, $"The option {nameof(MaximumSequenceLength)} cannot be {MaximumSequenceLength}: must be at most the model's context ({Model.ContextLength}).");
     }
+
+    /// <summary>The backend of the diagnosis: <see cref="Backend"/>, or the managed engine with <see cref="ThreadCount"/> threads.</summary>
+    internal ITrainingBackend ResolveBackend() => Backend ?? new ManagedBackend(ThreadCount ?? Environment.ProcessorCount);
 
     private static int AtLeast(int value, int minimum, string option) =>
         value >= minimum ? value : throw new ArgumentOutOfRangeException(option, value, $"The option {option} cannot be {value}: must be at least {minimum}.");

@@ -1,6 +1,7 @@
 using Pipelines.Tests.Support;
 using Microsoft.ML;
 using Pipelines.Components.Backends;
+using Pipelines.Components.Diagnostics;
 using Pipelines.Components.Models;
 using Pipelines.Components.Privacy;
 using Pipelines.Components.Serialization;
@@ -116,6 +117,8 @@ public sealed class PrivateTextClassifierTests
             public void Predict(ReadOnlySpan<int> tokens, int maximumLength, Span<float> probabilities) => throw new NotSupportedException();
 
             public void SaveSafeTensors(Stream stream, IReadOnlyDictionary<string, string>? metadata = null) => throw new NotSupportedException();
+
+            public IReadOnlyList<LayerMetrics> Diagnose(IReadOnlyList<DiagnosticBatch> batches, IBackendClassifier? comparison, int principalComponents) => throw new NotSupportedException();
 
             public void Dispose()
             {

@@ -1,8 +1,10 @@
 using Pipelines.Components.Backends;
 using Pipelines.Components.Compute;
+using Pipelines.Components.Diagnostics;
 using Pipelines.Components.Models;
 using Pipelines.Components.Serialization;
 using Pipelines.Components.Training;
+using Pipelines.Components.TorchSharp.Diagnostics;
 using Pipelines.Components.TorchSharp.Optimization;
 using static TorchSharp.torch;
 
@@ -117,6 +119,22 @@ public sealed class TorchClassifier : IBackendClassifier
         }
 
         values.CopyTo(probabilities);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>On the device, through <see cref="TorchLayerDiagnostics"/>; only the per-layer scalars and, with a comparison, the block outputs come to the host.</remarks>
+    public IReadOnlyList<LayerMetrics> Diagnose(IReadOnlyList<DiagnosticBatch> batches, IBackendClassifier? comparison, int principalComponents)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(principalComponents, 1);
+        lock (gate)
+        {
+            return comparison switch
+            {
+                null => TorchLayerDiagnostics.Measure(module, batches),
+                TorchClassifier other => TorchLayerDiagnostics.Measure(module, other.module, batches, principalComponents),
+                _ => throw new ArgumentException($"The comparison model runs on the {comparison.Backend.Name} backend; compare two models of the {backend.Name} backend.", nameof(comparison)),
+            };
+        }
     }
 
     /// <inheritdoc />
