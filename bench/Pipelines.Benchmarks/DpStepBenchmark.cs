@@ -14,17 +14,13 @@ internal static class DpStepBenchmark
 {
     public static void Run(string[] arguments)
     {
-        var layers = TrainingBenchmark.Option(arguments, "--layers", 4);
-        var heads = TrainingBenchmark.Option(arguments, "--heads", 4);
-        var width = TrainingBenchmark.Option(arguments, "--dim", 128);
-        var context = TrainingBenchmark.Option(arguments, "--ctx", 64);
-        var vocabulary = TrainingBenchmark.Option(arguments, "--vocab", 512);
-        var batch = TrainingBenchmark.Option(arguments, "--batch", 16);
+        var shape = BenchmarkModel.Read(arguments, width: 128, context: 64, vocabulary: 512, batch: 16);
+        var (config, batch) = (shape.Config, shape.Batch);
+        var (context, vocabulary) = (config.ContextLength, config.VocabularySize);
         var threads = TrainingBenchmark.Option(arguments, "--threads", Environment.ProcessorCount);
         var repetitions = TrainingBenchmark.Option(arguments, "--repetitions", 9);
         var perExample = arguments.Contains("--per-example");
 
-        var config = new TransformerConfig(layers, heads, width, context, vocabulary);
         var random = new SeededRandom(0);
         var sequences = Enumerable.Range(0, 1000).Select(_ => Enumerable.Range(0, context + 1).Select(_ => random.NextInt32(vocabulary)).ToArray()).ToList();
         var examples = Enumerable.Range(0, batch).ToArray();
@@ -71,7 +67,7 @@ internal static class DpStepBenchmark
             dpUpdate = Math.Min(dpUpdate, Timing.BestSeconds(() => dpOptimizer.Step(dpModel.Parameters), repetitions: 1, minimumSeconds: 0.05));
         }
 
-        Console.WriteLine($"GPT {layers} layers, width {width}, context {context}, vocabulary {vocabulary}, batch {batch}, {threads} threads");
+        Console.WriteLine($"{shape}, {threads} threads");
         Console.WriteLine($"plain step        {plain * 1e3,9:F1} ms");
         Console.WriteLine($"DP step (ghost)   {dp * 1e3,9:F1} ms   ratio {dp / plain:F2}");
         Console.WriteLine($"  optimizer alone: plain {plainUpdate * 1e3:F1} ms, DP (noise, average, AdamW) {dpUpdate * 1e3:F1} ms; {plainModel.Parameters.ParameterCount:N0} parameters");

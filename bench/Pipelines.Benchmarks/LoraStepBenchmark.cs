@@ -24,18 +24,14 @@ internal static class LoraStepBenchmark
 {
     public static void Run(string[] arguments)
     {
-        var layers = TrainingBenchmark.Option(arguments, "--layers", 4);
-        var heads = TrainingBenchmark.Option(arguments, "--heads", 4);
-        var width = TrainingBenchmark.Option(arguments, "--dim", 256);
-        var context = TrainingBenchmark.Option(arguments, "--ctx", 128);
-        var vocabulary = TrainingBenchmark.Option(arguments, "--vocab", 2048);
-        var batch = TrainingBenchmark.Option(arguments, "--batch", 8);
+        var shape = BenchmarkModel.Read(arguments, width: 256, context: 128, vocabulary: 2048, batch: 8);
+        var (config, batch) = (shape.Config, shape.Batch);
+        var (layers, context, vocabulary) = (config.LayerCount, config.ContextLength, config.VocabularySize);
         var steps = TrainingBenchmark.Option(arguments, "--steps", 10);
         var rounds = TrainingBenchmark.Option(arguments, "--rounds", 5);
         var rank = TrainingBenchmark.Option(arguments, "--rank", 8);
         var threads = TrainingBenchmark.Option(arguments, "--threads", Environment.ProcessorCount);
 
-        var config = new TransformerConfig(layers, heads, width, context, vocabulary);
         var random = new SeededRandom(0);
         var inputs = new int[batch * context];
         var targets = new int[batch * context];
