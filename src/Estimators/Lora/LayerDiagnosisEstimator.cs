@@ -37,6 +37,7 @@ public sealed class LayerDiagnosisEstimator : IEstimator<LayerDiagnosisTransform
     /// <summary>Creates the estimator; the options are checked and the seed fixed now.</summary>
     /// <exception cref="ArgumentException">No source weights were given.</exception>
     /// <exception cref="ArgumentOutOfRangeException">Options that do not fit together, naming the option.</exception>
+    /// <exception cref="NotSupportedException"><see cref="LayerDiagnosisOptions.Backend"/> is not the managed engine.</exception>
     public LayerDiagnosisEstimator(IHostEnvironment environment, LayerDiagnosisOptions options)
     {
         ArgumentNullException.ThrowIfNull(environment);
@@ -70,7 +71,7 @@ public sealed class LayerDiagnosisEstimator : IEstimator<LayerDiagnosisTransform
             throw new SchemaMismatchException(tokens.Name, $"Vector<Key<UInt32, at most {config.VocabularySize}>> (the source model's vocabulary)", tokens.Type.ToString()!, nameof(input));
         data.CheckFits(config, classes.Count, nameof(input));
 
-        var parallelism = new Parallelism(Options.ThreadCount ?? Environment.ProcessorCount);
+        var parallelism = new Parallelism(Options.ResolveThreadCount());
         var model = EncoderClassifier.Create(config, classes.Count, SeededRandom.ForStream(unchecked((ulong)Seed), 0).NextUInt64(), parallelism);
         PretrainedEncoderBody.Load(model, source);
         var batches = Batches(data);

@@ -1,3 +1,4 @@
+using Pipelines.Components.Backends;
 using Pipelines.Components.Diagnostics;
 using Pipelines.Components.Models;
 
@@ -68,6 +69,13 @@ public sealed record LayerDiagnosisOptions
     /// <summary>Threads the engine may use; null uses every processor.</summary>
     public int? ThreadCount { get; init => field = value is null or >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(ThreadCount), value, $"The option {nameof(ThreadCount)} cannot be {value}: must be at least 1."); }
 
+    /// <summary>
+    /// What runs the model: null (the default) or a <see cref="ManagedBackend"/>, the managed engine (with its thread count
+    /// when <see cref="ThreadCount"/> is null). The diagnosis reads attention maps, per-layer gradients and hidden states
+    /// inside the engine, so another backend is refused with <see cref="NotSupportedException"/> when the estimator is made.
+    /// </summary>
+    public ITrainingBackend? Backend { get; init; }
+
     /// <summary>Receives a report at each stage (default none).</summary>
     public IProgress<LayerDiagnosisProgress>? Progress { get; init; }
 
@@ -75,13 +83,19 @@ public sealed record LayerDiagnosisOptions
     public CancellationToken CancellationToken { get; init; }
 
     /// <summary>Checks the options against each other.</summary>
+    /// <exception cref="NotSupportedException"><see cref="Backend"/> is not the managed engine.</exception>
     internal void Validate()
     {
+        if (Backend is not (null or ManagedBackend))
+            throw new NotSupportedException($"Layer diagnosis runs on the managed backend only, not on '{Backend.Name}': leave {nameof(Backend)} null or pass a ManagedBackend.");
         if (string.IsNullOrWhiteSpace(SourceWeightsPath))
             throw new ArgumentException($"The option {nameof(SourceWeightsPath)} is required: the source model's safetensors weights.", nameof(SourceWeightsPath));
         if (MaximumSequenceLength > Model.ContextLength)
             throw new ArgumentOutOfRangeException(nameof(MaximumSequenceLength), MaximumSequenceLength, $"The option {nameof(MaximumSequenceLength)} cannot be {MaximumSequenceLength}: must be at most the model's context ({Model.ContextLength}).");
     }
+
+    /// <summary>Threads of the run: <see cref="ThreadCount"/>, else the <see cref="ManagedBackend"/>'s, else one per processor.</summary>
+    internal int ResolveThreadCount() => ThreadCount ?? (Backend as ManagedBackend)?.ThreadCount ?? Environment.ProcessorCount;
 
     private static int AtLeast(int value, int minimum, string option) =>
         value >= minimum ? value : throw new ArgumentOutOfRangeException(option, value, $"The option {option} cannot be {value}: must be at least {minimum}.");
