@@ -94,6 +94,8 @@ public sealed class TorchPruningTests
         new TrainingLoop(task, state, options.Loop).Run(RunRecord.ForLanguageModel(Config, options, AdamW(), tokens));
 
         Assert.AreEqual(2, hook.LastMaskedStateBuffers, "both moments were masked");
+        Assert.AreEqual(1, hook.Pruner.Events.Count, "one pruning event");
+        Assert.AreEqual(1, state.HostCopies, "the weights went to the host at the pruning event only");
         long zeroMoments = 0;
         foreach (var (name, parameter) in module.named_parameters())
         {

@@ -35,9 +35,13 @@ internal interface ITorchTrainingHook : IDisposable
 /// <param name="Schedule">The learning-rate schedule of the optimizer chain, if it has one (checked by <see cref="ScheduleLayoutHook"/>).</param>
 internal sealed record TorchHookContext(nn.Module Module, ParameterArena Layout, ITorchOptimizer Optimizer, ISchedule? Schedule)
 {
+    /// <summary>How many times the hooks copied the weights to the host (the tests hold it to the number of events).</summary>
+    public int HostCopies { get; private set; }
+
     /// <summary>Copies the module's values into <see cref="Layout"/> (device to host) and returns it.</summary>
     public ParameterArena ValuesOnHost()
     {
+        HostCopies++;
         Module.StoreValuesTo(Layout);
         return Layout;
     }

@@ -22,6 +22,7 @@ internal sealed class TorchTrainingState : ITrainingState, IDisposable
     private readonly ParameterArena layout;
     private readonly ITorchOptimizer optimizer;
     private readonly IReadOnlyList<ITrainingHook> hooks;
+    private readonly TorchHookContext context;
     private readonly ITorchTrainingHook[] deviceHooks;
 
     /// <param name="module">The module whose parameters are trained.</param>
@@ -36,8 +37,12 @@ internal sealed class TorchTrainingState : ITrainingState, IDisposable
         this.layout = layout;
         this.optimizer = optimizer;
         this.hooks = hooks;
-        deviceHooks = TorchTrainingHooks.Create(hooks, new TorchHookContext(module, layout, optimizer, TorchTrainingHooks.ScheduleOf(optimizerChain)));
+        context = new TorchHookContext(module, layout, optimizer, TorchTrainingHooks.ScheduleOf(optimizerChain));
+        deviceHooks = TorchTrainingHooks.Create(hooks, context);
     }
+
+    /// <summary>How many times the hooks copied the weights to the host (checkpoints aside).</summary>
+    internal int HostCopies => context.HostCopies;
 
     public double CurrentLearningRate => optimizer.CurrentLearningRate;
 
