@@ -30,6 +30,9 @@ namespace Pipelines.Components.Sparsity;
 /// <para>The optimizer must be a <see cref="GradientTransformOptimizer"/> (its <see cref="GradientTransformOptimizer.State"/>
 /// is where the buffers are found); any other optimizer is refused at the first pruning step rather than left with
 /// live state behind pruned weights. Example: <c>samples/SparsePretraining</c>.</para>
+/// <para>On the TorchSharp backend the same hook runs through its device part, which multiplies gradients, weights and
+/// optimizer state by mask tensors and copies the weights to the host only at pruning steps, where this hook's pruner
+/// chooses the mask (<c>CompleteStepElsewhere</c>); so masks, N(t) and Nbar are the managed run's.</para>
 /// </remarks>
 public sealed class PruningTrainingHook : ITrainingHook
 {

@@ -140,6 +140,69 @@ public sealed class TorchCheckpointTests
         }
     }
 
+    [TestMethod]
+    public void AClassifierRunCancelledAtStep3AndResumedEndsBitIdenticalToAnUninterruptedOne()
+    {
+        var random = new Pipelines.Components.Compute.SeededRandom(8);
+        var sequences = Enumerable.Range(0, 30).Select(example => ManagedModels.Tokens(2 + example % 7, Config.VocabularySize, seed: (ulong)example + 50)).ToArray();
+        var labels = sequences.Select(sequence => sequence.Contains(3) ? 1 : random.NextInt32(2)).ToArray();
+        var training = new LabeledSequences(sequences, labels);
+        var options = new ClassifierTrainerOptions { BatchSize = 5, MaximumSequenceLength = 8, Steps = 6, EvaluationInterval = 0, Seed = 4 };
+        var path = TemporaryPath();
+        (IBackendClassifier Model, ClassifierTrainingResult Result) Train(ClassifierTrainerOptions trainer, string? resumeFrom, IProgress<TrainingProgress>? progress = null, CancellationToken token = default)
+        {
+            var model = new TorchSharpBackend(TorchTestDevice.Cpu).CreateClassifier(Config, classCount: 2, seed: 6);
+            try
+            {
+                return (model, model.Train(new ClassifierTrainingRun(training, null, Optimizers.AdamW(3e-3, weightDecay: 0.1, clipNorm: 1.0), trainer)
+                {
+                    ResumeFrom = resumeFrom, Progress = progress, CancellationToken = token,
+                }));
+            }
+            catch
+            {
+                model.Dispose();
+                throw;
+            }
+        }
+
+        try
+        {
+            var (uninterrupted, expected) = Train(options, resumeFrom: null);
+            using var cancellation = new CancellationTokenSource();
+            Assert.ThrowsExactly<OperationCanceledException>(() => Train(options with { CheckpointInterval = 100, CheckpointPath = path }, null, new StopAt(3, cancellation), cancellation.Token));
+            var (resumed, actual) = Train(options, resumeFrom: path);
+            using (uninterrupted)
+            using (resumed)
+            {
+                CollectionAssert.AreEqual(expected.History.ToArray(), actual.History.ToArray(), "history");
+                Assert.AreEqual(3, actual.StepsThisRun);
+                using var expectedWeights = new MemoryStream();
+                using var actualWeights = new MemoryStream();
+                uninterrupted.SaveSafeTensors(expectedWeights);
+                resumed.SaveSafeTensors(actualWeights);
+                CollectionAssert.AreEqual(expectedWeights.ToArray(), actualWeights.ToArray(), "weights, bit for bit");
+            }
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [TestMethod]
+    public void AScheduleHookWhosePlanIsNotTheOptimizersIsRefused()
+    {
+        var tokens = ManagedModels.Tokens(600, Config.VocabularySize, seed: 5);
+        var plan = WarmupStableDecaySchedule.OpenEnded(1e-2, warmupSteps: 1, decaySteps: 2);
+        using var torch = new TorchSharpBackend(TorchTestDevice.Cpu).CreateLanguageModel(Config, seed: 3);
+        var refused = Assert.ThrowsExactly<InvalidOperationException>(() => torch.Train(new LanguageModelTrainingRun(tokens, null, Optimizers.AdamW(new AdamWOptions(plan.StartDecayAt(5))), Options() with { Steps = 2 })
+        {
+            Hooks = [new ScheduleLayoutHook(plan)],
+        }));
+        StringAssert.Contains(refused.Message, "different plan");
+    }
+
     private static LanguageModelTrainingOptions Options() => new() { BatchSize = 4, SequenceLength = 8, Steps = Steps, EvaluationInterval = 3, EvaluationBatches = 2, Seed = 9 };
 
     private static (TorchLanguageModel Model, PruningTrainingHook Hook, LanguageModelTrainingResult Result) Train(int[] tokens, LanguageModelTrainingOptions options, string? resumeFrom,
