@@ -5,6 +5,7 @@ open System.Globalization
 open Microsoft.ML
 open Microsoft.ML.Data
 open Pipelines
+open Pipelines.Components.Backends
 open Pipelines.Components.Models
 open Pipelines.Components.Optimization
 open Pipelines.Components.Schedules
@@ -47,6 +48,9 @@ type ClassifierOptions =
         Seed: int option
         /// Threads of the engine; None uses every processor.
         ThreadCount: int option
+        /// What runs the model: None is the managed engine; e.g. <c>Some(TorchSharpBackend "cpu" :> ITrainingBackend)</c>
+        /// (from <c>Pipelines.Components.TorchSharp</c>, referenced by the script) fine-tunes with libtorch (not LoRA or privacy).
+        Backend: ITrainingBackend option
         /// Pre-trained GPT weights (safetensors) to start the encoder from; None starts from random weights.
         PretrainedWeightsPath: string option
     }
@@ -74,6 +78,7 @@ module ClassifierOptions =
           EvaluationInterval = estimatorDefaults.EvaluationInterval
           Seed = None
           ThreadCount = None
+          Backend = None
           PretrainedWeightsPath = None }
 
     /// The schedule of a run of <paramref name="totalSteps"/>: linear warm-up to the peak, then a cosine decay to 0.
@@ -113,6 +118,7 @@ module ClassifierOptions =
             EvaluationInterval = options.EvaluationInterval,
             Seed = Option.toNullable options.Seed,
             ThreadCount = Option.toNullable options.ThreadCount,
+            Backend = Option.toObj options.Backend,
             PretrainedWeightsPath = Option.toObj options.PretrainedWeightsPath,
             ValidationSet = Option.toObj validation,
             Progress = Option.toObj progress

@@ -4,6 +4,7 @@ open System
 open System.Globalization
 open Microsoft.ML
 open Microsoft.ML.Data
+open Pipelines.Components.Backends
 open Pipelines.Components.Models
 open Pipelines.Components.Training
 open Pipelines.Pretraining
@@ -41,6 +42,9 @@ type LanguageModelOptions =
         Seed: int option
         /// Threads of the engine; None uses every processor.
         ThreadCount: int option
+        /// What runs the model: None is the managed engine; e.g. <c>Some(TorchSharpBackend "cpu" :> ITrainingBackend)</c>
+        /// (from <c>Pipelines.Components.TorchSharp</c>, referenced by the script) trains with libtorch.
+        Backend: ITrainingBackend option
     }
 
 /// Building and mapping <see cref="T:Pipelines.Scripts.LanguageModelOptions"/>.
@@ -64,7 +68,8 @@ module LanguageModelOptions =
           EvaluationInterval = estimatorDefaults.EvaluationInterval
           EvaluationBatches = estimatorDefaults.EvaluationBatches
           Seed = None
-          ThreadCount = None }
+          ThreadCount = None
+          Backend = None }
 
     /// The estimator's options record with a validation set (token keys, or raw <c>Text</c> encoded with the training
     /// column's tokenizer) and a progress sink, as ML.NET's own trainers take them; each value is checked here (a bad
@@ -93,6 +98,7 @@ module LanguageModelOptions =
             EvaluationBatches = options.EvaluationBatches,
             Seed = Option.toNullable options.Seed,
             ThreadCount = defaultArg options.ThreadCount Environment.ProcessorCount,
+            Backend = Option.toObj options.Backend,
             ValidationSet = Option.toObj validation,
             Progress = Option.toObj progress
         )

@@ -84,6 +84,7 @@ namespace Pipelines.Scripts
           EvaluationInterval: int
           Seed: int option
           ThreadCount: int option
+          Backend: Pipelines.Components.Backends.ITrainingBackend option
           PretrainedWeightsPath: string option
         }
     [<RequireQualifiedAccess>]
@@ -125,6 +126,7 @@ namespace Pipelines.Scripts
           EvaluationBatches: int
           Seed: int option
           ThreadCount: int option
+          Backend: Pipelines.Components.Backends.ITrainingBackend option
         }
     [<RequireQualifiedAccess>]
     module LanguageModelOptions =

@@ -78,21 +78,40 @@ public sealed class GradualPruner
     public bool OnStepCompleted(long step, ParameterArena arena, Action<PruningMask>? zeroOptimizerState = null)
     {
         Mask.RequireLayoutOf(arena, nameof(arena));
-        if (step == CompletedSteps + 1) nonZeroCounts.Add(Mask.NonZeroCount);
-        else if (!(step == 0 && CompletedSteps == 0))
-            throw new ArgumentOutOfRangeException(nameof(step), step, $"Expected step {CompletedSteps + 1} (the number of completed updates), or 0 before the first.");
-
+        var pruning = RecordStep(step);
         var values = arena.Values;
         Mask.ApplyTo(values);
-        if (!Schedule.IsPruningStep(step)) return false;
-
-        var target = Schedule.TargetSparsityAt(step);
-        var newlyPruned = Criterion.Prune(values, Mask, target);
-        events.Add(new PruningEvent(step, target, Mask.PrunableSparsity, newlyPruned));
-        if (newlyPruned == 0) return false;
+        if (!pruning || PruneAt(step, values) == 0) return false;
         Mask.ApplyTo(values);
         zeroOptimizerState?.Invoke(Mask);
         return true;
+    }
+
+    /// <summary>
+    /// The bookkeeping half of <see cref="OnStepCompleted"/>, for weights that live elsewhere (a device): records the
+    /// non-zero count of <paramref name="step"/> and says whether the schedule prunes now (then call <see cref="PruneAt"/>).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="step"/> is not the next step.</exception>
+    internal bool RecordStep(long step)
+    {
+        if (step == CompletedSteps + 1) nonZeroCounts.Add(Mask.NonZeroCount);
+        else if (!(step == 0 && CompletedSteps == 0))
+            throw new ArgumentOutOfRangeException(nameof(step), step, $"Expected step {CompletedSteps + 1} (the number of completed updates), or 0 before the first.");
+        return Schedule.IsPruningStep(step);
+    }
+
+    /// <summary>
+    /// The pruning half of <see cref="OnStepCompleted"/>: extends the mask to the schedule's target at <paramref name="step"/>
+    /// by the criterion over <paramref name="values"/> (laid out like the arena, pruned entries already zero) and records the event.
+    /// </summary>
+    /// <returns>How many entries were newly pruned.</returns>
+    internal long PruneAt(long step, ReadOnlySpan<float> values)
+    {
+        Mask.RequireBufferLength(values.Length, nameof(values));
+        var target = Schedule.TargetSparsityAt(step);
+        var newlyPruned = Criterion.Prune(values, Mask, target);
+        events.Add(new PruningEvent(step, target, Mask.PrunableSparsity, newlyPruned));
+        return newlyPruned;
     }
 
     /// <summary>Zeroes the gradients of pruned weights (call between backward and the optimizer step).</summary>

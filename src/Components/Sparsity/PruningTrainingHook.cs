@@ -30,6 +30,9 @@ namespace Pipelines.Components.Sparsity;
 /// <para>The optimizer must be a <see cref="GradientTransformOptimizer"/> (its <see cref="GradientTransformOptimizer.State"/>
 /// is where the buffers are found); any other optimizer is refused at the first pruning step rather than left with
 /// live state behind pruned weights. Example: <c>samples/SparsePretraining</c>.</para>
+/// <para>On the TorchSharp backend the same hook runs through its device part, which multiplies gradients, weights and
+/// optimizer state by mask tensors and copies the weights to the host only at pruning steps, where this hook's pruner
+/// chooses the mask (<c>CompleteStepElsewhere</c>); so masks, N(t) and Nbar are the managed run's.</para>
 /// </remarks>
 public sealed class PruningTrainingHook : ITrainingHook
 {
@@ -115,6 +118,26 @@ public sealed class PruningTrainingHook : ITrainingHook
         ArgumentNullException.ThrowIfNull(arena);
         ArgumentNullException.ThrowIfNull(optimizer);
         if (Pruner.OnStepCompleted(step + 1, arena, _ => LastMaskedStateBuffers = MaskOptimizerState(optimizer))) Snapshot(step + 1);
+    }
+
+    /// <summary>
+    /// <see cref="AfterUpdate"/> for weights and optimizer state that live elsewhere (a device), which already masked the
+    /// values of this step: records N(<paramref name="step"/> + 1) and, only at a pruning step, asks
+    /// <paramref name="valuesOnHost"/> for an arena holding the current values (the mask's layout) so the same criterion
+    /// extends the mask; when it pruned, <paramref name="applyMask"/> masks the values and optimizer state there and
+    /// returns how many state buffers (per parameter) it masked.
+    /// </summary>
+    /// <param name="step">The step just updated (0-based), or -1 before the first update (a schedule that prunes at step 0).</param>
+    /// <param name="valuesOnHost">The current values; called at pruning steps only.</param>
+    /// <param name="applyMask">Applies the extended <see cref="Mask"/> where the weights live; called only when weights were pruned.</param>
+    /// <returns>Whether weights were newly pruned.</returns>
+    internal bool CompleteStepElsewhere(long step, Func<ParameterArena> valuesOnHost, Func<int> applyMask)
+    {
+        if (!Pruner.RecordStep(step + 1) || Pruner.PruneAt(step + 1, valuesOnHost().Values) == 0) return false;
+        var masked = applyMask();
+        if (step >= 0) LastMaskedStateBuffers = masked;
+        Snapshot(step + 1);
+        return true;
     }
 
     /// <summary>Zeroes the pruned entries of every arena-shaped buffer of <paramref name="optimizer"/>'s state.</summary>

@@ -74,8 +74,15 @@ public sealed class DecayedCheckpointHook : ITrainingHook
     public void AfterUpdate(long step, ParameterArena arena, IOptimizer optimizer)
     {
         ArgumentNullException.ThrowIfNull(arena);
-        var stepsDone = step + 1;
-        if (Array.BinarySearch(steps, stepsDone) < 0) return;
+        if (SavesAfter(step + 1)) Save(step + 1, arena);
+    }
+
+    /// <summary>Whether the model is saved once <paramref name="stepsDone"/> updates are done (so a device copies its weights to the host only then).</summary>
+    internal bool SavesAfter(long stepsDone) => Array.BinarySearch(steps, stepsDone) >= 0;
+
+    /// <summary>Saves <paramref name="arena"/>'s values as the model after <paramref name="stepsDone"/> updates and records the file.</summary>
+    internal void Save(long stepsDone, ParameterArena arena)
+    {
         var path = pathForStep(stepsDone);
         var directory = Path.GetDirectoryName(Path.GetFullPath(path));
         if (directory is not null) Directory.CreateDirectory(directory);

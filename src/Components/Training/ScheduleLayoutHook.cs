@@ -77,7 +77,7 @@ public sealed class ScheduleLayoutHook : ITrainingHook
     /// <summary>The plan as stored in checkpoints (JSON, camelCase, enums by name).</summary>
     public string PlanJson { get; }
 
-    /// <summary>Updates done so far: restored by <see cref="LoadState"/>, advanced by <see cref="AfterUpdate"/>.</summary>
+    /// <summary>Updates done so far: restored by <see cref="LoadState"/>, advanced by <see cref="AfterUpdate(long, ParameterArena, IOptimizer)"/>.</summary>
     public long StepsDone { get; private set; }
 
     /// <inheritdoc />
@@ -87,11 +87,19 @@ public sealed class ScheduleLayoutHook : ITrainingHook
 
     /// <inheritdoc />
     /// <exception cref="InvalidOperationException">The optimizer trains under a different plan of the same kind.</exception>
-    public void AfterUpdate(long step, ParameterArena arena, IOptimizer optimizer)
+    public void AfterUpdate(long step, ParameterArena arena, IOptimizer optimizer) =>
+        AfterUpdate(step, () => (optimizer as GradientTransformOptimizer)?.State.Find<ILearningRateState>()?.LearningRate);
+
+    /// <summary>
+    /// <see cref="AfterUpdate(long, ParameterArena, IOptimizer)"/> for an optimizer that lives elsewhere (a device):
+    /// <paramref name="optimizerSchedule"/> gives its schedule, asked once, on the first update.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The optimizer trains under a different plan of the same kind.</exception>
+    internal void AfterUpdate(long step, Func<ISchedule?> optimizerSchedule)
     {
         if (!optimizerChecked)
         {
-            CheckOptimizerSchedule(optimizer);
+            CheckOptimizerSchedule(optimizerSchedule());
             optimizerChecked = true;
         }
 
@@ -155,10 +163,8 @@ public sealed class ScheduleLayoutHook : ITrainingHook
         }
     }
 
-    private void CheckOptimizerSchedule(IOptimizer optimizer)
+    private void CheckOptimizerSchedule(ISchedule? schedule)
     {
-        if (optimizer is not GradientTransformOptimizer gradientTransform) return;
-        var schedule = gradientTransform.State.Find<ILearningRateState>()?.LearningRate;
         if (schedule is null || schedule.GetType() != Plan.GetType() || Equals(schedule, Plan)) return;
         throw new InvalidOperationException(
             $"The optimizer trains under a different plan from the one this hook stores: {string.Join("; ", Differences(Plan, schedule))}. Give both the same plan.");

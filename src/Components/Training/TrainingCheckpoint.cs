@@ -31,8 +31,19 @@ public static class TrainingCheckpoint
     public static void Write(string path, long step, ParameterArena arena, IOptimizer optimizer, IReadOnlyList<StepMetrics> history,
         IReadOnlyList<ITrainingHook>? hooks, RunRecord run)
     {
+        ArgumentNullException.ThrowIfNull(optimizer);
+        Write(path, step, arena, optimizer.SaveState, history, hooks, run);
+    }
+
+    /// <summary>
+    /// Writes a checkpoint whose optimizer state is written by <paramref name="saveOptimizerState"/> (an optimizer that
+    /// is not an <see cref="IOptimizer"/>, such as one on a device), atomically, in the same format.
+    /// </summary>
+    internal static void Write(string path, long step, ParameterArena arena, Action<BinaryWriter> saveOptimizerState, IReadOnlyList<StepMetrics> history,
+        IReadOnlyList<ITrainingHook>? hooks, RunRecord run)
+    {
         ArgumentNullException.ThrowIfNull(run);
-        AtomicFile.Write(path, stream => Write(stream, step, arena, optimizer, history, hooks, run));
+        AtomicFile.Write(path, stream => Write(stream, step, arena, saveOptimizerState, history, hooks, run));
     }
 
     /// <summary>Writes a checkpoint's content to <paramref name="stream"/> (not atomically; see the path overload).</summary>
@@ -46,9 +57,15 @@ public static class TrainingCheckpoint
     public static void Write(Stream stream, long step, ParameterArena arena, IOptimizer optimizer, IReadOnlyList<StepMetrics> history,
         IReadOnlyList<ITrainingHook>? hooks, RunRecord run)
     {
+        ArgumentNullException.ThrowIfNull(optimizer);
+        Write(stream, step, arena, optimizer.SaveState, history, hooks, run);
+    }
+
+    private static void Write(Stream stream, long step, ParameterArena arena, Action<BinaryWriter> saveOptimizerState, IReadOnlyList<StepMetrics> history,
+        IReadOnlyList<ITrainingHook>? hooks, RunRecord run)
+    {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(arena);
-        ArgumentNullException.ThrowIfNull(optimizer);
         ArgumentNullException.ThrowIfNull(history);
         ArgumentNullException.ThrowIfNull(run);
         using var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
@@ -64,7 +81,7 @@ public static class TrainingCheckpoint
             writer.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(arena.ValuesOf(parameter)));
         }
 
-        optimizer.SaveState(writer);
+        saveOptimizerState(writer);
         hooks ??= [];
         writer.Write(hooks.Count);
         foreach (var hook in hooks) hook.SaveState(writer);
@@ -88,6 +105,15 @@ public static class TrainingCheckpoint
     public static (long Step, List<StepMetrics> History) Read(string path, ParameterArena arena, IOptimizer optimizer, IReadOnlyList<ITrainingHook>? hooks,
         RunRecord run, RunChanges acceptedChanges = RunChanges.None)
     {
+        ArgumentNullException.ThrowIfNull(optimizer);
+        return Read(path, arena, optimizer.LoadState, hooks, run, acceptedChanges);
+    }
+
+    /// <summary>Restores a checkpoint whose optimizer state <paramref name="loadOptimizerState"/> reads (an optimizer that is not an <see cref="IOptimizer"/>); see the public overload.</summary>
+    internal static (long Step, List<StepMetrics> History) Read(string path, ParameterArena arena, Action<BinaryReader> loadOptimizerState, IReadOnlyList<ITrainingHook>? hooks,
+        RunRecord run, RunChanges acceptedChanges)
+    {
+        ArgumentNullException.ThrowIfNull(arena);
         ArgumentNullException.ThrowIfNull(run);
         using var stream = File.OpenRead(path);
         using var reader = new BinaryReader(stream);
@@ -117,7 +143,7 @@ public static class TrainingCheckpoint
                 reader.BaseStream.ReadExactly(System.Runtime.InteropServices.MemoryMarshal.AsBytes(arena.ValuesOf(parameter)));
             }
 
-            optimizer.LoadState(reader);
+            loadOptimizerState(reader);
             var hookCount = reader.ReadInt32();
             if (hookCount != hooks.Count) throw new InvalidDataException($"Checkpoint '{path}' holds the state of {hookCount} training hooks; this run has {hooks.Count}.");
             foreach (var hook in hooks) hook.LoadState(reader);

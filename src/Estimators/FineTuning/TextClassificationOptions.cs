@@ -158,9 +158,12 @@ public sealed record TextClassificationOptions
     public Pipelines.Components.Privacy.DifferentialPrivacy? Privacy { get; init; }
 
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> or <see cref="ArgumentException"/> naming the first options that do not fit together.</summary>
+    /// <exception cref="NotSupportedException">LoRA is asked of a backend other than the managed one.</exception>
     internal void Validate()
     {
         Privacy?.Validate();
+        if (Backend is not (null or ManagedBackend) && Adaptation != FineTuningAdaptation.Full)
+            throw new NotSupportedException($"LoRA fine-tuning ({Adaptation}) runs on the managed backend only, not on '{Backend.Name}': leave {nameof(Backend)} null or pass a ManagedBackend.");
         if (MaximumSequenceLength > Model.ContextLength)
             throw OutOfRange(nameof(MaximumSequenceLength), MaximumSequenceLength, $"Must be at most the model's context ({Model.ContextLength}).");
         if (CheckpointInterval > 0 && string.IsNullOrWhiteSpace(CheckpointPath))

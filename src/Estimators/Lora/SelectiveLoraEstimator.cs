@@ -1,3 +1,4 @@
+using Pipelines.Components.Backends;
 using Microsoft.ML;
 using Microsoft.ML.Runtime;
 using Pipelines.FineTuning;
@@ -41,6 +42,7 @@ public sealed class SelectiveLoraEstimator : IEstimator<TextClassificationTransf
 
     /// <summary>Creates the estimator; both seeds are fixed now (drawn from the context when the options have none).</summary>
     /// <exception cref="ArgumentOutOfRangeException">Options that do not fit together, naming the option.</exception>
+    /// <exception cref="NotSupportedException">A backend other than the managed engine is asked for (LoRA adapters train on the managed backend only).</exception>
     public SelectiveLoraEstimator(IHostEnvironment environment, SelectiveLoraOptions options)
     {
         ArgumentNullException.ThrowIfNull(environment);
@@ -49,6 +51,8 @@ public sealed class SelectiveLoraEstimator : IEstimator<TextClassificationTransf
         Options = options;
         var host = environment.Register("SelectiveLora");
         var tuning = options.FineTuning;
+        if (tuning.Backend is not (null or ManagedBackend))
+            throw new NotSupportedException($"Selective LoRA trains LoRA adapters, which run on the managed backend only, not on '{tuning.Backend.Name}': leave {nameof(SelectiveLoraOptions.FineTuning)}.{nameof(TextClassificationOptions.Backend)} null or pass a ManagedBackend.");
         diagnosis = options.Diagnosis with
         {
             LabelColumnName = tuning.LabelColumnName,

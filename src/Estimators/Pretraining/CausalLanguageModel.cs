@@ -90,9 +90,8 @@ public sealed class CausalLanguageModelEstimator : IEstimator<CausalLanguageMode
         var hooks = new List<ITrainingHook>(Options.ResolveScheduleHooks(schedule));
         if (extension is not null)
         {
-            var managed = model as ManagedLanguageModel ?? throw new NotSupportedException(
-                $"This estimator prunes the weights of the managed engine; it cannot run on the backend '{backend.Name}'. Leave {nameof(CausalLanguageModelOptions.Backend)} unset.");
-            (transform, var extensionHooks) = extension(managed.Parameters, steps, transform);
+            var parameters = model is ManagedLanguageModel managed ? managed.Parameters : new GptModel(config, Parallelism.Sequential).Parameters;
+            (transform, var extensionHooks) = extension(model, parameters, steps, transform);
             hooks.AddRange(extensionHooks);
         }
 

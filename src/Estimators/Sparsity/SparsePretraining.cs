@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Runtime;
+using Pipelines.Components.Backends;
 using Pipelines.Components.Models;
 using Pipelines.Components.Optimization;
 using Pipelines.Components.Sparsity;
@@ -15,7 +16,8 @@ namespace Pipelines.Sparsity;
 /// </summary>
 /// <remarks>
 /// <para>Sparse pre-training (arXiv 2501.12486) with the cubic ramp of Zhu &amp; Gupta (arXiv 1710.01878): a
-/// <see cref="PruningTrainingHook"/> in <see cref="LanguageModelTrainer"/> masks gradients, weights and optimizer state
+/// <see cref="PruningTrainingHook"/> in the training loop of <see cref="SparsePretrainingOptions.Backend"/> (the managed
+/// engine's <see cref="LanguageModelTrainer"/>, or TorchSharp's mask tensors on the device) masks gradients, weights and optimizer state
 /// so a pruned weight stays exactly zero, and records N(t) at every step, hence Nbar. The data, the vocabulary, the
 /// end-of-text id, the optimizer and the schedule are resolved exactly as for pre-training
 /// (<see cref="CausalLanguageModelOptions"/>); the optimizer's chain ends with the mask. Checkpoints hold the
@@ -29,13 +31,14 @@ public sealed class SparsePretrainingEstimator : IEstimator<SparsePretrainingTra
     /// <param name="environment">The <see cref="MLContext"/> (or another ML.NET host environment).</param>
     /// <param name="options">The pre-training run and the pruning plan.</param>
     /// <exception cref="ArgumentOutOfRangeException">Two options conflict (the message names them).</exception>
+    /// <exception cref="ArgumentException"><see cref="SparsePretrainingOptions.Backend"/> and the pre-training options' backend are different objects.</exception>
     public SparsePretrainingEstimator(IHostEnvironment environment, SparsePretrainingOptions options)
     {
         ArgumentNullException.ThrowIfNull(environment);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         Options = options;
-        dense = new CausalLanguageModelEstimator(environment, options.Pretraining);
+        dense = new CausalLanguageModelEstimator(environment, options.Pretraining with { Backend = options.ResolveBackend() });
     }
 
     /// <summary>The options.</summary>
@@ -56,11 +59,12 @@ public sealed class SparsePretrainingEstimator : IEstimator<SparsePretrainingTra
         ArgumentNullException.ThrowIfNull(input);
         PruningTrainingHook? hook = null;
         var reporter = new SparsityProgress(() => hook!, Options.Pretraining.Progress, Options.Progress);
-        var languageModel = dense.Fit(input, dense.Seed, reporter, (parameters, steps, optimizer) =>
+        var languageModel = dense.Fit(input, dense.Seed, reporter, (model, parameters, steps, optimizer) =>
         {
             var prunable = new PruningMask(parameters).PrunableCount;
             hook = new PruningTrainingHook(parameters, Options.ResolvePruning(steps, prunable, parameters.ParameterCount - prunable));
-            return (new Chain(optimizer, hook.ApplyMask), [hook]);
+            // Another backend runs the hook's device part, which masks the values after every update: what ApplyMask guarantees.
+            return (model is ManagedLanguageModel ? new Chain(optimizer, hook.ApplyMask) : optimizer, [hook]);
         });
 
         var training = languageModel.Training;

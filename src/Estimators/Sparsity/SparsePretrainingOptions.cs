@@ -1,3 +1,4 @@
+using Pipelines.Components.Backends;
 using Pipelines.Components.Sparsity;
 using Pipelines.Components.Training;
 using Pipelines.Pretraining;
@@ -24,6 +25,14 @@ public sealed record SparsePretrainingOptions
 
     /// <summary>The pre-training run: model, data columns, batches, steps, optimizer, checkpoints.</summary>
     public CausalLanguageModelOptions Pretraining { get; init => field = value ?? throw new ArgumentNullException(nameof(Pretraining)); }
+
+    /// <summary>
+    /// What runs the model: null (the default) is <see cref="CausalLanguageModelOptions.Backend"/> of <see cref="Pretraining"/>,
+    /// itself null for the managed CPU engine (<see cref="ManagedBackend"/>); <c>new TorchSharpBackend(device)</c> from
+    /// <c>Pipelines.Components.TorchSharp</c> prunes with mask tensors on the device, with the same masks, N(t) and Nbar.
+    /// Setting both this and the pre-training options' backend to different objects is refused.
+    /// </summary>
+    public ITrainingBackend? Backend { get; init; }
 
     /// <summary>
     /// Receives a report after every step, on the training thread, with the sparsity and Nbar so far; null for none.
@@ -67,11 +76,16 @@ public sealed record SparsePretrainingOptions
     internal void Validate()
     {
         Pretraining.Validate();
+        if (Backend is not null && Pretraining.Backend is not null && !ReferenceEquals(Backend, Pretraining.Backend))
+            throw new ArgumentException($"The options {nameof(Backend)} ('{Backend.Name}') and {nameof(Pretraining)}.{nameof(CausalLanguageModelOptions.Backend)} ('{Pretraining.Backend.Name}') differ: set one.", nameof(Backend));
         if (EndFraction < StartFraction)
             throw OptionChecks.OutOfRange(nameof(EndFraction), EndFraction, $"Must not be below StartFraction ({StartFraction}).");
         if (TargetAverageParameterCount is null && InitialSparsity > FinalSparsity)
             throw OptionChecks.OutOfRange(nameof(InitialSparsity), InitialSparsity, $"Must not exceed FinalSparsity ({FinalSparsity}).");
     }
+
+    /// <summary>The backend of the run: <see cref="Backend"/>, else the pre-training options' (null there too: the managed engine).</summary>
+    internal ITrainingBackend? ResolveBackend() => Backend ?? Pretraining.Backend;
 
     /// <summary>The pruning plan of a run of <paramref name="steps"/> steps over a model of <paramref name="prunableCount"/> prunable and <paramref name="fixedCount"/> other parameters.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><see cref="TargetAverageParameterCount"/> cannot be reached (named).</exception>

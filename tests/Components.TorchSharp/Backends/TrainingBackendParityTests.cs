@@ -66,7 +66,7 @@ public sealed class TrainingBackendParityTests
     }
 
     [TestMethod]
-    public void OtherOptimizersAndCheckpointsAreRefusedNamingTheManagedBackend()
+    public void OtherOptimizersAreRefusedNamingTheManagedBackend()
     {
         using var torch = new TorchSharpBackend(TorchTestDevice.Cpu).CreateLanguageModel(Config, seed: 1);
         var tokens = ManagedModels.Tokens(200, Config.VocabularySize, seed: 2);
@@ -74,8 +74,6 @@ public sealed class TrainingBackendParityTests
         var signum = Assert.ThrowsExactly<NotSupportedException>(() => torch.Train(new LanguageModelTrainingRun(tokens, null, Optimizers.Signum(1e-3), options)));
         StringAssert.Contains(signum.Message, "ScaleBySign");
         StringAssert.Contains(signum.Message, "ManagedBackend");
-        var resume = Assert.ThrowsExactly<NotSupportedException>(() => torch.Train(new LanguageModelTrainingRun(tokens, null, Optimizers.AdamW(1e-3), options) { ResumeFrom = "run.ckpt" }));
-        StringAssert.Contains(resume.Message, "ManagedBackend");
     }
 
     [TestMethod]

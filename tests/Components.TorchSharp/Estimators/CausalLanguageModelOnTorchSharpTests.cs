@@ -69,6 +69,57 @@ public sealed class CausalLanguageModelOnTorchSharpTests
         }
     }
 
+    [TestMethod]
+    public void ACancelledFitOnTorchSharpResumesFromItsCheckpointBitIdentically()
+    {
+        var context = new MLContext(seed: 1);
+        var rows = Enumerable.Range(0, 40).Select(row => ManagedModels.Tokens(12 + row % 7, 28, seed: (ulong)row + 100)).ToArray();
+        var data = context.Data.LoadFromEnumerable(rows.Select(row => new TokenRow { Tokens = [.. row.Select(id => (uint)(id + 1))] }));
+        var path = Path.Combine(TestContext.TestRunResultsDirectory ?? Path.GetTempPath(), $"torchsharp-{Guid.NewGuid():N}.ckpt");
+        var options = new CausalLanguageModelOptions
+        {
+            Model = new TransformerConfig(layerCount: 1, headCount: 2, channels: 16, contextLength: 8),
+            EndOfTextTokenId = 28,
+            BatchSize = 4,
+            Steps = 8,
+            EvaluationInterval = 0,
+            LearningRate = 1e-2,
+            ThreadCount = 1,
+            Seed = 3,
+            Backend = new TorchSharpBackend(TorchTestDevice.Cpu),
+        };
+        try
+        {
+            var uninterrupted = context.Pretraining().CausalLanguageModel(options).Fit(data);
+            using var cancellation = new CancellationTokenSource();
+            var stopAt3 = new StopAt(3, cancellation);
+            Assert.ThrowsExactly<OperationCanceledException>(() => context.Pretraining().CausalLanguageModel(options with
+            {
+                CheckpointInterval = 100, CheckpointPath = path, Progress = stopAt3, CancellationToken = cancellation.Token,
+            }).Fit(data));
+            var resumed = context.Pretraining().CausalLanguageModel(options with { ResumeFrom = path }).Fit(data);
+
+            CollectionAssert.AreEqual(uninterrupted.TrainingHistory.ToArray(), resumed.TrainingHistory.ToArray());
+            using var expected = new MemoryStream();
+            using var actual = new MemoryStream();
+            uninterrupted.Model.SaveSafeTensors(expected);
+            resumed.Model.SaveSafeTensors(actual);
+            CollectionAssert.AreEqual(expected.ToArray(), actual.ToArray(), "weights, bit for bit");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    private sealed class StopAt(long step, CancellationTokenSource cancellation) : IProgress<Pipelines.Components.Training.TrainingProgress>
+    {
+        public void Report(Pipelines.Components.Training.TrainingProgress value)
+        {
+            if (value.Step == step) cancellation.Cancel();
+        }
+    }
+
     private static float[] Losses(MLContext context, ITransformer model, IDataView data) =>
         model.Transform(data).GetColumn<float>("Loss").ToArray();
 }

@@ -119,6 +119,24 @@ public sealed class LayerDiagnosisTests
         StringAssert.Contains(batch.Message, "BatchCount cannot be 0");
     }
 
+    [TestMethod]
+    public void LoraOnABackendOtherThanTheManagedOneIsRefusedNamingManagedBackend()
+    {
+        // The diagnosis itself runs on any backend (tests/Components.TorchSharp: LayerDiagnosisOnTorchSharpTests); the adapters train on the managed one only.
+        var context = new MLContext(seed: 1);
+        var elsewhere = new ElsewhereBackend();
+        var selective = Assert.ThrowsExactly<NotSupportedException>(() => context.Lora().Selective(new SelectiveLoraOptions
+        {
+            Diagnosis = new LayerDiagnosisOptions { SourceWeightsPath = "source.safetensors" },
+            FineTuning = new TextClassificationOptions { Backend = elsewhere },
+        }));
+        StringAssert.Contains(selective.Message, "ManagedBackend");
+        var lora = Assert.ThrowsExactly<NotSupportedException>(() => context.MulticlassClassification.Trainers.TextClassifier(
+            new TextClassificationOptions { Backend = elsewhere, Adaptation = FineTuningAdaptation.LoraEverywhere(rank: 2) }));
+        StringAssert.Contains(lora.Message, "ManagedBackend");
+        _ = context.Lora().Diagnose(new LayerDiagnosisOptions { SourceWeightsPath = "source.safetensors", Backend = new ManagedBackend(1) });
+    }
+
     private static (MLContext Context, IDataView Data, LabeledSequences Sequences) Tokenized(int count, int seed)
     {
         var context = new MLContext(seed: 1);
@@ -127,6 +145,20 @@ public sealed class LayerDiagnosisTests
         var tokens = data.GetColumn<VBuffer<uint>>("Tokens").Select(row => row.DenseValues().Select(key => (int)key - 1).ToArray()).ToArray();
         var labels = data.GetColumn<uint>("Label").Select(key => (int)key - 1).ToArray();
         return (context, data, new LabeledSequences(tokens, labels));
+    }
+
+    /// <summary>A backend the diagnosis cannot run on; it is refused before any of its members is called.</summary>
+    private sealed class ElsewhereBackend : ITrainingBackend
+    {
+        public string Name => "elsewhere";
+
+        public IBackendLanguageModel CreateLanguageModel(TransformerConfig config, ulong seed) => throw new AssertFailedException("not reached");
+
+        public IBackendLanguageModel LoadLanguageModel(TransformerConfig config, Stream safeTensors) => throw new AssertFailedException("not reached");
+
+        public IBackendClassifier CreateClassifier(TransformerConfig config, int classCount, ulong seed) => throw new AssertFailedException("not reached");
+
+        public IBackendClassifier LoadClassifier(TransformerConfig config, int classCount, Stream safeTensors) => throw new AssertFailedException("not reached");
     }
 
     private sealed class Reporter<T>(Action<T> report) : IProgress<T>

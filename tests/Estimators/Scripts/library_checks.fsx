@@ -175,6 +175,12 @@ let silent = { new IProgress<TrainingProgress> with member _.Report _ = () }
 let withRun = LanguageModelOptions.toEstimatorOptionsWith (Some someView) (Some silent) LanguageModelOptions.defaults
 check "the validation set and the progress sink go into the estimator's options" (
     obj.ReferenceEquals(withRun.ValidationSet, someView) && obj.ReferenceEquals(withRun.Progress, silent))
+let onBackend = Pipelines.Components.Backends.ManagedBackend(2) :> Pipelines.Components.Backends.ITrainingBackend
+check "a backend goes into the estimators' options; None leaves the managed default" (
+    obj.ReferenceEquals((LanguageModelOptions.toEstimatorOptions { LanguageModelOptions.defaults with Backend = Some onBackend }).Backend, onBackend)
+    && obj.ReferenceEquals((ClassifierOptions.toEstimatorOptions { ClassifierOptions.defaults with Backend = Some onBackend }).Backend, onBackend)
+    && obj.ReferenceEquals((PruningPlan.toEstimatorOptions { LanguageModelOptions.defaults with Backend = Some onBackend } PruningPlan.defaults).Pretraining.Backend, onBackend)
+    && isNull withRun.Backend && isNull mapped.Backend)
 throws<ArgumentOutOfRangeException> "a learning rate of 0 is rejected by the estimator's record" (fun () ->
     LanguageModelOptions.toEstimatorOptions { LanguageModelOptions.defaults with LearningRate = 0.0 } |> ignore)
 check "the unigram entropy of two equally frequent bytes is one bit" (abs (LanguageModel.unigramBitsPerByte "abba" - 1.0) < 1e-12)

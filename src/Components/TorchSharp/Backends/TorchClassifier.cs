@@ -63,7 +63,9 @@ public sealed class TorchClassifier : IBackendClassifier
     }
 
     /// <inheritdoc />
-    /// <exception cref="NotSupportedException">The optimizer chain is not AdamW, a hook is given, or checkpoints are asked for: the managed backend runs those.</exception>
+    /// <exception cref="NotSupportedException">The optimizer chain is not AdamW, LoRA is asked for, or a hook has no device part (see <see cref="TorchTrainingHooks"/>): the managed backend runs those.</exception>
+    /// <exception cref="RunChangedException">The checkpoint to resume from was trained under a different run.</exception>
+    /// <exception cref="InvalidDataException">The checkpoint to resume from is not one, is truncated, or does not fit this model, optimizer and hooks.</exception>
     public ClassifierTrainingResult Train(ClassifierTrainingRun run)
     {
         ArgumentNullException.ThrowIfNull(run);
@@ -73,17 +75,16 @@ public sealed class TorchClassifier : IBackendClassifier
         ExampleWeighting.Check(run.ExampleWeights, run.Training.Count, nameof(run.ExampleWeights));
         if (run.LoraPlan is not null)
             throw new NotSupportedException("The TorchSharp backend does not train LoRA adapters yet; the managed backend (ManagedBackend) does. Leave Backend null or pass a ManagedBackend.");
-        if (run.ResumeFrom is not null || run.Options.CheckpointInterval > 0) throw TorchTrainingState.CheckpointsUnsupported();
-        if (run.Hooks.FirstOrDefault(hook => hook is not ScheduleLayoutHook) is { } unsupported)
-            throw new NotSupportedException($"The TorchSharp backend runs no training hooks over the managed arena ({unsupported.GetType().Name}); the managed backend (ManagedBackend) does.");
+        TorchTrainingHooks.CheckSupported(run.Hooks);
         var adamW = TorchOptimizerChains.ToAdamW(run.Optimizer);
         lock (gate)
         {
             using var task = new TorchClassifierTask(module, run.Options, run.Training, run.Validation, run.ExampleWeights);
             using var optimizer = new TorchAdamW(module, layout.Parameters, adamW);
-            var loop = new TrainingLoop(task, new TorchTrainingState(module, optimizer), run.Options.Loop);
+            using var state = new TorchTrainingState(module, layout.Parameters, optimizer, run.Hooks, run.Optimizer);
+            var loop = new TrainingLoop(task, state, run.Options.Loop);
             var record = RunRecord.ForClassifier(Config, ClassCount, run.Options, run.Optimizer, run.Training, run.ExampleWeights);
-            var result = loop.Run(record, run.Progress, resumeFrom: null, run.CancellationToken);
+            var result = loop.Run(record, run.Progress, run.ResumeFrom, run.CancellationToken);
             var finalValidation = task.LatestValidation ?? (run.Validation is null ? null : TorchClassifierTask.Evaluate(module, run.Options, run.Validation));
             return new ClassifierTrainingResult(result.Steps, result.History, finalValidation, result.StepsThisRun);
         }

@@ -50,25 +50,26 @@ public sealed class TorchLanguageModel : IBackendLanguageModel
 
     /// <inheritdoc />
     /// <exception cref="NotSupportedException">
-    /// The optimizer chain is not AdamW, a hook other than a schedule check is given, or checkpoints are asked for:
-    /// the managed backend runs those.
+    /// The optimizer chain is not AdamW, or a hook other than <see cref="ScheduleLayoutHook"/>, <see cref="DecayedCheckpointHook"/> and
+    /// <see cref="Sparsity.PruningTrainingHook"/> is given (see <see cref="TorchTrainingHooks"/>): the managed backend runs those.
     /// </exception>
+    /// <exception cref="RunChangedException">The checkpoint to resume from was trained under a different run.</exception>
+    /// <exception cref="InvalidDataException">The checkpoint to resume from is not one, is truncated, or does not fit this model, optimizer and hooks.</exception>
     public LanguageModelTrainingResult Train(LanguageModelTrainingRun run)
     {
         ArgumentNullException.ThrowIfNull(run);
         run.Options.Validate(Config.ContextLength);
-        if (run.ResumeFrom is not null || run.Options.CheckpointInterval > 0) throw TorchTrainingState.CheckpointsUnsupported();
-        if (run.Hooks.FirstOrDefault(hook => hook is not ScheduleLayoutHook) is { } unsupported)
-            throw new NotSupportedException($"The TorchSharp backend runs no training hooks over the managed arena ({unsupported.GetType().Name}); the managed backend (ManagedBackend) does.");
+        TorchTrainingHooks.CheckSupported(run.Hooks);
         var adamW = TorchOptimizerChains.ToAdamW(run.Optimizer);
         lock (gate)
         {
             generator = null;
             using var task = new TorchLanguageModelTask(module, run.Options, run.TrainingTokens, run.ValidationTokens);
             using var optimizer = new TorchAdamW(module, layout, adamW);
-            var loop = new TrainingLoop(task, new TorchTrainingState(module, optimizer), run.Options.Loop);
+            using var state = new TorchTrainingState(module, layout, optimizer, run.Hooks, run.Optimizer);
+            var loop = new TrainingLoop(task, state, run.Options.Loop);
             var record = RunRecord.ForLanguageModel(Config, run.Options, run.Optimizer, run.TrainingTokens);
-            var result = loop.Run(record, run.Progress, resumeFrom: null, run.CancellationToken);
+            var result = loop.Run(record, run.Progress, run.ResumeFrom, run.CancellationToken);
             return new LanguageModelTrainingResult(result.Steps, result.History, result.FinalValidationLoss);
         }
     }

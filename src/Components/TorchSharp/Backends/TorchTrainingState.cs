@@ -1,3 +1,4 @@
+using Pipelines.Components.Tensors;
 using Pipelines.Components.Training;
 using Pipelines.Components.TorchSharp.Optimization;
 using static TorchSharp.torch;
@@ -5,11 +6,44 @@ using static TorchSharp.torch;
 namespace Pipelines.Components.TorchSharp.Backends;
 
 /// <summary>
-/// The TorchSharp <see cref="ITrainingState"/>: a module's parameters on their device and an <see cref="ITorchOptimizer"/>;
-/// the only value read back per update is the gradients' sum of squares (one scalar), to stop a diverging run.
+/// The TorchSharp <see cref="ITrainingState"/>: a module's parameters on their device, an <see cref="ITorchOptimizer"/> and
+/// the device parts of the training hooks (<see cref="TorchTrainingHooks"/>); checkpoints in the managed engine's format.
 /// </summary>
-internal sealed class TorchTrainingState(nn.Module module, ITorchOptimizer optimizer) : ITrainingState
+/// <remarks>
+/// Per update the only value read back is the gradients' sum of squares (one scalar), to stop a diverging run; hooks
+/// copy weights to the host only at their events. A checkpoint is a <see cref="TrainingCheckpoint"/> (atomic, with the
+/// run's <see cref="RunRecord"/>): the weights copied into the managed layout, the optimizer's
+/// <see cref="ITorchOptimizer.SaveState"/>, the managed hooks' states and the history; so a resume under another run is
+/// refused as on the managed engine, and a resumed run continues bit-identically on the same device and thread count.
+/// </remarks>
+internal sealed class TorchTrainingState : ITrainingState, IDisposable
 {
+    private readonly nn.Module module;
+    private readonly ParameterArena layout;
+    private readonly ITorchOptimizer optimizer;
+    private readonly IReadOnlyList<ITrainingHook> hooks;
+    private readonly TorchHookContext context;
+    private readonly ITorchTrainingHook[] deviceHooks;
+
+    /// <param name="module">The module whose parameters are trained.</param>
+    /// <param name="layout">A managed arena with the module's names and shapes: checkpoints and hook events go through it.</param>
+    /// <param name="optimizer">The optimizer on the module's parameters.</param>
+    /// <param name="hooks">The run's hooks, in order (each must have a device part).</param>
+    /// <param name="optimizerChain">The chain the optimizer runs, whose schedule a <see cref="ScheduleLayoutHook"/> checks.</param>
+    /// <exception cref="NotSupportedException">A hook has no device part (named).</exception>
+    public TorchTrainingState(nn.Module module, ParameterArena layout, ITorchOptimizer optimizer, IReadOnlyList<ITrainingHook> hooks, Components.Optimization.IGradientTransform optimizerChain)
+    {
+        this.module = module;
+        this.layout = layout;
+        this.optimizer = optimizer;
+        this.hooks = hooks;
+        context = new TorchHookContext(module, layout, optimizer, TorchTrainingHooks.ScheduleOf(optimizerChain));
+        deviceHooks = TorchTrainingHooks.Create(hooks, context);
+    }
+
+    /// <summary>How many times the hooks copied the weights to the host (checkpoints aside).</summary>
+    internal int HostCopies => context.HostCopies;
+
     public double CurrentLearningRate => optimizer.CurrentLearningRate;
 
     public void ZeroGradients() => module.zero_grad();
@@ -23,14 +57,27 @@ internal sealed class TorchTrainingState(nn.Module module, ITorchOptimizer optim
             if (!double.IsFinite(sum)) throw new TrainingDivergedException(step, "gradients", sum);
         }
 
+        foreach (var hook in deviceHooks) hook.AfterBackward(step);
         optimizer.Step();
+        foreach (var hook in deviceHooks) hook.AfterUpdate(step);
     }
 
-    public void WriteCheckpoint(string path, long step, IReadOnlyList<StepMetrics> history, RunRecord run) => throw CheckpointsUnsupported();
+    public void WriteCheckpoint(string path, long step, IReadOnlyList<StepMetrics> history, RunRecord run)
+    {
+        module.StoreValuesTo(layout);
+        TrainingCheckpoint.Write(path, step, layout, optimizer.SaveState, history, hooks, run);
+    }
 
-    public (long Step, List<StepMetrics> History) ReadCheckpoint(string path, RunRecord run, RunChanges acceptedChanges) => throw CheckpointsUnsupported();
+    public (long Step, List<StepMetrics> History) ReadCheckpoint(string path, RunRecord run, RunChanges acceptedChanges)
+    {
+        var restored = TrainingCheckpoint.Read(path, layout, optimizer.LoadState, hooks, run, acceptedChanges);
+        module.LoadFrom(layout);
+        foreach (var hook in deviceHooks) hook.Restored();
+        return restored;
+    }
 
-    internal static NotSupportedException CheckpointsUnsupported() => new(
-        "The TorchSharp backend does not write or resume training checkpoints yet; the managed backend (ManagedBackend) does. "
-        + "Leave CheckpointInterval at 0 and ResumeFrom unset, or train on the managed backend.");
+    public void Dispose()
+    {
+        foreach (var hook in deviceHooks) hook.Dispose();
+    }
 }
