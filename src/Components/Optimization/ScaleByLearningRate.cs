@@ -43,10 +43,7 @@ public sealed class ScaleByLearningRate : IGradientTransform
         }
     }
 
-    /// <summary>The factor of update <paramref name="step"/> (from 1), <c>-lr(step - 1)</c>; throws for a rate that is negative or not finite.</summary>
-    internal float FactorAt(long step) => (float)-TransformGuard.LearningRateAt(LearningRate, step);
-
-    /// <summary>The formula, for every backend: <c>u = u * (-lr)</c>, the factor from <see cref="FactorAt"/>.</summary>
+    /// <summary>The formula, for every backend: <c>u = u * (-lr)</c>, the factor <c>(float)-lr</c>.</summary>
     internal static T Formula<T>(T update, float factor) where T : IUpdateArithmetic<T> => update * factor;
 
     private static int Apply<TLanes>(int start, Span<float> update, float factor) where TLanes : ILanes<TLanes>

@@ -10,7 +10,7 @@ namespace Pipelines.Components.TorchSharp.Backends;
 
 /// <summary>
 /// A <see cref="TorchEncoderClassifier"/> behind the backend boundary: fine-tuned by the one <see cref="TrainingLoop"/>
-/// with a <see cref="TorchAdamW"/> on the model's device; evaluation and prediction run there too.
+/// with a <see cref="TorchOptimizer"/> (any optimizer chain) on the model's device; evaluation and prediction run there too.
 /// </summary>
 public sealed class TorchClassifier : IBackendClassifier
 {
@@ -61,7 +61,7 @@ public sealed class TorchClassifier : IBackendClassifier
     }
 
     /// <inheritdoc />
-    /// <exception cref="NotSupportedException">The optimizer chain is not AdamW, a hook is given, or checkpoints are asked for: the managed backend runs those.</exception>
+    /// <exception cref="NotSupportedException">The optimizer chain holds a transform <see cref="TorchOptimizer"/> does not run, a hook is given, or checkpoints are asked for: the managed backend runs those.</exception>
     public ClassifierTrainingResult Train(ClassifierTrainingRun run)
     {
         ArgumentNullException.ThrowIfNull(run);
@@ -74,11 +74,10 @@ public sealed class TorchClassifier : IBackendClassifier
         if (run.ResumeFrom is not null || run.Options.CheckpointInterval > 0) throw TorchTrainingState.CheckpointsUnsupported();
         if (run.Hooks.FirstOrDefault(hook => hook is not ScheduleLayoutHook) is { } unsupported)
             throw new NotSupportedException($"The TorchSharp backend runs no training hooks over the managed arena ({unsupported.GetType().Name}); the managed backend (ManagedBackend) does.");
-        var adamW = TorchOptimizerChains.ToAdamW(run.Optimizer);
         lock (gate)
         {
+            using var optimizer = new TorchOptimizer(module, layout.Parameters, run.Optimizer); // refuses an unknown transform before anything runs
             using var task = new TorchClassifierTask(module, run.Options, run.Training, run.Validation, run.ExampleWeights);
-            using var optimizer = new TorchAdamW(module, layout.Parameters, adamW);
             var loop = new TrainingLoop(task, new TorchTrainingState(module, optimizer), run.Options.Loop);
             var record = RunRecord.ForClassifier(Config, ClassCount, run.Options, run.Optimizer, run.Training, run.ExampleWeights);
             var result = loop.Run(record, run.Progress, resumeFrom: null, run.CancellationToken);

@@ -11,14 +11,14 @@ namespace Pipelines.Components.TorchSharp.Backends;
 
 /// <summary>
 /// A <see cref="TorchGptModel"/> behind the backend boundary: training runs the one <see cref="TrainingLoop"/> with a
-/// <see cref="TorchAdamW"/> on the model's device; scoring runs there too; generation samples on the managed engine
+/// <see cref="TorchOptimizer"/> (any optimizer chain) on the model's device; scoring runs there too; generation samples on the managed engine
 /// from the exported weights (each sampled token needs the host anyway).
 /// </summary>
 public sealed class TorchLanguageModel : IBackendLanguageModel
 {
     private readonly TorchSharpBackend backend;
     private readonly TorchGptModel module;
-    private readonly ParameterArena layout;
+    private readonly ParameterArena layout; // names and shapes for the optimizer chain's predicates
     private readonly Lock gate = new();
     private GptModel? generator;
 
@@ -26,7 +26,7 @@ public sealed class TorchLanguageModel : IBackendLanguageModel
     {
         this.backend = backend;
         this.module = module;
-        layout = new GptModel(module.Config, Parallelism.Sequential).Parameters; // names, shapes and decay policy only
+        layout = new GptModel(module.Config, Parallelism.Sequential).Parameters;
     }
 
     /// <inheritdoc />
@@ -50,8 +50,8 @@ public sealed class TorchLanguageModel : IBackendLanguageModel
 
     /// <inheritdoc />
     /// <exception cref="NotSupportedException">
-    /// The optimizer chain is not AdamW, a hook other than a schedule check is given, or checkpoints are asked for:
-    /// the managed backend runs those.
+    /// The optimizer chain holds a transform <see cref="TorchOptimizer"/> does not run, a hook other than a schedule check is
+    /// given, or checkpoints are asked for: the managed backend runs those.
     /// </exception>
     public LanguageModelTrainingResult Train(LanguageModelTrainingRun run)
     {
@@ -60,12 +60,11 @@ public sealed class TorchLanguageModel : IBackendLanguageModel
         if (run.ResumeFrom is not null || run.Options.CheckpointInterval > 0) throw TorchTrainingState.CheckpointsUnsupported();
         if (run.Hooks.FirstOrDefault(hook => hook is not ScheduleLayoutHook) is { } unsupported)
             throw new NotSupportedException($"The TorchSharp backend runs no training hooks over the managed arena ({unsupported.GetType().Name}); the managed backend (ManagedBackend) does.");
-        var adamW = TorchOptimizerChains.ToAdamW(run.Optimizer);
         lock (gate)
         {
+            using var optimizer = new TorchOptimizer(module, layout, run.Optimizer); // refuses an unknown transform before anything runs
             generator = null;
             using var task = new TorchLanguageModelTask(module, run.Options, run.TrainingTokens, run.ValidationTokens);
-            using var optimizer = new TorchAdamW(module, layout, adamW);
             var loop = new TrainingLoop(task, new TorchTrainingState(module, optimizer), run.Options.Loop);
             var record = RunRecord.ForLanguageModel(Config, run.Options, run.Optimizer, run.TrainingTokens);
             var result = loop.Run(record, run.Progress, resumeFrom: null, run.CancellationToken);

@@ -8,7 +8,7 @@ namespace Pipelines.Components.TorchSharp.Backends;
 
 /// <summary>
 /// TorchSharp (libtorch) as an <see cref="ITrainingBackend"/>: models are <see cref="TorchGptModel"/>s on the device
-/// given here, trained by the one <see cref="Training.TrainingLoop"/> with <see cref="Optimization.TorchAdamW"/>.
+/// given here, trained by the one <see cref="Training.TrainingLoop"/> with <see cref="Optimization.TorchOptimizer"/> (any optimizer chain of the managed building blocks).
 /// </summary>
 /// <remarks>
 /// Pass one to an estimator's options (<c>Backend = new TorchSharpBackend("cuda:0")</c>); the application references a
