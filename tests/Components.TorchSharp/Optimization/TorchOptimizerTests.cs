@@ -131,6 +131,24 @@ public sealed class TorchOptimizerTests
             CollectionAssert.AreEqual(TorchParameters.ToSingleArray(expected), TorchParameters.ToSingleArray(actual), $"{name} after {Steps} steps with a save and load at {Steps / 2}");
     }
 
+    /// <summary>The state tensors outlive a dispose scope the optimizer was made in, and SetToZero's zeros the step that made them.</summary>
+    [TestMethod]
+    public void AnOptimizerMadeInsideADisposeScopeKeepsItsState()
+    {
+        var managed = Model(out var module);
+        using var _ = module;
+        TorchOptimizer optimizer;
+        using (NewDisposeScope()) optimizer = new TorchOptimizer(module, managed.Parameters, new Chain(Optimizers.AdamW(1e-2), new Freeze(Norms)));
+        using var __ = optimizer;
+        TorchStep(module, optimizer, 0);
+        TorchStep(module, optimizer, 1);
+        var matrix = module.named_parameters().First(pair => pair.name == "wte.weight").parameter;
+        var moments = optimizer.StateBuffersOf(matrix);
+        Assert.AreEqual(2, moments.Count);
+        Assert.IsFalse(moments[0].IsInvalid, "the first moment survived the scope");
+        Assert.IsGreaterThan(0f, moments[1].sum().item<float>(), "the second moment holds two steps of squared gradients");
+    }
+
     [TestMethod]
     public void StateOfAnotherChainIsRefused()
     {

@@ -36,7 +36,10 @@ internal sealed class DeviceUpdates
     /// <summary>The current update of parameter <paramref name="index"/>.</summary>
     public Tensor this[int index] => updates[index];
 
-    /// <summary>Makes <paramref name="update"/> (moved to the step's dispose scope) the update of parameter <paramref name="index"/>, freeing the one it replaces.</summary>
+    /// <summary>
+    /// Makes <paramref name="update"/> the update of parameter <paramref name="index"/>, freeing the one it replaces; call it
+    /// inside a dispose scope opened for the one parameter, whose result it moves one scope out, into the step's.
+    /// </summary>
     public void Replace(int index, Tensor update)
     {
         if (ReferenceEquals(update, updates[index])) return;
@@ -140,7 +143,11 @@ internal sealed class DeviceSetToZero(IReadOnlyList<DeviceParameter> members) : 
 {
     public override void Update(DeviceUpdates updates)
     {
-        foreach (var member in Members) updates.Replace(member.Index, zeros_like(member.Tensor));
+        foreach (var member in Members)
+        {
+            using var scope = NewDisposeScope(); // Replace moves the result one scope out, into the step's
+            updates.Replace(member.Index, zeros_like(member.Tensor));
+        }
     }
 }
 
