@@ -14,8 +14,9 @@ namespace Pipelines.Components.TorchSharp.Backends;
 /// Pass one to an estimator's options (<c>Backend = new TorchSharpBackend("cuda:0")</c>); the application references a
 /// libtorch runtime package (<c>libtorch-cpu-linux-x64</c>, <c>libtorch-cuda-12.1-linux-x64</c>, ...). New models start
 /// from the managed engine's GPT-2 initialisation of the same seed, so both backends begin from the same weights.
-/// Runs the GPT and the encoder classifier; AdamW only (with optional global-norm clipping); no training checkpoints or
-/// hooks other than schedule checks yet.
+/// Runs the GPT and the encoder classifier with any optimizer chain of the managed building blocks (AdamW, Signum, FOCUS,
+/// SGD, clipping, masks, groups; see <see cref="Optimization.TorchOptimizer"/>); no training checkpoints or hooks other
+/// than schedule checks yet.
 /// </remarks>
 public sealed class TorchSharpBackend : ITrainingBackend
 {
