@@ -129,6 +129,15 @@ public sealed class TorchOptimizerTests
 
         foreach (var ((name, expected), (_, actual)) in uninterrupted.named_parameters().Zip(resumed.named_parameters()))
             CollectionAssert.AreEqual(TorchParameters.ToSingleArray(expected), TorchParameters.ToSingleArray(actual), $"{name} after {Steps} steps with a save and load at {Steps / 2}");
+
+        // The same resumption without the loaded state (fresh moments, step 1 again) must not match: the state matters.
+        using var restarted = new TorchGptModel(Small, TorchTestDevice.Cpu);
+        restarted.LoadFrom(firstManaged.Parameters);
+        using var restartedOptimizer = new TorchOptimizer(restarted, firstManaged.Parameters, Chain());
+        for (var step = Steps / 2; step < Steps; step++) TorchStep(restarted, restartedOptimizer, step);
+        Assert.IsTrue(
+            uninterrupted.named_parameters().Zip(restarted.named_parameters()).Any(pair => !TorchParameters.ToSingleArray(pair.First.parameter).SequenceEqual(TorchParameters.ToSingleArray(pair.Second.parameter))),
+            "a restart without the saved state gives other weights");
     }
 
     /// <summary>The state tensors outlive a dispose scope the optimizer was made in, and SetToZero's zeros the step that made them.</summary>
