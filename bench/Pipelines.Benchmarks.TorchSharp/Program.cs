@@ -30,7 +30,7 @@ var config = new TransformerConfig(layers, heads, width, context, vocabulary);
 var managed = GptModel.Create(config, seed: 0, new Parallelism(1)); // the engine's initialisation, then moved across
 using var model = new TorchGptModel(config, device);
 model.LoadFrom(managed.Parameters);
-using var optimizer = new TorchAdamW(model, managed.Parameters, new AdamWOptions(3e-4));
+using var optimizer = new TorchOptimizer(model, managed.Parameters, Optimizers.AdamW(new AdamWOptions(3e-4)));
 
 var random = new SeededRandom(0);
 var inputValues = new long[batch * context];

@@ -1,4 +1,4 @@
-using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 using Pipelines.Components.Tensors;
 
 namespace Pipelines.Components.Optimization;
@@ -33,7 +33,22 @@ public sealed class AddDecayedWeights : IGradientTransform
         {
             var range = slices[index].Range;
             var update = updates[range];
-            TensorPrimitives.MultiplyAdd(parameters[range], weightDecay, update, update);
+            var theta = parameters[range];
+            var done = Vector512.IsHardwareAccelerated
+                ? Apply<Vector512Value>(0, update, theta, weightDecay)
+                : Apply<VectorValue>(0, update, theta, weightDecay);
+            Apply<FloatValue>(done, update, theta, weightDecay);
         }
+    }
+
+    /// <summary>The formula, for every backend: <c>u = u + wd*theta</c>.</summary>
+    internal static T Formula<T>(T update, T theta, float weightDecay) where T : IUpdateArithmetic<T> => update + weightDecay * theta;
+
+    private static int Apply<TLanes>(int start, Span<float> update, ReadOnlySpan<float> theta, float weightDecay) where TLanes : ILanes<TLanes>
+    {
+        var element = start;
+        for (; element <= update.Length - TLanes.Count; element += TLanes.Count)
+            Formula(TLanes.Load(update, element), TLanes.Load(theta, element), weightDecay).Store(update, element);
+        return element;
     }
 }

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 using Pipelines.Components.Tensors;
 
 namespace Pipelines.Components.Optimization;
@@ -36,15 +37,28 @@ public sealed class ClipByGlobalNorm : IGradientTransform
         var norm = Math.Sqrt(sumOfSquares);
         clipState.LastNorm = norm;
         clipState.LastScale = 1;
-        if (!double.IsFinite(norm) || norm <= MaxNorm) return;
+        if (ScaleFor(norm) is not { } scale) return;
 
-        var scale = (float)(MaxNorm / norm);
         clipState.LastScale = scale;
         for (var index = 0; index < slices.Count; index++)
         {
-            var slice = updates[slices[index].Range];
-            TensorPrimitives.Multiply(slice, scale, slice);
+            var update = updates[slices[index].Range];
+            var done = Vector512.IsHardwareAccelerated ? Apply<Vector512Value>(0, update, scale) : Apply<VectorValue>(0, update, scale);
+            Apply<FloatValue>(done, update, scale);
         }
+    }
+
+    /// <summary>The factor <c>maxNorm / norm</c> when a finite <paramref name="norm"/> exceeds <see cref="MaxNorm"/>; otherwise null (no clipping).</summary>
+    internal float? ScaleFor(double norm) => double.IsFinite(norm) && norm > MaxNorm ? (float)(MaxNorm / norm) : null;
+
+    /// <summary>The formula, for every backend: <c>u = u * scale</c>, the scale from <see cref="ScaleFor"/>.</summary>
+    internal static T Formula<T>(T update, float scale) where T : IUpdateArithmetic<T> => update * scale;
+
+    private static int Apply<TLanes>(int start, Span<float> update, float scale) where TLanes : ILanes<TLanes>
+    {
+        var element = start;
+        for (; element <= update.Length - TLanes.Count; element += TLanes.Count) Formula(TLanes.Load(update, element), scale).Store(update, element);
+        return element;
     }
 }
 

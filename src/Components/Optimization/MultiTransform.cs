@@ -44,16 +44,22 @@ public sealed class MultiTransform : IGradientTransform
     public TransformState Init(ParameterArena arena)
     {
         ArgumentNullException.ThrowIfNull(arena);
-        foreach (var parameter in arena.Parameters)
+        CheckPartition(arena.Parameters, nameof(arena));
+        return new MultiTransformState(groups.Select(group => group.Name).ToArray(), groups.Select(group => group.Transform.Init(arena)).ToArray());
+    }
+
+    /// <summary>Throws unless every parameter is in exactly one group, naming the first that is not (shared with the device optimizer).</summary>
+    /// <exception cref="ArgumentException">A parameter is in no group or in several.</exception>
+    internal void CheckPartition(IReadOnlyList<ParameterSlice> parameters, string parameterName)
+    {
+        foreach (var parameter in parameters)
         {
             var owners = groups.Where(group => group.Selects(parameter)).Select(group => $"'{group.Name}'").ToArray();
             if (owners.Length == 0)
-                throw new ArgumentException($"Parameter '{parameter.Name}' is in none of the groups {string.Join(", ", groups.Select(group => $"'{group.Name}'"))}.", nameof(arena));
+                throw new ArgumentException($"Parameter '{parameter.Name}' is in none of the groups {string.Join(", ", groups.Select(group => $"'{group.Name}'"))}.", parameterName);
             if (owners.Length > 1)
-                throw new ArgumentException($"Parameter '{parameter.Name}' is in several groups: {string.Join(", ", owners)}.", nameof(arena));
+                throw new ArgumentException($"Parameter '{parameter.Name}' is in several groups: {string.Join(", ", owners)}.", parameterName);
         }
-
-        return new MultiTransformState(groups.Select(group => group.Name).ToArray(), groups.Select(group => group.Transform.Init(arena)).ToArray());
     }
 
     /// <inheritdoc />

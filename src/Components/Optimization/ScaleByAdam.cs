@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using Pipelines.Components.Tensors;
 
 namespace Pipelines.Components.Optimization;
@@ -45,13 +46,7 @@ public sealed class ScaleByAdam : IGradientTransform
         var adamState = TransformGuard.StateAs<ScaleByAdamState>(state, nameof(ScaleByAdam));
         TransformGuard.CheckBuffers(updates, parameters, context);
         TransformGuard.CheckStateLength(adamState.FirstMoment.Length, updates.Length, nameof(ScaleByAdam));
-        var beta1 = (float)Beta1;
-        var beta2 = (float)Beta2;
-        var oneMinusBeta1 = (float)(1 - Beta1);
-        var oneMinusBeta2 = (float)(1 - Beta2);
-        var correction1 = (float)(1 - Math.Pow(Beta1, context.Step));
-        var correction2 = (float)(1 - Math.Pow(Beta2, context.Step));
-        var epsilon = (float)Epsilon;
+        var coefficients = CoefficientsAt(context.Step);
         var slices = context.Parameters;
         for (var index = 0; index < slices.Count; index++)
         {
@@ -59,10 +54,52 @@ public sealed class ScaleByAdam : IGradientTransform
             var update = updates[range];
             var first = adamState.FirstMoment.AsSpan(range);
             var second = adamState.SecondMoment.AsSpan(range);
-            AdamKernel.Update(update, first, second, beta1, beta2, oneMinusBeta1, oneMinusBeta2, correction1, correction2, epsilon);
+            var done = Vector512.IsHardwareAccelerated
+                ? Apply<Vector512Value>(0, update, first, second, coefficients)
+                : Apply<VectorValue>(0, update, first, second, coefficients);
+            Apply<FloatValue>(done, update, first, second, coefficients);
         }
     }
+
+    /// <summary>The step's float coefficients, computed in double and rounded once, the same on every backend.</summary>
+    internal AdamCoefficients CoefficientsAt(long step) => new(
+        (float)Beta1, (float)Beta2, (float)(1 - Beta1), (float)(1 - Beta2),
+        (float)(1 - Math.Pow(Beta1, step)), (float)(1 - Math.Pow(Beta2, step)), (float)Epsilon);
+
+    /// <summary>
+    /// The formula, for every backend: <c>m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g*g; u = m / c1 / (sqrt(v / c2) + eps)</c>
+    /// with <c>c1 = 1-b1^t</c>, <c>c2 = 1-b2^t</c>.
+    /// </summary>
+    /// <returns>The new first and second moments and the update.</returns>
+    internal static (T First, T Second, T Update) Formula<T>(T gradient, T first, T second, in AdamCoefficients coefficients)
+        where T : IUpdateArithmetic<T>
+    {
+        first = coefficients.Beta1 * first + coefficients.OneMinusBeta1 * gradient;
+        second = coefficients.Beta2 * second + coefficients.OneMinusBeta2 * gradient * gradient;
+        return (first, second, first / coefficients.Correction1 / (T.SquareRoot(second / coefficients.Correction2) + coefficients.Epsilon));
+    }
+
+    /// <summary>Runs <see cref="Formula{T}"/> over the elements from <paramref name="start"/>, <typeparamref name="TLanes"/> at a time, while they fill it.</summary>
+    /// <returns>The first element not updated.</returns>
+    private static int Apply<TLanes>(int start, Span<float> update, Span<float> first, Span<float> second, in AdamCoefficients coefficients)
+        where TLanes : ILanes<TLanes>
+    {
+        var element = start;
+        for (; element <= update.Length - TLanes.Count; element += TLanes.Count)
+        {
+            var (newFirst, newSecond, newUpdate) = Formula(TLanes.Load(update, element), TLanes.Load(first, element), TLanes.Load(second, element), coefficients);
+            newFirst.Store(first, element);
+            newSecond.Store(second, element);
+            newUpdate.Store(update, element);
+        }
+
+        return element;
+    }
 }
+
+/// <summary>The float coefficients of one <see cref="ScaleByAdam"/> step.</summary>
+internal readonly record struct AdamCoefficients(
+    float Beta1, float Beta2, float OneMinusBeta1, float OneMinusBeta2, float Correction1, float Correction2, float Epsilon);
 
 /// <summary>The state of <see cref="ScaleByAdam"/>: the two moment buffers, laid out like the arena.</summary>
 public sealed class ScaleByAdamState : TransformState, IParameterBufferState

@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using Pipelines.Components.Schedules;
 using Pipelines.Components.Tensors;
 
@@ -89,9 +90,7 @@ public sealed class ScaleByFocus : IGradientTransform
         TransformGuard.CheckStateLength(focusState.Momentum.Length, updates.Length, nameof(ScaleByFocus));
         var rate = TransformGuard.LearningRateAt(LearningRate, context.Step);
         focusState.LastLearningRate = rate;
-        var negativeRate = (float)-rate;
-        var correction2 = (float)(1 - Math.Pow(Beta2, context.Step));
-        var gamma = (float)Gamma;
+        var coefficients = CoefficientsAt(context.Step, rate);
         var slices = context.Parameters;
         for (var index = 0; index < slices.Count; index++)
         {
@@ -101,61 +100,82 @@ public sealed class ScaleByFocus : IGradientTransform
             var theta = parameters[range];
             var momentum = focusState.Momentum.AsSpan(range);
             var average = focusState.ParameterAverage.AsSpan(range);
-            ScaleByMomentum.MovingAverage(update, momentum, (float)Beta1, (float)(1 - Beta1));
-            ScaleByMomentum.MovingAverage(theta, average, (float)Beta2, (float)(1 - Beta2));
-            var weightDecay = Decays is null || Decays(slice) ? (float)WeightDecay : 0f;
-            switch (Placement)
+            var weightDecay = WeightDecayOf(slice);
+            var done = Vector512.IsHardwareAccelerated
+                ? Apply<Vector512Value>(0, update, theta, momentum, average, coefficients, weightDecay)
+                : Apply<VectorValue>(0, update, theta, momentum, average, coefficients, weightDecay);
+            Apply<FloatValue>(done, update, theta, momentum, average, coefficients, weightDecay);
+        }
+    }
+
+    /// <summary>The float coefficients of update <paramref name="step"/> (from 1) at learning rate <paramref name="rate"/>, the same on every backend.</summary>
+    internal FocusCoefficients CoefficientsAt(long step, double rate) => new(
+        (float)Beta1, (float)(1 - Beta1), (float)Beta2, (float)(1 - Beta2), (float)(1 - Math.Pow(Beta2, step)), (float)Gamma, (float)-rate, Placement);
+
+    /// <summary>The weight decay of <paramref name="slice"/>: <see cref="WeightDecay"/> where <see cref="Decays"/> selects it, else 0.</summary>
+    internal float WeightDecayOf(ParameterSlice slice) => Decays is null || Decays(slice) ? (float)WeightDecay : 0f;
+
+    /// <summary>The formula, for every backend (see the remarks of <see cref="ScaleByFocus"/>).</summary>
+    /// <remarks>
+    /// With <c>c2 = 1-b2^t</c>, <c>phat = pbar / c2</c> and <c>-lr</c> the coefficients' negative rate:
+    /// <code>
+    /// m = b1*m + (1-b1)*g;   pbar = b2*pbar + (1-b2)*theta
+    /// TowardEmaBeforeStep: d = (-lr*wd)*phat;  u = d + (sign(m) + gamma*sign(c2*(theta + d) - pbar)) * -lr
+    /// TowardEmaAfterStep:  u = (sign(m) + gamma*sign(c2*theta - pbar)) * -lr + (-lr*wd)*phat
+    /// Plain:               u = (theta*wd + sign(m) + gamma*sign(c2*theta - pbar)) * -lr
+    /// </code>
+    /// </remarks>
+    /// <returns>The new momentum and parameter average, and the update.</returns>
+    internal static (T Momentum, T Average, T Update) Formula<T>(T gradient, T theta, T momentum, T average, in FocusCoefficients coefficients, float weightDecay)
+        where T : IUpdateArithmetic<T>
+    {
+        momentum = ScaleByMomentum.MovingAverage(gradient, momentum, coefficients.Beta1, coefficients.OneMinusBeta1);
+        average = ScaleByMomentum.MovingAverage(theta, average, coefficients.Beta2, coefficients.OneMinusBeta2);
+        var (correction2, gamma, negativeRate) = (coefficients.Correction2, coefficients.Gamma, coefficients.NegativeRate);
+        switch (coefficients.Placement)
+        {
+            case FocusWeightDecayPlacement.TowardEmaBeforeStep:
             {
-                case FocusWeightDecayPlacement.TowardEmaBeforeStep:
-                    StepDecayingFirst(update, theta, momentum, average, correction2, gamma, weightDecay, negativeRate);
-                    break;
-                case FocusWeightDecayPlacement.TowardEmaAfterStep:
-                    StepDecayingAfter(update, theta, momentum, average, correction2, gamma, weightDecay, negativeRate);
-                    break;
-                default:
-                    StepDecayingPlainly(update, theta, momentum, average, correction2, gamma, weightDecay, negativeRate);
-                    break;
+                var decay = negativeRate * weightDecay * (average / correction2);
+                var direction = T.Sign(momentum) + gamma * T.Sign(correction2 * (theta + decay) - average);
+                return (momentum, average, decay + direction * negativeRate);
+            }
+
+            case FocusWeightDecayPlacement.TowardEmaAfterStep:
+            {
+                var direction = T.Sign(momentum) + gamma * T.Sign(correction2 * theta - average);
+                return (momentum, average, direction * negativeRate + negativeRate * weightDecay * (average / correction2));
+            }
+
+            default:
+            {
+                // The same float operations as Signum's chain (momentum, sign, decayed weights, rate) when gamma = 0.
+                var direction = T.Sign(momentum) + gamma * T.Sign(correction2 * theta - average);
+                return (momentum, average, (theta * weightDecay + direction) * negativeRate);
             }
         }
     }
 
-    // u = -lr*wd*phat - lr*(sign(m) + gamma*sign(theta' - phat)),  theta' = theta - lr*wd*phat.
-    private static void StepDecayingFirst(Span<float> update, ReadOnlySpan<float> theta, ReadOnlySpan<float> momentum, ReadOnlySpan<float> average,
-        float correction2, float gamma, float weightDecay, float negativeRate)
+    private static int Apply<TLanes>(int start, Span<float> update, ReadOnlySpan<float> theta, Span<float> momentum, Span<float> average,
+        in FocusCoefficients coefficients, float weightDecay) where TLanes : ILanes<TLanes>
     {
-        for (var element = 0; element < update.Length; element++)
+        var element = start;
+        for (; element <= update.Length - TLanes.Count; element += TLanes.Count)
         {
-            var estimate = average[element] / correction2;
-            var decay = negativeRate * weightDecay * estimate;
-            var decayed = theta[element] + decay;
-            var direction = ScaleBySign.Sign(momentum[element]) + gamma * ScaleBySign.Sign(correction2 * decayed - average[element]);
-            update[element] = decay + direction * negativeRate;
+            var (newMomentum, newAverage, newUpdate) = Formula(
+                TLanes.Load(update, element), TLanes.Load(theta, element), TLanes.Load(momentum, element), TLanes.Load(average, element), coefficients, weightDecay);
+            newMomentum.Store(momentum, element);
+            newAverage.Store(average, element);
+            newUpdate.Store(update, element);
         }
-    }
 
-    // u = -lr*(sign(m) + gamma*sign(theta - phat)) - lr*wd*phat.
-    private static void StepDecayingAfter(Span<float> update, ReadOnlySpan<float> theta, ReadOnlySpan<float> momentum, ReadOnlySpan<float> average,
-        float correction2, float gamma, float weightDecay, float negativeRate)
-    {
-        for (var element = 0; element < update.Length; element++)
-        {
-            var estimate = average[element] / correction2;
-            var direction = ScaleBySign.Sign(momentum[element]) + gamma * ScaleBySign.Sign(correction2 * theta[element] - average[element]);
-            update[element] = direction * negativeRate + negativeRate * weightDecay * estimate;
-        }
-    }
-
-    // u = -lr*(sign(m) + gamma*sign(theta - phat) + wd*theta); the same float operations as Signum's chain.
-    private static void StepDecayingPlainly(Span<float> update, ReadOnlySpan<float> theta, ReadOnlySpan<float> momentum, ReadOnlySpan<float> average,
-        float correction2, float gamma, float weightDecay, float negativeRate)
-    {
-        for (var element = 0; element < update.Length; element++)
-        {
-            var direction = ScaleBySign.Sign(momentum[element]) + gamma * ScaleBySign.Sign(correction2 * theta[element] - average[element]);
-            update[element] = (theta[element] * weightDecay + direction) * negativeRate;
-        }
+        return element;
     }
 }
+
+/// <summary>The float coefficients of one <see cref="ScaleByFocus"/> step.</summary>
+internal readonly record struct FocusCoefficients(
+    float Beta1, float OneMinusBeta1, float Beta2, float OneMinusBeta2, float Correction2, float Gamma, float NegativeRate, FocusWeightDecayPlacement Placement);
 
 /// <summary>The state of <see cref="ScaleByFocus"/>: momentum and parameter average, laid out like the arena.</summary>
 public sealed class ScaleByFocusState : TransformState, IParameterBufferState, ILearningRateState

@@ -1,4 +1,4 @@
-using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 using Pipelines.Components.Schedules;
 using Pipelines.Components.Tensors;
 
@@ -38,8 +38,19 @@ public sealed class ScaleByLearningRate : IGradientTransform
         for (var index = 0; index < slices.Count; index++)
         {
             var update = updates[slices[index].Range];
-            TensorPrimitives.Multiply(update, factor, update);
+            var done = Vector512.IsHardwareAccelerated ? Apply<Vector512Value>(0, update, factor) : Apply<VectorValue>(0, update, factor);
+            Apply<FloatValue>(done, update, factor);
         }
+    }
+
+    /// <summary>The formula, for every backend: <c>u = u * (-lr)</c>, the factor <c>(float)-lr</c>.</summary>
+    internal static T Formula<T>(T update, float factor) where T : IUpdateArithmetic<T> => update * factor;
+
+    private static int Apply<TLanes>(int start, Span<float> update, float factor) where TLanes : ILanes<TLanes>
+    {
+        var element = start;
+        for (; element <= update.Length - TLanes.Count; element += TLanes.Count) Formula(TLanes.Load(update, element), factor).Store(update, element);
+        return element;
     }
 }
 

@@ -1,4 +1,4 @@
-using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 using Pipelines.Components.Tensors;
 
 namespace Pipelines.Components.Optimization;
@@ -31,21 +31,39 @@ public sealed class ScaleByMomentum : IGradientTransform
         var momentumState = TransformGuard.StateAs<MomentumState>(state, nameof(ScaleByMomentum));
         TransformGuard.CheckBuffers(updates, parameters, context);
         TransformGuard.CheckStateLength(momentumState.Momentum.Length, updates.Length, nameof(ScaleByMomentum));
+        var (decay, oneMinusDecay) = ((float)Beta1, (float)(1 - Beta1));
         var slices = context.Parameters;
         for (var index = 0; index < slices.Count; index++)
         {
             var range = slices[index].Range;
             var update = updates[range];
             var momentum = momentumState.Momentum.AsSpan(range);
-            MovingAverage(update, momentum, (float)Beta1, (float)(1 - Beta1));
-            momentum.CopyTo(update);
+            var done = Vector512.IsHardwareAccelerated
+                ? Apply<Vector512Value>(0, update, momentum, decay, oneMinusDecay)
+                : Apply<VectorValue>(0, update, momentum, decay, oneMinusDecay);
+            Apply<FloatValue>(done, update, momentum, decay, oneMinusDecay);
         }
     }
 
-    /// <summary><c>average = decay*average + (1-decay)*value</c>, elementwise; shared with <see cref="ScaleByFocus"/>.</summary>
-    internal static void MovingAverage(ReadOnlySpan<float> value, Span<float> average, float decay, float oneMinusDecay)
+    /// <summary>The formula, for every backend: <c>m = b1*m + (1-b1)*u</c>, and the update becomes m.</summary>
+    /// <returns>The new momentum, which is also the update.</returns>
+    internal static T Formula<T>(T update, T momentum, float decay, float oneMinusDecay) where T : IUpdateArithmetic<T> =>
+        MovingAverage(update, momentum, decay, oneMinusDecay);
+
+    /// <summary><c>average = decay*average + (1-decay)*value</c>; shared with <see cref="ScaleByFocus"/>.</summary>
+    internal static T MovingAverage<T>(T value, T average, float decay, float oneMinusDecay) where T : IUpdateArithmetic<T> =>
+        decay * average + oneMinusDecay * value;
+
+    private static int Apply<TLanes>(int start, Span<float> update, Span<float> momentum, float decay, float oneMinusDecay) where TLanes : ILanes<TLanes>
     {
-        TensorPrimitives.Multiply(average, decay, average);
-        TensorPrimitives.MultiplyAdd(value, oneMinusDecay, average, average);
+        var element = start;
+        for (; element <= update.Length - TLanes.Count; element += TLanes.Count)
+        {
+            var average = Formula(TLanes.Load(update, element), TLanes.Load(momentum, element), decay, oneMinusDecay);
+            average.Store(momentum, element);
+            average.Store(update, element);
+        }
+
+        return element;
     }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using Pipelines.Components.Tensors;
 
 namespace Pipelines.Components.Optimization;
@@ -18,10 +19,18 @@ public sealed class ScaleBySign : IGradientTransform
         for (var index = 0; index < slices.Count; index++)
         {
             var update = updates[slices[index].Range];
-            for (var element = 0; element < update.Length; element++) update[element] = Sign(update[element]);
+            var done = Vector512.IsHardwareAccelerated ? Apply<Vector512Value>(0, update) : Apply<VectorValue>(0, update);
+            Apply<FloatValue>(done, update);
         }
     }
 
-    /// <summary>+1 for positive, -1 for negative, 0 for zero; NaN passes through (Math.Sign would throw).</summary>
-    internal static float Sign(float value) => value > 0 ? 1f : value < 0 ? -1f : value == 0 ? 0f : value;
+    /// <summary>The formula, for every backend: <c>u = sign(u)</c>.</summary>
+    internal static T Formula<T>(T update) where T : IUpdateArithmetic<T> => T.Sign(update);
+
+    private static int Apply<TLanes>(int start, Span<float> update) where TLanes : ILanes<TLanes>
+    {
+        var element = start;
+        for (; element <= update.Length - TLanes.Count; element += TLanes.Count) Formula(TLanes.Load(update, element)).Store(update, element);
+        return element;
+    }
 }

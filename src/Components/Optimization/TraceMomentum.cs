@@ -1,4 +1,4 @@
-using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 using Pipelines.Components.Tensors;
 
 namespace Pipelines.Components.Optimization;
@@ -44,9 +44,31 @@ public sealed class TraceMomentum : IGradientTransform
             var range = slices[index].Range;
             var update = updates[range];
             var trace = momentumState.Momentum.AsSpan(range);
-            TensorPrimitives.MultiplyAdd(trace, decay, update, trace);
-            if (Nesterov) TensorPrimitives.MultiplyAdd(trace, decay, update, update);
-            else trace.CopyTo(update);
+            var done = Vector512.IsHardwareAccelerated
+                ? Apply<Vector512Value>(0, update, trace, decay, Nesterov)
+                : Apply<VectorValue>(0, update, trace, decay, Nesterov);
+            Apply<FloatValue>(done, update, trace, decay, Nesterov);
         }
+    }
+
+    /// <summary>The formula, for every backend: <c>b = decay*b + u</c>; <c>u = b</c>, or with Nesterov <c>u = u + decay*b</c>.</summary>
+    /// <returns>The new trace and the update.</returns>
+    internal static (T Trace, T Update) Formula<T>(T update, T trace, float decay, bool nesterov) where T : IUpdateArithmetic<T>
+    {
+        trace = decay * trace + update;
+        return (trace, nesterov ? decay * trace + update : trace);
+    }
+
+    private static int Apply<TLanes>(int start, Span<float> update, Span<float> trace, float decay, bool nesterov) where TLanes : ILanes<TLanes>
+    {
+        var element = start;
+        for (; element <= update.Length - TLanes.Count; element += TLanes.Count)
+        {
+            var (newTrace, newUpdate) = Formula(TLanes.Load(update, element), TLanes.Load(trace, element), decay, nesterov);
+            newTrace.Store(trace, element);
+            newUpdate.Store(update, element);
+        }
+
+        return element;
     }
 }

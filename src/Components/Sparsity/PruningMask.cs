@@ -81,6 +81,10 @@ public sealed partial class PruningMask
     /// <summary>Pruned fraction of all parameters (0 for an empty arena).</summary>
     public double OverallSparsity => ParameterCount == 0 ? 0 : (double)PrunedCount / ParameterCount;
 
+    /// <summary>Counts the changes of the mask: every <see cref="Prune"/> that prunes something and every <see cref="CopyFrom"/> (and so <see cref="ReadInto"/>) adds one.</summary>
+    /// <remarks>A copy of the mask kept elsewhere (a device optimizer's mask tensors) compares it with the version it copied to know when to copy again.</remarks>
+    public long Version { get; private set; }
+
     /// <summary>Whether <paramref name="slice"/> is one of this mask's prunable slices.</summary>
     public bool IsPrunable(ParameterSlice slice) => PositionOf(slice) >= 0;
 
@@ -126,6 +130,7 @@ public sealed partial class PruningMask
 
         prunedCounts[position] += newlyPruned;
         PrunedCount += newlyPruned;
+        if (newlyPruned > 0) Version++;
         return newlyPruned;
     }
 
@@ -168,6 +173,7 @@ public sealed partial class PruningMask
         source.buffer.CopyTo(buffer, 0);
         source.prunedCounts.CopyTo(prunedCounts, 0);
         PrunedCount = source.PrunedCount;
+        Version++;
     }
 
     /// <summary>Position of <paramref name="slice"/> among the prunable slices, or -1.</summary>

@@ -14,6 +14,8 @@ namespace Pipelines.Components.TorchSharp.Tests.Backends;
 public sealed class TrainingBackendParityTests
 {
     private const double Relative = 1e-4;
+
+    public TestContext TestContext { get; set; } = null!;
     private static readonly TransformerConfig Config = new(layerCount: 2, headCount: 2, channels: 16, contextLength: 8, vocabularySize: 29);
 
     [TestMethod]
@@ -66,14 +68,15 @@ public sealed class TrainingBackendParityTests
     }
 
     [TestMethod]
-    public void OtherOptimizersAreRefusedNamingTheManagedBackend()
+    public void UnknownTransformsAreRefusedNamingTheManagedBackend()
     {
         using var torch = new TorchSharpBackend(TorchTestDevice.Cpu).CreateLanguageModel(Config, seed: 1);
         var tokens = ManagedModels.Tokens(200, Config.VocabularySize, seed: 2);
         var options = new LanguageModelTrainingOptions { BatchSize = 2, SequenceLength = 8, Steps = 2 };
-        var signum = Assert.ThrowsExactly<NotSupportedException>(() => torch.Train(new LanguageModelTrainingRun(tokens, null, Optimizers.Signum(1e-3), options)));
-        StringAssert.Contains(signum.Message, "ScaleBySign");
-        StringAssert.Contains(signum.Message, "ManagedBackend");
+        var privateStep = new Chain(new Pipelines.Components.Privacy.DivideByExpectedBatchSize(0.5, 100), Optimizers.Sgd(1e-3));
+        var unknown = Assert.ThrowsExactly<NotSupportedException>(() => torch.Train(new LanguageModelTrainingRun(tokens, null, privateStep, options)));
+        StringAssert.Contains(unknown.Message, "DivideByExpectedBatchSize");
+        StringAssert.Contains(unknown.Message, "ManagedBackend");
     }
 
     [TestMethod]
@@ -106,6 +109,23 @@ public sealed class TrainingBackendParityTests
         managed.Predict(sequences[25], 8, expectedProbabilities);
         torch.Predict(sequences[25], 8, actualProbabilities);
         for (var index = 0; index < 2; index++) Assert.AreEqual(expectedProbabilities[index], actualProbabilities[index], 1e-5f, $"probability of class {index}");
+    }
+
+    /// <summary>Any chain of the building blocks trains on the device: FOCUS (with its decay on matrices) and SGD with momentum lower the loss.</summary>
+    [TestMethod]
+    public void FocusAndSgdTrainAGptOnTorchSharp()
+    {
+        var tokens = Enumerable.Range(0, 600).Select(index => index * 7 % Config.VocabularySize).ToArray(); // a learnable cycle
+        var options = new LanguageModelTrainingOptions { BatchSize = 4, SequenceLength = 8, Steps = 30, EvaluationInterval = 0, Seed = 3 };
+        foreach (var (name, optimizer) in new[] { ("FOCUS", Optimizers.Focus(new FocusOptions(1e-2) { Beta2 = 0.99, Gamma = 0.2, WeightDecay = 0.1 })), ("SGD", Optimizers.Sgd(0.1, momentum: 0.9)) })
+        {
+            using var torch = new TorchSharpBackend(TorchTestDevice.Cpu).CreateLanguageModel(Config, seed: 2);
+            var history = torch.Train(new LanguageModelTrainingRun(tokens, null, optimizer, options)).History;
+            var (first, last) = (history.Take(3).Average(step => step.TrainingLoss), history.TakeLast(3).Average(step => step.TrainingLoss));
+            Assert.AreEqual(30, history.Count);
+            TestContext.WriteLine($"{name}: mean loss of the first three steps {first:F4}, of the last three {last:F4}");
+            Assert.IsLessThan(0.8 * first, last, $"{name}: the mean loss of the first three steps is {first:F4}, of the last three {last:F4}");
+        }
     }
 
     [TestMethod]

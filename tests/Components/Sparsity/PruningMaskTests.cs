@@ -126,6 +126,21 @@ public sealed class PruningMaskTests
         Assert.ThrowsExactly<ArgumentException>(() => PruningMask.FromTensors(new Dictionary<string, float[]> { ["mask.nope"] = [1f] }, arena));
     }
 
+    [TestMethod]
+    public void VersionCountsOnlyChanges()
+    {
+        var arena = SparsityTestArenas.AllRoles();
+        var mask = new PruningMask(arena);
+        var a = arena["a.weight"];
+        Assert.AreEqual(0, mask.Version);
+        mask.Prune(a, [1, 2]);
+        Assert.AreEqual(1, mask.Version, "a prune that prunes something is a change");
+        mask.Prune(a, [2]);
+        Assert.AreEqual(1, mask.Version, "pruning a pruned entry again is not");
+        mask.CopyFrom(new PruningMask(arena));
+        Assert.AreEqual(2, mask.Version, "restoring a mask is a change (it may un-prune)");
+    }
+
     private static PruningMask PrunedRandomly(ParameterArena arena, int seed)
     {
         var mask = new PruningMask(arena);

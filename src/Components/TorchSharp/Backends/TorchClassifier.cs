@@ -12,7 +12,7 @@ namespace Pipelines.Components.TorchSharp.Backends;
 
 /// <summary>
 /// A <see cref="TorchEncoderClassifier"/> behind the backend boundary: fine-tuned by the one <see cref="TrainingLoop"/>
-/// with a <see cref="TorchAdamW"/> on the model's device; evaluation and prediction run there too.
+/// with a <see cref="TorchOptimizer"/> (any optimizer chain) on the model's device; evaluation and prediction run there too.
 /// </summary>
 public sealed class TorchClassifier : IBackendClassifier
 {
@@ -63,7 +63,7 @@ public sealed class TorchClassifier : IBackendClassifier
     }
 
     /// <inheritdoc />
-    /// <exception cref="NotSupportedException">The optimizer chain is not AdamW, LoRA is asked for, or a hook has no device part (see <see cref="TorchTrainingHooks"/>): the managed backend runs those.</exception>
+    /// <exception cref="NotSupportedException">The optimizer chain holds a transform <see cref="TorchOptimizer"/> does not run, LoRA is asked for, or a hook has no device part (see <see cref="TorchTrainingHooks"/>): the managed backend runs those.</exception>
     /// <exception cref="RunChangedException">The checkpoint to resume from was trained under a different run.</exception>
     /// <exception cref="InvalidDataException">The checkpoint to resume from is not one, is truncated, or does not fit this model, optimizer and hooks.</exception>
     public ClassifierTrainingResult Train(ClassifierTrainingRun run)
@@ -76,11 +76,10 @@ public sealed class TorchClassifier : IBackendClassifier
         if (run.LoraPlan is not null)
             throw new NotSupportedException("The TorchSharp backend does not train LoRA adapters yet; the managed backend (ManagedBackend) does. Leave Backend null or pass a ManagedBackend.");
         TorchTrainingHooks.CheckSupported(run.Hooks);
-        var adamW = TorchOptimizerChains.ToAdamW(run.Optimizer);
         lock (gate)
         {
+            using var optimizer = new TorchOptimizer(module, layout.Parameters, run.Optimizer); // refuses an unknown transform before anything runs
             using var task = new TorchClassifierTask(module, run.Options, run.Training, run.Validation, run.ExampleWeights);
-            using var optimizer = new TorchAdamW(module, layout.Parameters, adamW);
             using var state = new TorchTrainingState(module, layout.Parameters, optimizer, run.Hooks, run.Optimizer);
             var loop = new TrainingLoop(task, state, run.Options.Loop);
             var record = RunRecord.ForClassifier(Config, ClassCount, run.Options, run.Optimizer, run.Training, run.ExampleWeights);

@@ -11,14 +11,14 @@ namespace Pipelines.Components.TorchSharp.Backends;
 
 /// <summary>
 /// A <see cref="TorchGptModel"/> behind the backend boundary: training runs the one <see cref="TrainingLoop"/> with a
-/// <see cref="TorchAdamW"/> on the model's device; scoring runs there too; generation samples on the managed engine
+/// <see cref="TorchOptimizer"/> (any optimizer chain) on the model's device; scoring runs there too; generation samples on the managed engine
 /// from the exported weights (each sampled token needs the host anyway).
 /// </summary>
 public sealed class TorchLanguageModel : IBackendLanguageModel
 {
     private readonly TorchSharpBackend backend;
     private readonly TorchGptModel module;
-    private readonly ParameterArena layout;
+    private readonly ParameterArena layout; // names and shapes for the optimizer chain's predicates
     private readonly Lock gate = new();
     private GptModel? generator;
 
@@ -26,7 +26,7 @@ public sealed class TorchLanguageModel : IBackendLanguageModel
     {
         this.backend = backend;
         this.module = module;
-        layout = new GptModel(module.Config, Parallelism.Sequential).Parameters; // names, shapes and decay policy only
+        layout = new GptModel(module.Config, Parallelism.Sequential).Parameters;
     }
 
     /// <inheritdoc />
@@ -50,7 +50,7 @@ public sealed class TorchLanguageModel : IBackendLanguageModel
 
     /// <inheritdoc />
     /// <exception cref="NotSupportedException">
-    /// The optimizer chain is not AdamW, or a hook other than <see cref="ScheduleLayoutHook"/>, <see cref="DecayedCheckpointHook"/> and
+    /// The optimizer chain holds a transform <see cref="TorchOptimizer"/> does not run, or a hook other than <see cref="ScheduleLayoutHook"/>, <see cref="DecayedCheckpointHook"/> and
     /// <see cref="Sparsity.PruningTrainingHook"/> is given (see <see cref="TorchTrainingHooks"/>): the managed backend runs those.
     /// </exception>
     /// <exception cref="RunChangedException">The checkpoint to resume from was trained under a different run.</exception>
@@ -60,12 +60,11 @@ public sealed class TorchLanguageModel : IBackendLanguageModel
         ArgumentNullException.ThrowIfNull(run);
         run.Options.Validate(Config.ContextLength);
         TorchTrainingHooks.CheckSupported(run.Hooks);
-        var adamW = TorchOptimizerChains.ToAdamW(run.Optimizer);
         lock (gate)
         {
+            using var optimizer = new TorchOptimizer(module, layout, run.Optimizer); // refuses an unknown transform before anything runs
             generator = null;
             using var task = new TorchLanguageModelTask(module, run.Options, run.TrainingTokens, run.ValidationTokens);
-            using var optimizer = new TorchAdamW(module, layout, adamW);
             using var state = new TorchTrainingState(module, layout, optimizer, run.Hooks, run.Optimizer);
             var loop = new TrainingLoop(task, state, run.Options.Loop);
             var record = RunRecord.ForLanguageModel(Config, run.Options, run.Optimizer, run.TrainingTokens);

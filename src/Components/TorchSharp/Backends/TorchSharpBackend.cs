@@ -8,14 +8,15 @@ namespace Pipelines.Components.TorchSharp.Backends;
 
 /// <summary>
 /// TorchSharp (libtorch) as an <see cref="ITrainingBackend"/>: models are <see cref="TorchGptModel"/>s on the device
-/// given here, trained by the one <see cref="Training.TrainingLoop"/> with <see cref="Optimization.TorchAdamW"/>.
+/// given here, trained by the one <see cref="Training.TrainingLoop"/> with <see cref="Optimization.TorchOptimizer"/> (any optimizer chain of the managed building blocks).
 /// </summary>
 /// <remarks>
 /// Pass one to an estimator's options (<c>Backend = new TorchSharpBackend("cuda:0")</c>); the application references a
 /// libtorch runtime package (<c>libtorch-cpu-linux-x64</c>, <c>libtorch-cuda-12.1-linux-x64</c>, ...). New models start
 /// from the managed engine's GPT-2 initialisation of the same seed, so both backends begin from the same weights.
-/// Runs the GPT and the encoder classifier; AdamW only (with optional global-norm clipping); training checkpoints and
-/// resume; the hooks of WSD schedule checks, WSD-S decayed checkpoints and gradual magnitude pruning.
+/// Runs the GPT and the encoder classifier with any optimizer chain of the managed building blocks (AdamW, Signum, FOCUS,
+/// SGD, clipping, masks, groups; see <see cref="Optimization.TorchOptimizer"/>); training checkpoints and resume; the
+/// hooks of WSD schedule checks, WSD-S decayed checkpoints and gradual magnitude pruning.
 /// </remarks>
 public sealed class TorchSharpBackend : ITrainingBackend
 {

@@ -17,7 +17,11 @@ internal static class TorchStateIO
 
     /// <summary>Reads a tensor written by <see cref="Write"/> into <paramref name="target"/>, on its device.</summary>
     /// <exception cref="InvalidDataException">The stored shape differs from the target's.</exception>
-    public static void Read(BinaryReader reader, Tensor target)
+    public static void Read(BinaryReader reader, Tensor target) => Assign(target, ReadValues(reader, target));
+
+    /// <summary>Reads the values of a tensor written by <see cref="Write"/>, checking they fit <paramref name="target"/>, without assigning them.</summary>
+    /// <exception cref="InvalidDataException">The stored shape differs from the target's.</exception>
+    public static float[] ReadValues(BinaryReader reader, Tensor target)
     {
         var rank = reader.ReadInt32();
         if (rank != target.shape.Length) throw new InvalidDataException($"A stored state tensor has rank {rank}; the parameter's has rank {target.shape.Length}.");
@@ -29,6 +33,12 @@ internal static class TorchStateIO
         if (count != target.numel()) throw new InvalidDataException($"A stored state tensor holds {count} values; its shape needs {target.numel()}.");
         var values = new float[count];
         for (var index = 0; index < count; index++) values[index] = reader.ReadSingle();
+        return values;
+    }
+
+    /// <summary>Copies <paramref name="values"/> (laid out like <paramref name="target"/>) into it, on its device.</summary>
+    public static void Assign(Tensor target, float[] values)
+    {
         using var _ = no_grad();
         using var host = tensor(values, target.shape);
         target.copy_(host);
