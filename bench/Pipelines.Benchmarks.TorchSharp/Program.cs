@@ -1,77 +1,53 @@
-using System.Diagnostics;
-using System.Globalization;
-using Pipelines.Components.Compute;
-using Pipelines.Components.Models;
-using Pipelines.Components.Optimization;
-using Pipelines.Components.TorchSharp;
-using Pipelines.Components.TorchSharp.Optimization;
+using System.CommandLine;
+using Pipelines.Benchmarks.TorchSharp;
 using static TorchSharp.torch;
 
-// GPT training throughput of the TorchSharp backend on the reference configuration (4 layers, 4 heads, width 256,
-// context 128, vocabulary 2,048, batch 8 = 1,024 tokens/step, AdamW 3e-4), with the same options, seed-0 GPT-2
-// initialisation and fixed random batch as `Pipelines.Benchmarks train`, so the two tokens/s figures divide into a
-// fair ratio. A plain loop: forward, cross-entropy, backward, TorchAdamW step, each step in its own dispose scope.
-//   dotnet bench/Pipelines.Benchmarks.TorchSharp/bin/Release/net10.0/Pipelines.Benchmarks.TorchSharp.dll
-//       [--steps 20] [--threads t] [--rounds r] [--device cpu] [--layers 4 --heads 4 --dim 256 --ctx 128 --vocab 2048 --batch 8]
-var layers = Option("--layers", 4);
-var heads = Option("--heads", 4);
-var width = Option("--dim", 256);
-var context = Option("--ctx", 128);
-var vocabulary = Option("--vocab", 2048);
-var batch = Option("--batch", 8);
-var steps = Option("--steps", 20);
-var threads = Option("--threads", Environment.ProcessorCount);
-var rounds = Option("--rounds", 1);
-var deviceIndex = Array.IndexOf(args, "--device");
-var device = TorchDevices.Resolve(deviceIndex >= 0 && deviceIndex + 1 < args.Length ? args[deviceIndex + 1] : "cpu");
-set_num_threads(threads);
+// GPT training throughput on TorchSharp (libtorch 2.10), two peers of `Pipelines.Benchmarks train` on the same work
+// (reference configuration, seed-0 initialisation of the engine, AdamW 3e-4, batch 8 x 128 tokens):
+//   plain    a plain TorchSharp loop with its own minimal modules and torch.optim.AdamW (what a TorchSharp user writes)
+//   backend  our TorchSharp backend through the public boundary: TorchSharpBackend.CreateLanguageModel(...).Train(run)
+// Each prints one key=value line (tokens_per_s, step_ms, threads, peak_rss_mb, ...); bench/compare.sh divides them.
+//   dotnet bench/Pipelines.Benchmarks.TorchSharp/bin/Release/net10.0/Pipelines.Benchmarks.TorchSharp.dll plain|backend
+//       [--steps 20] [--rounds 1] [--threads 2] [--device cpu] [--layers 4 --heads 4 --dim 256 --ctx 128 --vocab 2048 --batch 8]
+var layers = Integer("--layers", 4, "Transformer blocks.");
+var heads = Integer("--heads", 4, "Attention heads.");
+var width = Integer("--dim", 256, "Channels (width).");
+var context = Integer("--ctx", 128, "Context length, the tokens of each sequence.");
+var vocabulary = Integer("--vocab", 2048, "Vocabulary size.");
+var batch = Integer("--batch", 8, "Sequences per step.");
+var steps = Integer("--steps", 20, "Timed steps per round (after 3 warm-up steps).");
+var rounds = Integer("--rounds", 1, "Rounds of timed steps; the fastest counts.");
+var threads = Integer("--threads", Environment.ProcessorCount, "libtorch's intra-op threads.");
+var deviceName = new Option<string>("--device") { Description = "The libtorch device.", DefaultValueFactory = _ => "cpu", Recursive = true };
 
-var config = new TransformerConfig(layers, heads, width, context, vocabulary);
-var managed = GptModel.Create(config, seed: 0, new Parallelism(1)); // the engine's initialisation, then moved across
-using var model = new TorchGptModel(config, device);
-model.LoadFrom(managed.Parameters);
-using var optimizer = new TorchOptimizer(model, managed.Parameters, Optimizers.AdamW(new AdamWOptions(3e-4)));
-
-var random = new SeededRandom(0);
-var inputValues = new long[batch * context];
-var targetValues = new long[batch * context];
-for (var index = 0; index < inputValues.Length; index++)
+var root = new RootCommand("GPT training throughput on TorchSharp: a plain TorchSharp loop, or our backend through its public boundary.")
 {
-    inputValues[index] = random.NextInt32(vocabulary);
-    targetValues[index] = random.NextInt32(vocabulary);
+    layers, heads, width, context, vocabulary, batch, steps, rounds, threads, deviceName,
+};
+root.Subcommands.Add(Mode("plain", "A plain TorchSharp loop: its own minimal GPT modules and torch.optim.AdamW.", PlainLoop.Run));
+root.Subcommands.Add(Mode("backend", "Our TorchSharp backend through ITrainingBackend and the one TrainingLoop.", BackendLoop.Run));
+return root.Parse(args).Invoke();
+
+Command Mode(string name, string description, Func<BenchmarkSettings, string> run)
+{
+    var command = new Command(name, description);
+    command.SetAction(parsed =>
+    {
+        var settings = new BenchmarkSettings(parsed.GetValue(layers), parsed.GetValue(heads), parsed.GetValue(width), parsed.GetValue(context),
+            parsed.GetValue(vocabulary), parsed.GetValue(batch), parsed.GetValue(steps), parsed.GetValue(rounds), parsed.GetValue(threads), parsed.GetValue(deviceName)!);
+        set_num_threads(settings.Threads);
+        Console.WriteLine(run(settings));
+        return 0;
+    });
+    return command;
 }
 
-using var inputs = tensor(inputValues, [batch, context], device: device);
-using var targets = tensor(targetValues, [batch, context], device: device);
-
-float Step()
+Option<int> Integer(string name, int fallback, string description)
 {
-    using var scope = NewDisposeScope();
-    model.zero_grad();
-    var loss = TorchGptModel.Loss(model.forward(inputs), targets);
-    loss.backward();
-    optimizer.Step();
-    return loss.item<float>(); // waits for the step, as the engine's synchronous step does
-}
-
-for (var warmup = 0; warmup < 3; warmup++) Step();
-var bestSeconds = double.MaxValue;
-var lastLoss = 0f;
-for (var round = 0; round < rounds; round++)
-{
-    var watch = Stopwatch.StartNew();
-    for (var step = 0; step < steps; step++) lastLoss = Step();
-    bestSeconds = Math.Min(bestSeconds, watch.Elapsed.TotalSeconds);
-}
-
-var stepSeconds = bestSeconds / steps;
-var tokensPerSecond = batch * context / stepSeconds;
-var gigaflops = tokensPerSecond * config.TrainingFlopsPerToken(context) / 1e9;
-Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-    $"torchsharp {__version__} device={device} threads={threads} params={managed.Parameters.ParameterCount} step_ms={stepSeconds * 1e3:F1} tokens_per_s={tokensPerSecond:F0} gflops={gigaflops:F1} loss={lastLoss:F3}"));
-
-int Option(string name, int fallback)
-{
-    var index = Array.IndexOf(args, name);
-    return index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1], CultureInfo.InvariantCulture) : fallback;
+    var option = new Option<int>(name) { Description = description, DefaultValueFactory = _ => fallback, Recursive = true };
+    option.Validators.Add(result =>
+    {
+        if (result.GetValueOrDefault<int>() < 1) result.AddError($"{name} must be at least 1, not {result.GetValueOrDefault<int>()}.");
+    });
+    return option;
 }

@@ -5,6 +5,7 @@ using Pipelines.Benchmarks;
 //   linear  Linear forward/backward GFLOP/s on the training benchmark's shapes
 //   train   end-to-end GPT training throughput on the reference configuration (--profile: where the time goes)
 //   lora    a LoRA fine-tuning step (rank 8, every projection of every layer) against a full step, alternating rounds, median ratio
+//   plot-scaling  the scaling sweep's median table and figures from bench/scaling.sh's raw CSV (--csv file --out dir)
 //   dp      one DP-SGD step (batched ghost-norm clipping) vs one plain step on a small GPT (--per-example: also one pass per example)
 // Every benchmark takes --threads t... and --repetitions r; --cpu times with process CPU time (tuning aid).
 var command = args.Length > 0 ? args[0] : "";
@@ -24,11 +25,14 @@ switch (command)
     case "lora":
         LoraStepBenchmark.Run(options);
         break;
+    case "plot-scaling":
+        ScalingPlot.Run(options);
+        break;
     case "dp":
         DpStepBenchmark.Run(options);
         break;
     default:
-        Console.Error.WriteLine("usage: Pipelines.Benchmarks <gemm|linear|train|lora|dp> [options]");
+        Console.Error.WriteLine("usage: Pipelines.Benchmarks <gemm|linear|train|lora|dp|plot-scaling> [options]");
         Environment.ExitCode = 2;
         break;
 }

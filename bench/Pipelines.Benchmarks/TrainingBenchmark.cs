@@ -65,7 +65,16 @@ internal static class TrainingBenchmark
         var stepSeconds = bestSeconds / steps;
         var tokensPerSecond = batch * context / stepSeconds;
         var gigaflops = tokensPerSecond * config.TrainingFlopsPerToken(context) / 1e9;
-        Console.WriteLine($"engine threads={threads} clock={(Timing.UseCpuTime ? "cpu" : "wall")} params={model.Parameters.ParameterCount} step_ms={stepSeconds * 1e3:F1} tokens_per_s={tokensPerSecond:F0} gflops={gigaflops:F1} allocated_bytes_per_step={allocatedPerStep:F0} loss={loss:F3}");
+        Console.WriteLine($"engine threads={threads} clock={(Timing.UseCpuTime ? "cpu" : "wall")} params={model.Parameters.ParameterCount} step_ms={stepSeconds * 1e3:F1} tokens_per_s={tokensPerSecond:F0} gflops={gigaflops:F1} allocated_bytes_per_step={allocatedPerStep:F0} peak_rss_mb={PeakResidentMegabytes():F0} loss={loss:F3}");
+    }
+
+    /// <summary>The process's peak resident set (VmHWM of /proc/self/status), in MiB; NaN where there is no /proc.</summary>
+    internal static double PeakResidentMegabytes()
+    {
+        const string Status = "/proc/self/status";
+        if (!File.Exists(Status)) return double.NaN;
+        var line = File.ReadLines(Status).FirstOrDefault(text => text.StartsWith("VmHWM:", StringComparison.Ordinal));
+        return line is null ? double.NaN : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) / 1024.0;
     }
 
     internal static int Option(string[] arguments, string name, int fallback)
