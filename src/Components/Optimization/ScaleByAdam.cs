@@ -74,8 +74,8 @@ public sealed class ScaleByAdam : IGradientTransform
     internal static (T First, T Second, T Update) Formula<T>(T gradient, T first, T second, in AdamCoefficients coefficients)
         where T : IUpdateArithmetic<T>
     {
-        first = coefficients.Beta1 * first + coefficients.OneMinusBeta1 * gradient;
-        second = coefficients.Beta2 * second + coefficients.OneMinusBeta2 * gradient * gradient;
+        first = T.Keep(coefficients.Beta1 * first + coefficients.OneMinusBeta1 * gradient);
+        second = T.Keep(coefficients.Beta2 * second + coefficients.OneMinusBeta2 * gradient * gradient);
         return (first, second, first / coefficients.Correction1 / (T.SquareRoot(second / coefficients.Correction2) + coefficients.Epsilon));
     }
 

@@ -129,14 +129,14 @@ public sealed class ScaleByFocus : IGradientTransform
     internal static (T Momentum, T Average, T Update) Formula<T>(T gradient, T theta, T momentum, T average, in FocusCoefficients coefficients, float weightDecay)
         where T : IUpdateArithmetic<T>
     {
-        momentum = ScaleByMomentum.MovingAverage(gradient, momentum, coefficients.Beta1, coefficients.OneMinusBeta1);
-        average = ScaleByMomentum.MovingAverage(theta, average, coefficients.Beta2, coefficients.OneMinusBeta2);
+        momentum = T.Keep(ScaleByMomentum.MovingAverage(gradient, momentum, coefficients.Beta1, coefficients.OneMinusBeta1));
+        average = T.Keep(ScaleByMomentum.MovingAverage(theta, average, coefficients.Beta2, coefficients.OneMinusBeta2));
         var (correction2, gamma, negativeRate) = (coefficients.Correction2, coefficients.Gamma, coefficients.NegativeRate);
         switch (coefficients.Placement)
         {
             case FocusWeightDecayPlacement.TowardEmaBeforeStep:
             {
-                var decay = negativeRate * weightDecay * (average / correction2);
+                var decay = T.Keep(negativeRate * weightDecay * (average / correction2));
                 var direction = T.Sign(momentum) + gamma * T.Sign(correction2 * (theta + decay) - average);
                 return (momentum, average, decay + direction * negativeRate);
             }

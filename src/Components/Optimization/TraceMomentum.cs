@@ -55,7 +55,7 @@ public sealed class TraceMomentum : IGradientTransform
     /// <returns>The new trace and the update.</returns>
     internal static (T Trace, T Update) Formula<T>(T update, T trace, float decay, bool nesterov) where T : IUpdateArithmetic<T>
     {
-        trace = decay * trace + update;
+        trace = T.Keep(decay * trace + update);
         return (trace, nesterov ? decay * trace + update : trace);
     }
 

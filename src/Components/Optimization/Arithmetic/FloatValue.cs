@@ -41,4 +41,7 @@ internal readonly struct FloatValue(float value) : ILanes<FloatValue>
 
     /// <inheritdoc />
     public static FloatValue SquareRoot(FloatValue value) => new(MathF.Sqrt(value.Value));
+
+    /// <inheritdoc />
+    public static FloatValue Keep(FloatValue value) => value;
 }

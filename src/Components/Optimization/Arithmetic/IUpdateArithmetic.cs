@@ -43,6 +43,13 @@ internal interface IUpdateArithmetic<TSelf> where TSelf : IUpdateArithmetic<TSel
 
     /// <summary>The correctly rounded square root of every element.</summary>
     static abstract TSelf SquareRoot(TSelf value);
+
+    /// <summary>
+    /// Marks a value the formula reads more than once: the identity on every backend, but a backend that computes in place
+    /// (the TorchSharp tensors overwrite a temporary they alone hold) must not overwrite it. A formula wraps every
+    /// intermediate result it uses twice, or returns and uses again, in <c>Keep</c>.
+    /// </summary>
+    static abstract TSelf Keep(TSelf value);
 }
 
 /// <summary>

@@ -49,4 +49,7 @@ internal readonly struct Vector512Value(Vector512<float> value) : ILanes<Vector5
 
     /// <inheritdoc />
     public static Vector512Value SquareRoot(Vector512Value value) => new(Vector512.Sqrt(value.Value));
+
+    /// <inheritdoc />
+    public static Vector512Value Keep(Vector512Value value) => value;
 }

@@ -49,4 +49,7 @@ internal readonly struct VectorValue(Vector<float> value) : ILanes<VectorValue>
 
     /// <inheritdoc />
     public static VectorValue SquareRoot(VectorValue value) => new(Vector.SquareRoot(value.Value));
+
+    /// <inheritdoc />
+    public static VectorValue Keep(VectorValue value) => value;
 }

@@ -37,6 +37,12 @@ internal sealed class DeviceUpdates
     public Tensor this[int index] => updates[index];
 
     /// <summary>
+    /// The update of parameter <paramref name="index"/> as formula arithmetic: owned (overwritten in place) when this buffer
+    /// alone holds it, never when it is still the parameter's gradient. Pass it only to a formula that reads it once.
+    /// </summary>
+    public TensorValue ValueOf(int index) => new(updates[index], owned[index]);
+
+    /// <summary>
     /// Makes <paramref name="update"/> the update of parameter <paramref name="index"/>, freeing the one it replaces; call it
     /// inside a dispose scope opened for the one parameter, whose result it moves one scope out, into the step's.
     /// </summary>

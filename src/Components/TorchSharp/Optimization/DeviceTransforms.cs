@@ -55,7 +55,7 @@ internal sealed class DeviceClipByGlobalNorm(ClipByGlobalNorm transform, IReadOn
         foreach (var member in Members)
         {
             using var scope = NewDisposeScope();
-            updates.Replace(member.Index, ClipByGlobalNorm.Formula(new TensorValue(updates[member.Index]), scale).Value);
+            updates.Replace(member.Index, ClipByGlobalNorm.Formula(updates.ValueOf(member.Index), scale).Value);
         }
     }
 
@@ -82,7 +82,7 @@ internal sealed class DeviceScaleByAdam(ScaleByAdam transform, IReadOnlyList<Dev
         {
             using var scope = NewDisposeScope();
             var (first, second) = (BuffersOf(member)[0], BuffersOf(member)[1]);
-            var result = ScaleByAdam.Formula(new TensorValue(updates[member.Index]), new TensorValue(first), new TensorValue(second), coefficients);
+            var result = ScaleByAdam.Formula(new TensorValue(updates[member.Index]) /* read twice: not overwritten */, new TensorValue(first), new TensorValue(second), coefficients);
             first.copy_(result.First.Value);
             second.copy_(result.Second.Value);
             updates.Replace(member.Index, result.Update.Value);
@@ -100,7 +100,7 @@ internal sealed class DeviceScaleByMomentum(ScaleByMomentum transform, IReadOnly
         {
             using var scope = NewDisposeScope();
             var momentum = BuffersOf(member)[0];
-            var average = ScaleByMomentum.Formula(new TensorValue(updates[member.Index]), new TensorValue(momentum), decay, oneMinusDecay).Value;
+            var average = ScaleByMomentum.Formula(updates.ValueOf(member.Index), new TensorValue(momentum), decay, oneMinusDecay).Value;
             momentum.copy_(average);
             updates.Replace(member.Index, average);
         }
@@ -132,7 +132,7 @@ internal sealed class DeviceScaleBySign(IReadOnlyList<DeviceParameter> members) 
         foreach (var member in Members)
         {
             using var scope = NewDisposeScope();
-            updates.Replace(member.Index, ScaleBySign.Formula(new TensorValue(updates[member.Index])).Value);
+            updates.Replace(member.Index, ScaleBySign.Formula(updates.ValueOf(member.Index)).Value);
         }
     }
 }
@@ -147,7 +147,7 @@ internal sealed class DeviceAddDecayedWeights(AddDecayedWeights transform, IRead
         foreach (var member in Members)
         {
             using var scope = NewDisposeScope();
-            updates.Replace(member.Index, AddDecayedWeights.Formula(new TensorValue(updates[member.Index]), new TensorValue(member.Tensor), weightDecay).Value);
+            updates.Replace(member.Index, AddDecayedWeights.Formula(updates.ValueOf(member.Index), new TensorValue(member.Tensor), weightDecay).Value);
         }
     }
 }
@@ -168,7 +168,7 @@ internal sealed class DeviceScaleByLearningRate(ScaleByLearningRate transform, I
         foreach (var member in Members)
         {
             using var scope = NewDisposeScope();
-            updates.Replace(member.Index, ScaleByLearningRate.Formula(new TensorValue(updates[member.Index]), factor).Value);
+            updates.Replace(member.Index, ScaleByLearningRate.Formula(updates.ValueOf(member.Index), factor).Value);
         }
     }
 
