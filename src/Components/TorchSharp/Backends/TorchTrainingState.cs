@@ -52,7 +52,7 @@ internal sealed class TorchTrainingState : ITrainingState, IDisposable
     {
         using (var scope = NewDisposeScope())
         {
-            var squares = module.parameters().Where(parameter => parameter.grad is not null).Select(parameter => parameter.grad!.square().sum()).ToArray();
+            var squares = module.parameters().Where(parameter => parameter.grad is not null).Select(parameter => SumOfSquares(parameter.grad!)).ToArray();
             var sum = squares.Length == 0 ? 0 : stack(squares).to_type(ScalarType.Float64).sum().item<double>();
             if (!double.IsFinite(sum)) throw new TrainingDivergedException(step, "gradients", sum);
         }
@@ -60,6 +60,13 @@ internal sealed class TorchTrainingState : ITrainingState, IDisposable
         foreach (var hook in deviceHooks) hook.AfterBackward(step);
         optimizer.Step();
         foreach (var hook in deviceHooks) hook.AfterUpdate(step);
+    }
+
+    /// <summary>Σ g² of one gradient in float32, as the managed check sums it: one dot product of the flat view, no squared copy.</summary>
+    private static Tensor SumOfSquares(Tensor gradient)
+    {
+        var flat = gradient.is_contiguous() ? gradient.view(-1) : gradient.reshape(-1);
+        return flat.dot(flat);
     }
 
     public void WriteCheckpoint(string path, long step, IReadOnlyList<StepMetrics> history, RunRecord run)

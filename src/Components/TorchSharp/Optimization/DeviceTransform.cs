@@ -165,6 +165,12 @@ internal abstract class StatefulDeviceTransform : DeviceTransform
 {
     private readonly Dictionary<int, Tensor[]> buffers = [];
 
+    /// <summary>Writes a formula's new state into <paramref name="state"/>, unless the formula already updated it in place (passed owned and read once).</summary>
+    public static void Store(Tensor state, TensorValue result)
+    {
+        if (!ReferenceEquals(state, result.Value)) state.copy_(result.Value);
+    }
+
     protected StatefulDeviceTransform(string kind, IReadOnlyList<DeviceParameter> members, int bufferCount) : base(kind, members)
     {
         using var noGradient = no_grad();

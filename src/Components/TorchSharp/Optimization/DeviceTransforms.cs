@@ -82,9 +82,10 @@ internal sealed class DeviceScaleByAdam(ScaleByAdam transform, IReadOnlyList<Dev
         {
             using var scope = NewDisposeScope();
             var (first, second) = (BuffersOf(member)[0], BuffersOf(member)[1]);
-            var result = ScaleByAdam.Formula(new TensorValue(updates[member.Index]) /* read twice: not overwritten */, new TensorValue(first), new TensorValue(second), coefficients);
-            first.copy_(result.First.Value);
-            second.copy_(result.Second.Value);
+            var result = ScaleByAdam.Formula(new TensorValue(updates[member.Index]) /* read twice: not overwritten */, new TensorValue(first, owned: true), new TensorValue(second, owned: true), coefficients);
+            // The moments are read once, so the formula updates them in place and returns them; nothing to copy back.
+            StatefulDeviceTransform.Store(first, result.First);
+            StatefulDeviceTransform.Store(second, result.Second);
             updates.Replace(member.Index, result.Update.Value);
         }
     }
@@ -199,10 +200,10 @@ internal sealed class DeviceScaleByFocus(ScaleByFocus transform, IReadOnlyList<D
             using var scope = NewDisposeScope();
             var (momentum, average) = (BuffersOf(member)[0], BuffersOf(member)[1]);
             var result = ScaleByFocus.Formula(
-                new TensorValue(updates[member.Index]), new TensorValue(member.Tensor), new TensorValue(momentum), new TensorValue(average),
+                new TensorValue(updates[member.Index]), new TensorValue(member.Tensor), new TensorValue(momentum, owned: true), new TensorValue(average, owned: true),
                 coefficients, transform.WeightDecayOf(member.Slice));
-            momentum.copy_(result.Momentum.Value);
-            average.copy_(result.Average.Value);
+            StatefulDeviceTransform.Store(momentum, result.Momentum); // read once: updated in place
+            StatefulDeviceTransform.Store(average, result.Average);
             updates.Replace(member.Index, result.Update.Value);
         }
     }
