@@ -9,13 +9,6 @@ using Pipelines.Pretraining;
 
 namespace Pipelines.Components.TorchSharp.Tests.Estimators;
 
-/// <summary>Token keys (id + 1) of a 29-id vocabulary.</summary>
-public sealed class TokenRow
-{
-    [KeyType(29)]
-    public uint[] Tokens { get; set; } = [];
-}
-
 /// <summary>The pre-training estimator with <c>Backend = TorchSharp</c>: it fits, saves as named tensors and loads back onto the managed engine.</summary>
 [TestClass]
 public sealed class CausalLanguageModelOnTorchSharpTests
@@ -28,20 +21,8 @@ public sealed class CausalLanguageModelOnTorchSharpTests
     public void FitsOnTorchSharpAndScoresTheSameAfterLoadingOntoTheManagedEngine()
     {
         var context = new MLContext(seed: 1);
-        var rows = Enumerable.Range(0, 40).Select(row => ManagedModels.Tokens(12 + row % 7, 28, seed: (ulong)row + 100)).ToArray();
-        var data = context.Data.LoadFromEnumerable(rows.Select(row => new TokenRow { Tokens = [.. row.Select(id => (uint)(id + 1))] }));
-        var options = new CausalLanguageModelOptions
-        {
-            Model = new TransformerConfig(layerCount: 1, headCount: 2, channels: 16, contextLength: 8),
-            EndOfTextTokenId = 28,
-            BatchSize = 4,
-            Steps = 8,
-            EvaluationInterval = 0,
-            LearningRate = 1e-2,
-            ThreadCount = 1,
-            Seed = 3,
-            Backend = new TorchSharpBackend(TorchTestDevice.Cpu),
-        };
+        var data = TinyCorpus.Rows(context);
+        var options = TinyCorpus.Options(steps: 8) with { Backend = new TorchSharpBackend(TorchTestDevice.Cpu) };
 
         var fitted = context.Pretraining().CausalLanguageModel(options).Fit(data);
         Assert.IsInstanceOfType<TorchLanguageModel>(fitted.Model);
@@ -55,8 +36,8 @@ public sealed class CausalLanguageModelOnTorchSharpTests
 
             var expected = Losses(context, fitted, data);
             var actual = Losses(context, loaded, data);
-            Assert.HasCount(rows.Length, actual);
-            for (var row = 0; row < rows.Length; row++)
+            Assert.HasCount(40, actual, "one loss per document");
+            for (var row = 0; row < actual.Length; row++)
                 Assert.AreEqual(expected[row], actual[row], Relative * expected[row], $"loss of row {row}");
 
             var managedFromSameWeights = context.Pretraining().CausalLanguageModel(options with { Backend = null }).Fit(data);
@@ -73,21 +54,9 @@ public sealed class CausalLanguageModelOnTorchSharpTests
     public void ACancelledFitOnTorchSharpResumesFromItsCheckpointBitIdentically()
     {
         var context = new MLContext(seed: 1);
-        var rows = Enumerable.Range(0, 40).Select(row => ManagedModels.Tokens(12 + row % 7, 28, seed: (ulong)row + 100)).ToArray();
-        var data = context.Data.LoadFromEnumerable(rows.Select(row => new TokenRow { Tokens = [.. row.Select(id => (uint)(id + 1))] }));
+        var data = TinyCorpus.Rows(context);
         var path = Path.Combine(TestContext.TestRunResultsDirectory ?? Path.GetTempPath(), $"torchsharp-{Guid.NewGuid():N}.ckpt");
-        var options = new CausalLanguageModelOptions
-        {
-            Model = new TransformerConfig(layerCount: 1, headCount: 2, channels: 16, contextLength: 8),
-            EndOfTextTokenId = 28,
-            BatchSize = 4,
-            Steps = 8,
-            EvaluationInterval = 0,
-            LearningRate = 1e-2,
-            ThreadCount = 1,
-            Seed = 3,
-            Backend = new TorchSharpBackend(TorchTestDevice.Cpu),
-        };
+        var options = TinyCorpus.Options(steps: 8) with { Backend = new TorchSharpBackend(TorchTestDevice.Cpu) };
         try
         {
             var uninterrupted = context.Pretraining().CausalLanguageModel(options).Fit(data);

@@ -19,19 +19,8 @@ public sealed class SparsePretrainingOnTorchSharpTests
     public void FitsOnTorchSharpWithTheManagedRunsMasksNonZeroCountsAndNbar()
     {
         var context = new MLContext(seed: 1);
-        var rows = Enumerable.Range(0, 40).Select(row => ManagedModels.Tokens(12 + row % 7, 28, seed: (ulong)row + 100)).ToArray();
-        var data = context.Data.LoadFromEnumerable(rows.Select(row => new TokenRow { Tokens = [.. row.Select(id => (uint)(id + 1))] }));
-        var pretraining = new CausalLanguageModelOptions
-        {
-            Model = new TransformerConfig(layerCount: 1, headCount: 2, channels: 16, contextLength: 8),
-            EndOfTextTokenId = 28,
-            BatchSize = 4,
-            Steps = 16,
-            EvaluationInterval = 0,
-            LearningRate = 1e-2,
-            ThreadCount = 1,
-            Seed = 3,
-        };
+        var data = TinyCorpus.Rows(context);
+        var pretraining = TinyCorpus.Options(steps: 16);
         var options = new SparsePretrainingOptions(pretraining) { FinalSparsity = 0.5, PruningInterval = 2, Backend = new TorchSharpBackend(TorchTestDevice.Cpu) };
 
         var torch = context.Sparsity().SparsePretraining(options).Fit(data);
