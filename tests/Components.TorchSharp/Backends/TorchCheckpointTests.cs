@@ -191,12 +191,16 @@ public sealed class TorchCheckpointTests
     }
 
     [TestMethod]
-    public void AScheduleHookWhosePlanIsNotTheOptimizersIsRefused()
+    [DataRow("AdamW")]
+    [DataRow("FOCUS")] // its schedule sits inside ScaleByFocus, not in a ScaleByLearningRate
+    public void AScheduleHookWhosePlanIsNotTheOptimizersIsRefused(string optimizer)
     {
         var tokens = ManagedModels.Tokens(600, Config.VocabularySize, seed: 5);
         var plan = WarmupStableDecaySchedule.OpenEnded(1e-2, warmupSteps: 1, decaySteps: 2);
+        var other = plan.StartDecayAt(5);
+        var chain = optimizer == "FOCUS" ? Optimizers.Focus(new FocusOptions(other)) : Optimizers.AdamW(new AdamWOptions(other));
         using var torch = new TorchSharpBackend(TorchTestDevice.Cpu).CreateLanguageModel(Config, seed: 3);
-        var refused = Assert.ThrowsExactly<InvalidOperationException>(() => torch.Train(new LanguageModelTrainingRun(tokens, null, Optimizers.AdamW(new AdamWOptions(plan.StartDecayAt(5))), Options() with { Steps = 2 })
+        var refused = Assert.ThrowsExactly<InvalidOperationException>(() => torch.Train(new LanguageModelTrainingRun(tokens, null, chain, Options() with { Steps = 2 })
         {
             Hooks = [new ScheduleLayoutHook(plan)],
         }));

@@ -26,7 +26,7 @@ public sealed class TorchDivergenceTests
         using var module = new TorchGptModel(Config, TorchTestDevice.Cpu);
         module.LoadFrom(GptModel.Create(Config, seed: 3, Parallelism.Sequential).Parameters);
         using var optimizer = new TorchOptimizer(module, layout, Optimizers.AdamW(1e-2));
-        using var state = new TorchTrainingState(module, layout, optimizer, [], Optimizers.AdamW(1e-2));
+        using var state = new TorchTrainingState(module, layout, optimizer, []);
         foreach (var parameter in module.parameters()) parameter.grad = ones_like(parameter);
         state.Update(0); // finite gradients: the update runs
         Assert.AreEqual(1, optimizer.StepCount);

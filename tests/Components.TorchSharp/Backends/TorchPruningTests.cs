@@ -90,7 +90,7 @@ public sealed class TorchPruningTests
         var hook = new PruningTrainingHook(layout, Plan() with { Schedule = SparsityScheduleKind.OneShot, StartFraction = 0.5, TotalSteps = 4 }); // 60% at once, after step 2
         using var task = new TorchLanguageModelTask(module, options, tokens, null);
         using var optimizer = new TorchOptimizer(module, layout, Optimizers.AdamW(new AdamWOptions(1e-2)));
-        using var state = new TorchTrainingState(module, layout, optimizer, [hook], AdamW());
+        using var state = new TorchTrainingState(module, layout, optimizer, [hook]);
         new TrainingLoop(task, state, options.Loop).Run(RunRecord.ForLanguageModel(Config, options, AdamW(), tokens));
 
         Assert.AreEqual(2, hook.LastMaskedStateBuffers, "both moments were masked");

@@ -80,7 +80,7 @@ public sealed class TorchClassifier : IBackendClassifier
         {
             using var optimizer = new TorchOptimizer(module, layout.Parameters, run.Optimizer); // refuses an unknown transform before anything runs
             using var task = new TorchClassifierTask(module, run.Options, run.Training, run.Validation, run.ExampleWeights);
-            using var state = new TorchTrainingState(module, layout.Parameters, optimizer, run.Hooks, run.Optimizer);
+            using var state = new TorchTrainingState(module, layout.Parameters, optimizer, run.Hooks);
             var loop = new TrainingLoop(task, state, run.Options.Loop);
             var record = RunRecord.ForClassifier(Config, ClassCount, run.Options, run.Optimizer, run.Training, run.ExampleWeights);
             var result = loop.Run(record, run.Progress, run.ResumeFrom, run.CancellationToken);

@@ -65,7 +65,7 @@ public sealed class TorchLanguageModel : IBackendLanguageModel
             using var optimizer = new TorchOptimizer(module, layout, run.Optimizer); // refuses an unknown transform before anything runs
             generator = null;
             using var task = new TorchLanguageModelTask(module, run.Options, run.TrainingTokens, run.ValidationTokens);
-            using var state = new TorchTrainingState(module, layout, optimizer, run.Hooks, run.Optimizer);
+            using var state = new TorchTrainingState(module, layout, optimizer, run.Hooks);
             var loop = new TrainingLoop(task, state, run.Options.Loop);
             var record = RunRecord.ForLanguageModel(Config, run.Options, run.Optimizer, run.TrainingTokens);
             var result = loop.Run(record, run.Progress, run.ResumeFrom, run.CancellationToken);

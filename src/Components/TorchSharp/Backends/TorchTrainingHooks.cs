@@ -1,5 +1,3 @@
-using Pipelines.Components.Optimization;
-using Pipelines.Components.Schedules;
 using Pipelines.Components.Sparsity;
 using Pipelines.Components.Tensors;
 using Pipelines.Components.Training;
@@ -31,9 +29,8 @@ internal interface ITorchTrainingHook : IDisposable
 /// <summary>What the device parts of hooks share: the module, the managed layout it copies weights into at events, and the optimizer.</summary>
 /// <param name="Module">The module whose parameters are trained.</param>
 /// <param name="Layout">A managed arena with the module's names and shapes; weights are copied into it only at events.</param>
-/// <param name="Optimizer">The optimizer, whose per-parameter state pruning masks.</param>
-/// <param name="Schedule">The learning-rate schedule of the optimizer chain, if it has one (checked by <see cref="ScheduleLayoutHook"/>).</param>
-internal sealed record TorchHookContext(nn.Module Module, ParameterArena Layout, ITorchOptimizer Optimizer, ISchedule? Schedule)
+/// <param name="Optimizer">The optimizer, whose per-parameter state pruning masks and whose schedule <see cref="ScheduleLayoutHook"/> checks.</param>
+internal sealed record TorchHookContext(nn.Module Module, ParameterArena Layout, ITorchOptimizer Optimizer)
 {
     /// <summary>How many times the hooks copied the weights to the host (the tests hold it to the number of events).</summary>
     public int HostCopies { get; private set; }
@@ -69,21 +66,15 @@ internal static class TorchTrainingHooks
         CheckSupported(hooks);
         return hooks.Select(hook => hook switch
         {
-            ScheduleLayoutHook layout => new ScheduleLayoutPart(layout, context.Schedule),
+            ScheduleLayoutHook layout => new ScheduleLayoutPart(layout, context.Optimizer),
             DecayedCheckpointHook decayed => new DecayedCheckpointPart(decayed, context),
             PruningTrainingHook pruning => (ITorchTrainingHook)new TorchPruningHook(pruning, context),
             _ => throw new InvalidOperationException("Unreachable: checked above."),
         }).ToArray();
     }
 
-    /// <summary>The schedule of the first <see cref="ScaleByLearningRate"/> in <paramref name="chain"/> (nested chains flattened), or null.</summary>
-    public static ISchedule? ScheduleOf(IGradientTransform chain) => Flatten(chain).OfType<ScaleByLearningRate>().FirstOrDefault()?.LearningRate;
-
-    private static IEnumerable<IGradientTransform> Flatten(IGradientTransform transform) =>
-        transform is Chain chain ? chain.Transforms.SelectMany(Flatten) : [transform];
-
     /// <summary>Advances the hook's step count and checks the optimizer's schedule once; touches no tensor.</summary>
-    private sealed class ScheduleLayoutPart(ScheduleLayoutHook hook, ISchedule? schedule) : ITorchTrainingHook
+    private sealed class ScheduleLayoutPart(ScheduleLayoutHook hook, ITorchOptimizer optimizer) : ITorchTrainingHook
     {
         public ITrainingHook Hook => hook;
 
@@ -91,7 +82,7 @@ internal static class TorchTrainingHooks
         {
         }
 
-        public void AfterUpdate(long step) => hook.AfterUpdate(step, () => schedule);
+        public void AfterUpdate(long step) => hook.AfterUpdate(step, () => optimizer.LearningRate);
 
         public void Restored()
         {

@@ -29,15 +29,14 @@ internal sealed class TorchTrainingState : ITrainingState, IDisposable
     /// <param name="layout">A managed arena with the module's names and shapes: checkpoints and hook events go through it.</param>
     /// <param name="optimizer">The optimizer on the module's parameters.</param>
     /// <param name="hooks">The run's hooks, in order (each must have a device part).</param>
-    /// <param name="optimizerChain">The chain the optimizer runs, whose schedule a <see cref="ScheduleLayoutHook"/> checks.</param>
     /// <exception cref="NotSupportedException">A hook has no device part (named).</exception>
-    public TorchTrainingState(nn.Module module, ParameterArena layout, ITorchOptimizer optimizer, IReadOnlyList<ITrainingHook> hooks, Components.Optimization.IGradientTransform optimizerChain)
+    public TorchTrainingState(nn.Module module, ParameterArena layout, ITorchOptimizer optimizer, IReadOnlyList<ITrainingHook> hooks)
     {
         this.module = module;
         this.layout = layout;
         this.optimizer = optimizer;
         this.hooks = hooks;
-        context = new TorchHookContext(module, layout, optimizer, TorchTrainingHooks.ScheduleOf(optimizerChain));
+        context = new TorchHookContext(module, layout, optimizer);
         deviceHooks = TorchTrainingHooks.Create(hooks, context);
     }
 

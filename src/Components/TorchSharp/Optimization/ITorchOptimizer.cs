@@ -1,3 +1,4 @@
+using Pipelines.Components.Schedules;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -15,6 +16,9 @@ public interface ITorchOptimizer : IDisposable
 {
     /// <summary>Updates applied so far.</summary>
     long StepCount { get; }
+
+    /// <summary>The learning-rate schedule the optimizer follows (null if it has none), for hooks that check it against their plan.</summary>
+    ISchedule? LearningRate { get; }
 
     /// <summary>The learning rate the next <see cref="Step"/> will use.</summary>
     double CurrentLearningRate { get; }

@@ -1,3 +1,4 @@
+using Pipelines.Components.Schedules;
 using Pipelines.Components.Optimization;
 using Pipelines.Components.Sparsity;
 using Pipelines.Components.Tensors;
@@ -72,8 +73,12 @@ public sealed class TorchOptimizer : ITorchOptimizer
     public long StepCount { get; private set; }
 
     /// <inheritdoc />
-    /// <remarks>The schedule of the first transform with a learning rate, depth first, at the next step; 0 if the chain has none.</remarks>
-    public double CurrentLearningRate => root.SelfAndDescendants().Select(node => node.LearningRate).FirstOrDefault(schedule => schedule is not null)?.ValueAt(StepCount) ?? 0;
+    /// <remarks>The schedule of the first transform with a learning rate, depth first (a <see cref="ScaleByLearningRate"/> or <see cref="ScaleByFocus"/>, inside any groups or masks).</remarks>
+    public ISchedule? LearningRate => root.SelfAndDescendants().Select(node => node.LearningRate).FirstOrDefault(schedule => schedule is not null);
+
+    /// <inheritdoc />
+    /// <remarks><see cref="LearningRate"/> at the next step; 0 if the chain has none.</remarks>
+    public double CurrentLearningRate => LearningRate?.ValueAt(StepCount) ?? 0;
 
     /// <summary>The global norm before clipping at the last step, of the chain's first <see cref="ClipByGlobalNorm"/> (NaN before the first step or without one).</summary>
     public double LastNorm => root.SelfAndDescendants().OfType<DeviceClipByGlobalNorm>().FirstOrDefault()?.LastNorm ?? double.NaN;
