@@ -105,10 +105,12 @@ public static class TorchParameters
         return host.data<float>().ToArray();
     }
 
-    private static void Assign(Tensor parameter, float[] values)
+    /// <summary>Copies <paramref name="values"/> (float32, laid out like <paramref name="target"/>) into a parameter or state tensor, on its device.</summary>
+    internal static void Assign(Tensor target, float[] values)
     {
-        using var source = tensor(values, parameter.shape, dtype: ScalarType.Float32, device: parameter.device);
-        parameter.copy_(source);
+        using var _ = no_grad();
+        using var source = tensor(values, target.shape, dtype: ScalarType.Float32, device: target.device);
+        target.copy_(source);
     }
 
     /// <summary>Pairs each module parameter with the arena slice of its name; throws listing every missing, extra or reshaped one.</summary>

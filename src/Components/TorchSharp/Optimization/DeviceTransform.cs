@@ -212,7 +212,7 @@ internal abstract class StatefulDeviceTransform : DeviceTransform
             foreach (var tensor in buffers[member.Index])
             {
                 var values = TorchStateIO.ReadValues(reader, tensor);
-                commits.Add(() => TorchStateIO.Assign(tensor, values));
+                commits.Add(() => TorchParameters.Assign(tensor, values));
             }
         }
     }

@@ -15,11 +15,7 @@ internal static class TorchStateIO
         foreach (var value in values) writer.Write(value);
     }
 
-    /// <summary>Reads a tensor written by <see cref="Write"/> into <paramref name="target"/>, on its device.</summary>
-    /// <exception cref="InvalidDataException">The stored shape differs from the target's.</exception>
-    public static void Read(BinaryReader reader, Tensor target) => Assign(target, ReadValues(reader, target));
-
-    /// <summary>Reads the values of a tensor written by <see cref="Write"/>, checking they fit <paramref name="target"/>, without assigning them.</summary>
+    /// <summary>Reads the values of a tensor written by <see cref="Write"/>, checking they fit <paramref name="target"/>, without assigning them (the caller assigns once every stored tensor has been read and checked).</summary>
     /// <exception cref="InvalidDataException">The stored shape differs from the target's.</exception>
     public static float[] ReadValues(BinaryReader reader, Tensor target)
     {
@@ -34,13 +30,5 @@ internal static class TorchStateIO
         var values = new float[count];
         for (var index = 0; index < count; index++) values[index] = reader.ReadSingle();
         return values;
-    }
-
-    /// <summary>Copies <paramref name="values"/> (laid out like <paramref name="target"/>) into it, on its device.</summary>
-    public static void Assign(Tensor target, float[] values)
-    {
-        using var _ = no_grad();
-        using var host = tensor(values, target.shape);
-        target.copy_(host);
     }
 }
