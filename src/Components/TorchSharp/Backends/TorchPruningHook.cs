@@ -103,7 +103,7 @@ internal sealed class TorchPruningHook : ITorchTrainingHook
         {
             var (parameter, slice) = prunable[index];
             masks[index]?.Dispose();
-            masks[index] = hook.Mask.PrunedCountOf(slice) == 0 ? null : tensor(hook.Mask.MaskOf(slice).ToArray(), parameter.shape, parameter.dtype, parameter.device).DetachFromDisposeScope();
+            masks[index] = TorchPruningMasks.KeptOf(hook.Mask, slice, parameter);
         }
     }
 }

@@ -269,9 +269,9 @@ internal sealed class DeviceApplyMask : DeviceTransform
         pruned.Clear();
         foreach (var member in prunable)
         {
-            if (mask.PrunedCountOf(member.Slice) == 0) continue;
+            using var kept = TorchPruningMasks.KeptOf(mask, member.Slice, member.Tensor);
+            if (kept is null) continue;
             using var scope = NewDisposeScope();
-            var kept = tensor(mask.MaskOf(member.Slice).ToArray(), member.Tensor.shape, device: member.Tensor.device);
             pruned[member.Index] = kept.eq(0f).DetachFromDisposeScope();
         }
 
