@@ -66,9 +66,20 @@ public static class LayerNorm
     /// <param name="parallelism">Threads to use.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="rows"/> or <paramref name="channels"/> is not positive.</exception>
     /// <exception cref="ArgumentException">A (non-empty) span's length does not match the shape.</exception>
-    public static unsafe void Backward(ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> input, ReadOnlySpan<float> scale, ReadOnlySpan<float> mean, ReadOnlySpan<float> reciprocalStandardDeviation, Span<float> inputGradient, Span<float> scaleGradient, Span<float> shiftGradient, int rows, int channels, Parallelism parallelism)
+    public static void Backward(ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> input, ReadOnlySpan<float> scale, ReadOnlySpan<float> mean, ReadOnlySpan<float> reciprocalStandardDeviation, Span<float> inputGradient, Span<float> scaleGradient, Span<float> shiftGradient, int rows, int channels, Parallelism parallelism) =>
+        Backward(outputGradient, input, scale, mean, reciprocalStandardDeviation, inputGradient, inputGradient, scaleGradient, shiftGradient, rows, channels, parallelism);
+
+    /// <summary>
+    /// As the public <c>Backward</c>, but writes <c>inputGradient = residualGradient + dx</c> instead of adding dx to
+    /// <paramref name="inputGradient"/>: a pre-LN block's residual branch joins its layer norm's gradient in the same
+    /// pass, with no copy first. <paramref name="residualGradient"/> may be <paramref name="inputGradient"/> itself
+    /// (plain accumulation, the public form) or empty (<c>inputGradient = dx</c>: the same bits as clearing first);
+    /// scale and shift gradients still accumulate.
+    /// </summary>
+    internal static unsafe void Backward(ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> input, ReadOnlySpan<float> scale, ReadOnlySpan<float> mean, ReadOnlySpan<float> reciprocalStandardDeviation, ReadOnlySpan<float> residualGradient, Span<float> inputGradient, Span<float> scaleGradient, Span<float> shiftGradient, int rows, int channels, Parallelism parallelism)
     {
         CheckBackward(outputGradient, input, scale, mean, reciprocalStandardDeviation, inputGradient, scaleGradient, shiftGradient, rows, channels);
+        if (!inputGradient.IsEmpty && !residualGradient.IsEmpty) KernelGuard.RequireLength(residualGradient.Length, (long)rows * channels, nameof(residualGradient));
         var hasInputGradient = !inputGradient.IsEmpty;
         var hasScaleGradient = !scaleGradient.IsEmpty;
         var hasShiftGradient = !shiftGradient.IsEmpty;
@@ -81,10 +92,10 @@ public static class LayerNorm
         var partials = hasScaleGradient || hasShiftGradient ? ArrayPool<float>.Shared.Rent(partialLength) : null;
         try
         {
-            fixed (float* outputGradientPointer = outputGradient, inputPointer = input, scalePointer = scale, meanPointer = mean, reciprocalPointer = reciprocalStandardDeviation, inputGradientPointer = inputGradient, partialsPointer = partials)
+            fixed (float* outputGradientPointer = outputGradient, inputPointer = input, scalePointer = scale, meanPointer = mean, reciprocalPointer = reciprocalStandardDeviation, residualGradientPointer = residualGradient, inputGradientPointer = inputGradient, partialsPointer = partials)
             {
                 float* outputGradientAddress = outputGradientPointer, inputAddress = inputPointer, scaleAddress = scalePointer, meanAddress = meanPointer,
-                    reciprocalAddress = reciprocalPointer, inputGradientAddress = inputGradientPointer, partialsAddress = partialsPointer;
+                    reciprocalAddress = reciprocalPointer, residualGradientAddress = residualGradientPointer, inputGradientAddress = inputGradientPointer, partialsAddress = partialsPointer;
                 parallelism.For(blockCount, (firstBlock, endBlock) =>
                 {
                     for (var block = firstBlock; block < endBlock; block++)
@@ -98,6 +109,7 @@ public static class LayerNorm
                         BackwardRows(
                             new ReadOnlySpan<float>(outputGradientAddress, length), new ReadOnlySpan<float>(inputAddress, length), new ReadOnlySpan<float>(scaleAddress, channels),
                             new ReadOnlySpan<float>(meanAddress, rows), new ReadOnlySpan<float>(reciprocalAddress, rows),
+                            hasInputGradient && residualGradientAddress != null ? new ReadOnlySpan<float>(residualGradientAddress, length) : default,
                             hasInputGradient ? new Span<float>(inputGradientAddress, length) : default, scalePartial, shiftPartial, channels, start, end);
                     }
                 }, Math.Max(1, MinimumChunkElements / Math.Max(1, rows / blockCount * channels)));
@@ -125,7 +137,7 @@ public static class LayerNorm
     }
 
     private static void BackwardRows(ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> input, ReadOnlySpan<float> scale, ReadOnlySpan<float> mean, ReadOnlySpan<float> reciprocalStandardDeviation,
-        Span<float> inputGradient, Span<float> scalePartial, Span<float> shiftPartial, int channels, int start, int end)
+        ReadOnlySpan<float> residualGradient, Span<float> inputGradient, Span<float> scalePartial, Span<float> shiftPartial, int channels, int start, int end)
     {
         for (var row = start; row < end; row++)
         {
@@ -136,7 +148,7 @@ public static class LayerNorm
             if (!scalePartial.IsEmpty) AccumulateColumnSums(dy, x, rowMean, reciprocal, scalePartial, shiftPartial);
             if (inputGradient.IsEmpty) continue;
             var (scaledGradientSum, projectionSum) = GradientSums(dy, x, scale, rowMean, reciprocal);
-            AccumulateInputGradient(dy, x, scale, rowMean, reciprocal, scaledGradientSum / channels, projectionSum / channels, inputGradient.Slice(row * channels, channels));
+            AccumulateInputGradient(dy, x, scale, rowMean, reciprocal, scaledGradientSum / channels, projectionSum / channels, residualGradient.IsEmpty ? default : residualGradient.Slice(row * channels, channels), inputGradient.Slice(row * channels, channels));
         }
     }
 
@@ -305,9 +317,11 @@ public static class LayerNorm
         return (scaledGradientSum, projectionSum);
     }
 
-    // dx += (dy·scale − mean(g) − n·mean(g·n))·r
-    private static void AccumulateInputGradient(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, ReadOnlySpan<float> scale, float mean, float reciprocal, float scaledGradientMean, float projectionMean, Span<float> dx)
+    // dx = residual + (dy·scale − mean(g) − n·mean(g·n))·r, where residual is dx itself when accumulating and 0 when empty
+    private static void AccumulateInputGradient(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, ReadOnlySpan<float> scale, float mean, float reciprocal, float scaledGradientMean, float projectionMean, ReadOnlySpan<float> residual, Span<float> dx)
     {
+        var overwrite = residual.IsEmpty;
+        ref var addend = ref MemoryMarshal.GetReference(residual);
         ref var incoming = ref MemoryMarshal.GetReference(dy);
         ref var source = ref MemoryMarshal.GetReference(x);
         ref var gamma = ref MemoryMarshal.GetReference(scale);
@@ -321,7 +335,7 @@ public static class LayerNorm
             {
                 var normalized = (Vector512.LoadUnsafe(ref source, index) - center) * factor;
                 var scaled = Vector512.LoadUnsafe(ref incoming, index) * Vector512.LoadUnsafe(ref gamma, index);
-                (Vector512.LoadUnsafe(ref destination, index) + (scaled - gradientMean - normalized * projection) * factor).StoreUnsafe(ref destination, index);
+                ((overwrite ? Vector512<float>.Zero : Vector512.LoadUnsafe(ref addend, index)) + (scaled - gradientMean - normalized * projection) * factor).StoreUnsafe(ref destination, index);
             }
         }
 
@@ -333,7 +347,7 @@ public static class LayerNorm
             {
                 var normalized = (Vector.LoadUnsafe(ref source, index) - center) * factor;
                 var scaled = Vector.LoadUnsafe(ref incoming, index) * Vector.LoadUnsafe(ref gamma, index);
-                (Vector.LoadUnsafe(ref destination, index) + (scaled - gradientMean - normalized * projection) * factor).StoreUnsafe(ref destination, index);
+                ((overwrite ? Vector<float>.Zero : Vector.LoadUnsafe(ref addend, index)) + (scaled - gradientMean - normalized * projection) * factor).StoreUnsafe(ref destination, index);
             }
         }
 
@@ -341,7 +355,7 @@ public static class LayerNorm
         {
             var normalized = (Unsafe.Add(ref source, index) - mean) * reciprocal;
             var scaled = Unsafe.Add(ref incoming, index) * Unsafe.Add(ref gamma, index);
-            Unsafe.Add(ref destination, index) += (scaled - scaledGradientMean - normalized * projectionMean) * reciprocal;
+            Unsafe.Add(ref destination, index) = (overwrite ? 0f : Unsafe.Add(ref addend, index)) + (scaled - scaledGradientMean - normalized * projectionMean) * reciprocal;
         }
     }
 
@@ -420,7 +434,7 @@ public static class LayerNorm
             }
         }
 
-        /// <summary>Adds the input, scale and shift gradients; see <see cref="LayerNorm.Backward"/>.</summary>
+        /// <summary>Adds the input, scale and shift gradients; see <see cref="LayerNorm.Backward(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Span{float}, Span{float}, int, int, Parallelism)"/>.</summary>
         /// <param name="outputGradient">Gradient with respect to the output, N×C.</param>
         /// <param name="input">The forward input, N×C.</param>
         /// <param name="scale">Learned scale, C.</param>

@@ -128,16 +128,15 @@ public sealed partial class TransformerBlock
     {
         var (channels, hidden) = (config.Channels, config.HiddenChannels);
         var p = Parameters;
-        // The temporaries below are overwritten (Gemm beta = 0), not accumulated, so they need no clearing;
-        // only the parameter gradients and the two residual branches accumulate.
-        outputGradient.CopyTo(Live(residualGradient, channels));
+        // The temporaries below are overwritten (Gemm beta = 0), not accumulated, so they need no clearing; each
+        // layer norm's backward adds its residual branch as it writes (dr = dy + LN2'(·), dx = dr + LN1'(·)), so
+        // nothing is copied. outputGradient may be inputGradient itself: it is last read before inputGradient is written.
         Linear.Backward(outputGradient, Live(activated, hidden), Values(p.ContractWeight), Live(activatedGradient, hidden), Gradients(p.ContractWeight), Gradients(p.ContractBias), rows, hidden, channels, parallelism, overwriteInputGradient: true);
         Adapter?.Backward(Layer, LoraProjection.Contract, outputGradient, Live(activated, hidden), Live(activatedGradient, hidden), rows, parallelism);
         Gelu.Backward(Live(activatedGradient, hidden), Live(expanded, hidden), Live(expandedGradient, hidden), rows * hidden, parallelism, overwrite: true);
         Linear.Backward(Live(expandedGradient, hidden), Live(secondNormOutput, channels), Values(p.ExpandWeight), Live(secondNormGradient, channels), Gradients(p.ExpandWeight), Gradients(p.ExpandBias), rows, channels, hidden, parallelism, overwriteInputGradient: true);
         Adapter?.Backward(Layer, LoraProjection.Expand, Live(expandedGradient, hidden), Live(secondNormOutput, channels), Live(secondNormGradient, channels), rows, parallelism);
-        LayerNorm.Backward(Live(secondNormGradient, channels), Live(residual, channels), Values(p.SecondNormScale), Live(secondNormMean, 1), Live(secondNormDeviation, 1), Live(residualGradient, channels), Gradients(p.SecondNormScale), Gradients(p.SecondNormShift), rows, channels, parallelism);
-        if (needInputGradient) Live(residualGradient, channels).CopyTo(inputGradient);
+        LayerNorm.Backward(Live(secondNormGradient, channels), Live(residual, channels), Values(p.SecondNormScale), Live(secondNormMean, 1), Live(secondNormDeviation, 1), outputGradient, Live(residualGradient, channels), Gradients(p.SecondNormScale), Gradients(p.SecondNormShift), rows, channels, parallelism);
         Linear.Backward(Live(residualGradient, channels), Live(attentionOutput, channels), Values(p.ProjectionWeight), Live(attentionOutputGradient, channels), Gradients(p.ProjectionWeight), Gradients(p.ProjectionBias), rows, channels, channels, parallelism, overwriteInputGradient: true);
         Adapter?.Backward(Layer, LoraProjection.Projection, Live(residualGradient, channels), Live(attentionOutput, channels), Live(attentionOutputGradient, channels), rows, parallelism);
         Attention.Backward(Live(attentionOutputGradient, channels), Live(qkv, 3 * channels), probabilities.AsSpan(0, batchSize * config.HeadCount * tokenCount * tokenCount), Zeroed(qkvGradient, 3 * channels), batchSize, tokenCount, channels, config.HeadCount, parallelism);
@@ -146,7 +145,7 @@ public sealed partial class TransformerBlock
         Linear.Backward(Live(qkvGradient, 3 * channels), Live(firstNormOutput, channels), Values(p.QkvWeight), firstNormGradientSpan, Gradients(p.QkvWeight), Gradients(p.QkvBias), rows, channels, 3 * channels, parallelism, overwriteInputGradient: true);
         Adapter?.Backward(Layer, LoraProjection.Qkv, Live(qkvGradient, 3 * channels), Live(firstNormOutput, channels), firstNormGradientSpan, rows, parallelism);
         if (!needNormGradient) return;
-        LayerNorm.Backward(Live(firstNormGradient, channels), input, Values(p.FirstNormScale), Live(firstNormMean, 1), Live(firstNormDeviation, 1), needInputGradient ? inputGradient : Span<float>.Empty, Gradients(p.FirstNormScale), Gradients(p.FirstNormShift), rows, channels, parallelism);
+        LayerNorm.Backward(Live(firstNormGradient, channels), input, Values(p.FirstNormScale), Live(firstNormMean, 1), Live(firstNormDeviation, 1), Live(residualGradient, channels), needInputGradient ? inputGradient : Span<float>.Empty, Gradients(p.FirstNormScale), Gradients(p.FirstNormShift), rows, channels, parallelism);
     }
 
     private ReadOnlySpan<float> Values(ParameterSlice slice) => arena.ValuesOf(slice);

@@ -134,10 +134,9 @@ public sealed partial class TransformerStack
     /// </summary>
     internal void Backward(ReadOnlySpan<float> normalizedGradient, Parallelism parallelism)
     {
-        var top = Writable(hiddenGradient, blocks.Length);
-        top.Clear();
+        // The final norm's input gradient is written, not accumulated (no residual branch joins it): no clearing first.
         LayerNorm.Backward(normalizedGradient, Boundary(hidden, blocks.Length), arena.ValuesOf(FinalNormScale), finalNormMean.AsSpan(0, rows), finalNormDeviation.AsSpan(0, rows),
-            top, Gradients(FinalNormScale), Gradients(FinalNormShift), rows, config.Channels, parallelism);
+            ReadOnlySpan<float>.Empty, Writable(hiddenGradient, blocks.Length), Gradients(FinalNormScale), Gradients(FinalNormShift), rows, config.Channels, parallelism);
         var stop = TruncateBackward ? LowestLayerNeedingGradients() : null;
         LastBackwardStop = stop;
         for (var layer = blocks.Length - 1; layer >= (stop ?? 0); layer--)
