@@ -13,6 +13,8 @@ namespace Pipelines.Components.Kernels;
 /// The fast kernel uses the identity <c>0.5·(1 + tanh u) = σ(2u)</c>, so one vector exponential replaces
 /// the tanh: <c>y = x·σ(2u)</c>, <c>dy/dx = σ + 2·x·σ·(1 − σ)·√(2/π)·(1 + 3·0.044715·x²)</c>. It is the
 /// same function, rounded differently (and more accurately: <c>1 ± tanh u</c> cancels for large |x|).
+/// The exponential is <see cref="VectorExponential"/>'s, whose scalar gives a vector lane's bits, so the results
+/// are the same for any thread count.
 /// </remarks>
 public static class Gelu
 {
@@ -77,7 +79,7 @@ public static class Gelu
             {
                 var value = Vector512.LoadUnsafe(ref x, index);
                 var negativeTwiceInner = value * (Vector512.Create(-2f * Beta) + Vector512.Create(-2f * Beta * Kappa) * value * value);
-                (value / (Vector512<float>.One + Vector512.Exp(negativeTwiceInner))).StoreUnsafe(ref y, index);
+                (value / (Vector512<float>.One + VectorExponential.Exp(negativeTwiceInner))).StoreUnsafe(ref y, index);
             }
         }
 
@@ -87,14 +89,14 @@ public static class Gelu
             {
                 var value = Vector.LoadUnsafe(ref x, index);
                 var negativeTwiceInner = value * (new Vector<float>(-2f * Beta) + new Vector<float>(-2f * Beta * Kappa) * value * value);
-                (value / (Vector<float>.One + Vector.Exp(negativeTwiceInner))).StoreUnsafe(ref y, index);
+                (value / (Vector<float>.One + VectorExponential.Exp(negativeTwiceInner))).StoreUnsafe(ref y, index);
             }
         }
 
         for (; index < count; index++)
         {
             var value = Unsafe.Add(ref x, index);
-            Unsafe.Add(ref y, index) = value / (1f + MathF.Exp(value * (-2f * Beta + -2f * Beta * Kappa * value * value)));
+            Unsafe.Add(ref y, index) = value / (1f + VectorExponential.Exp(value * (-2f * Beta + -2f * Beta * Kappa * value * value)));
         }
     }
 
@@ -110,7 +112,7 @@ public static class Gelu
             {
                 var value = Vector512.LoadUnsafe(ref x, index);
                 var square = value * value;
-                var exponential = Vector512.Exp(Vector512.Min(value * (Vector512.Create(-2f * Beta) + Vector512.Create(-2f * Beta * Kappa) * square), Vector512.Create(MaximumExponent)));
+                var exponential = VectorExponential.Exp(Vector512.Min(value * (Vector512.Create(-2f * Beta) + Vector512.Create(-2f * Beta * Kappa) * square), Vector512.Create(MaximumExponent)));
                 var sigmoid = Vector512<float>.One / (Vector512<float>.One + exponential);
                 var slope = sigmoid + Vector512.Create(2f * Beta) * value * (exponential * sigmoid) * sigmoid * (Vector512<float>.One + Vector512.Create(3f * Kappa) * square);
                 ((overwrite ? Vector512<float>.Zero : Vector512.LoadUnsafe(ref dx, index)) + Vector512.LoadUnsafe(ref dy, index) * slope).StoreUnsafe(ref dx, index);
@@ -123,7 +125,7 @@ public static class Gelu
             {
                 var value = Vector.LoadUnsafe(ref x, index);
                 var square = value * value;
-                var exponential = Vector.Exp(Vector.Min(value * (new Vector<float>(-2f * Beta) + new Vector<float>(-2f * Beta * Kappa) * square), new Vector<float>(MaximumExponent)));
+                var exponential = VectorExponential.Exp(Vector.Min(value * (new Vector<float>(-2f * Beta) + new Vector<float>(-2f * Beta * Kappa) * square), new Vector<float>(MaximumExponent)));
                 var sigmoid = Vector<float>.One / (Vector<float>.One + exponential);
                 var slope = sigmoid + new Vector<float>(2f * Beta) * value * (exponential * sigmoid) * sigmoid * (Vector<float>.One + new Vector<float>(3f * Kappa) * square);
                 ((overwrite ? Vector<float>.Zero : Vector.LoadUnsafe(ref dx, index)) + Vector.LoadUnsafe(ref dy, index) * slope).StoreUnsafe(ref dx, index);
@@ -134,7 +136,7 @@ public static class Gelu
         {
             var value = Unsafe.Add(ref x, index);
             var square = value * value;
-            var exponential = MathF.Exp(MathF.Min(value * (-2f * Beta + -2f * Beta * Kappa * square), MaximumExponent));
+            var exponential = VectorExponential.Exp(MathF.Min(value * (-2f * Beta + -2f * Beta * Kappa * square), MaximumExponent));
             var sigmoid = 1f / (1f + exponential);
             var slope = sigmoid + 2f * Beta * value * (exponential * sigmoid) * sigmoid * (1f + 3f * Kappa * square);
             Unsafe.Add(ref dx, index) = (overwrite ? 0f : Unsafe.Add(ref dx, index)) + Unsafe.Add(ref dy, index) * slope;

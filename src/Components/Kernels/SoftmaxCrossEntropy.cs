@@ -1,8 +1,4 @@
-using System.Numerics;
 using System.Numerics.Tensors;
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 using Pipelines.Components.Compute;
 
 namespace Pipelines.Components.Kernels;
@@ -85,56 +81,11 @@ public static class SoftmaxCrossEntropy
             var z = logits.Slice(row * classCount, classCount);
             var p = probabilities.Slice(row * classCount, classCount);
             var maximum = TensorPrimitives.Max(z);
-            var sum = ExponentiateShifted(z, maximum, p);
+            var sum = VectorExponential.ExponentiateShifted(z, maximum, p);
             TensorPrimitives.Multiply(p, 1f / sum, p);
             var target = targets[row];
             losses[row] = target == IgnoredTarget ? 0f : MathF.Log(sum) - (z[target] - maximum);
         }
-    }
-
-    // p = exp(z − max), returning Σ p: one fused pass where TensorPrimitives would take three.
-    private static float ExponentiateShifted(ReadOnlySpan<float> logits, float maximum, Span<float> probabilities)
-    {
-        ref var source = ref MemoryMarshal.GetReference(logits);
-        ref var destination = ref MemoryMarshal.GetReference(probabilities);
-        nuint length = (nuint)logits.Length, index = 0;
-        var sum = 0f;
-        if (Vector512.IsHardwareAccelerated && length >= (nuint)Vector512<float>.Count)
-        {
-            var shift = Vector512.Create(maximum);
-            var accumulator = Vector512<float>.Zero;
-            for (; index + (nuint)Vector512<float>.Count <= length; index += (nuint)Vector512<float>.Count)
-            {
-                var exponential = Vector512.Exp(Vector512.LoadUnsafe(ref source, index) - shift);
-                exponential.StoreUnsafe(ref destination, index);
-                accumulator += exponential;
-            }
-
-            sum += Vector512.Sum(accumulator);
-        }
-
-        if (Vector.IsHardwareAccelerated && length - index >= (nuint)Vector<float>.Count)
-        {
-            var shift = new Vector<float>(maximum);
-            var accumulator = Vector<float>.Zero;
-            for (; index + (nuint)Vector<float>.Count <= length; index += (nuint)Vector<float>.Count)
-            {
-                var exponential = Vector.Exp(Vector.LoadUnsafe(ref source, index) - shift);
-                exponential.StoreUnsafe(ref destination, index);
-                accumulator += exponential;
-            }
-
-            sum += Vector.Sum(accumulator);
-        }
-
-        for (; index < length; index++)
-        {
-            var exponential = MathF.Exp(Unsafe.Add(ref source, index) - maximum);
-            Unsafe.Add(ref destination, index) = exponential;
-            sum += exponential;
-        }
-
-        return sum;
     }
 
     private static void BackwardRows(ReadOnlySpan<float> probabilities, ReadOnlySpan<int> targets, ReadOnlySpan<float> lossGradients, Span<float> logitsGradient, int classCount, int start, int end, bool overwrite)
