@@ -1,5 +1,9 @@
 using System.Buffers;
+using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using Pipelines.Components.Compute;
 
 namespace Pipelines.Components.Kernels;
@@ -125,10 +129,7 @@ public static partial class Attention
             {
                 var visible = blockProbabilities.Slice(blockRow * tokenCount, extent);
                 var scoreGradient = scoreGradients.Slice(blockRow * tokenCount, extent);
-                var expected = TensorPrimitives.Dot(visible, scoreGradient);
-                TensorPrimitives.Subtract(scoreGradient, expected, scoreGradient);
-                TensorPrimitives.Multiply(scoreGradient, visible, scoreGradient);
-                TensorPrimitives.Multiply(scoreGradient, shape.Scale, scoreGradient);
+                ScoreGradientRow(visible, scoreGradient, TensorPrimitives.Dot(visible, scoreGradient), shape.Scale);
             }
 
             Gemm.Multiply(scoreGradients, tokenCount, false, keys, rowStride, false, queryGradients[(blockStart * rowStride)..], rowStride,
@@ -140,11 +141,41 @@ public static partial class Attention
         }
     }
 
-    /// <summary>One past the last key with a nonzero probability in any of the block's rows [rows, T].</summary>
+    /// <summary>
+    /// dS = (dP − Σ P·dP) ⊙ P · scale over one row, in place of dP: one pass where TensorPrimitives' Subtract and two
+    /// Multiplies take three, with their order of operations (so the same bits).
+    /// </summary>
+    private static void ScoreGradientRow(ReadOnlySpan<float> probabilities, Span<float> scoreGradient, float expected, float scale)
+    {
+        ref var p = ref MemoryMarshal.GetReference(probabilities);
+        ref var gradient = ref MemoryMarshal.GetReference(scoreGradient);
+        nuint length = (nuint)scoreGradient.Length, index = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var (mean, factor) = (Vector512.Create(expected), Vector512.Create(scale));
+            for (; index + (nuint)Vector512<float>.Count <= length; index += (nuint)Vector512<float>.Count)
+                ((Vector512.LoadUnsafe(ref gradient, index) - mean) * Vector512.LoadUnsafe(ref p, index) * factor).StoreUnsafe(ref gradient, index);
+        }
+
+        if (Vector.IsHardwareAccelerated)
+        {
+            var (mean, factor) = (new Vector<float>(expected), new Vector<float>(scale));
+            for (; index + (nuint)Vector<float>.Count <= length; index += (nuint)Vector<float>.Count)
+                ((Vector.LoadUnsafe(ref gradient, index) - mean) * Vector.LoadUnsafe(ref p, index) * factor).StoreUnsafe(ref gradient, index);
+        }
+
+        for (; index < length; index++)
+            Unsafe.Add(ref gradient, index) = (Unsafe.Add(ref gradient, index) - expected) * Unsafe.Add(ref p, index) * scale;
+    }
+
+    /// <summary>
+    /// One past the last key with a nonzero probability in any of the block's rows [rows, T]. The rows are scanned
+    /// last first: under a causal mask the last row sees the most keys, and every other row's scan then stops at once.
+    /// </summary>
     private static int VisibleExtent(ReadOnlySpan<float> blockProbabilities, int rows, int tokenCount)
     {
         var extent = 0;
-        for (var row = 0; row < rows; row++)
+        for (var row = rows - 1; row >= 0; row--)
         {
             var probabilityRow = blockProbabilities.Slice(row * tokenCount, tokenCount);
             var rowExtent = tokenCount;
