@@ -76,7 +76,7 @@ public static partial class Attention
 
     /// <summary>Backward for the (batch, head) pairs [start, end), with one block of dS rows [block, T] of per-thread scratch.</summary>
     private static void BackwardPairs(ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> qkv, ReadOnlySpan<float> probabilities,
-        Span<float> qkvGradient, int start, int end, AttentionShape shape)
+        Span<float> qkvGradient, int start, int end, AttentionShape shape, bool overwrite)
     {
         var scratchLength = QueryBlockRows * shape.TokenCount;
         float[]? rented = null;
@@ -86,11 +86,26 @@ public static partial class Attention
         try
         {
             for (var pair = start; pair < end; pair++)
+            {
+                if (overwrite) ClearPairGradient(qkvGradient, pair, shape);
                 BackwardPair(outputGradient, qkv, probabilities, qkvGradient, pair, shape, scoreGradients);
+            }
         }
         finally
         {
             if (rented is not null) ArrayPool<float>.Shared.Return(rented);
+        }
+    }
+
+    /// <summary>Clears the pair's head columns (hs wide) of the q, k and v thirds of its sequence's rows of <paramref name="qkvGradient"/>.</summary>
+    private static void ClearPairGradient(Span<float> qkvGradient, int pair, AttentionShape shape)
+    {
+        var (batch, head) = Math.DivRem(pair, shape.HeadCount);
+        var sequence = qkvGradient.Slice(batch * shape.TokenCount * shape.RowStride, shape.TokenCount * shape.RowStride);
+        for (var token = 0; token < shape.TokenCount; token++)
+        {
+            var row = sequence.Slice(token * shape.RowStride, shape.RowStride);
+            for (var third = 0; third < 3; third++) row.Slice(third * shape.Channels + head * shape.HeadSize, shape.HeadSize).Clear();
         }
     }
 

@@ -70,7 +70,7 @@ public static partial class Attention
             }
         }
 
-        /// <summary>Accumulates the qkv gradient; see <see cref="Attention.Backward"/>.</summary>
+        /// <summary>Accumulates the qkv gradient; see <see cref="Attention.Backward(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, int, Compute.Parallelism)"/>.</summary>
         /// <param name="outputGradient">[B, T, C].</param>
         /// <param name="qkv">[B, T, 3C]: the forward input.</param>
         /// <param name="probabilities">[B, H, T, T]: as written by forward.</param>

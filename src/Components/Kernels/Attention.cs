@@ -80,8 +80,17 @@ public static partial class Attention
     /// <param name="parallelism">Threads to use; work is split over (batch, head) pairs.</param>
     /// <exception cref="ArgumentOutOfRangeException">A size is not positive.</exception>
     /// <exception cref="ArgumentException"><paramref name="channels"/> is not divisible by <paramref name="headCount"/>, or a span has the wrong length.</exception>
-    public static unsafe void Backward(ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> qkv, ReadOnlySpan<float> probabilities,
-        Span<float> qkvGradient, int batchSize, int tokenCount, int channels, int headCount, Parallelism parallelism)
+    public static void Backward(ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> qkv, ReadOnlySpan<float> probabilities,
+        Span<float> qkvGradient, int batchSize, int tokenCount, int channels, int headCount, Parallelism parallelism) =>
+        Backward(outputGradient, qkv, probabilities, qkvGradient, batchSize, tokenCount, channels, headCount, parallelism, overwrite: false);
+
+    /// <summary>
+    /// As the public <c>Backward</c>, but with <paramref name="overwrite"/> each (batch, head) pair first clears its own
+    /// q, k and v columns of <paramref name="qkvGradient"/> and then accumulates as usual: the same bits as clearing the
+    /// whole buffer first, with the clearing split between the threads and done just before the writes.
+    /// </summary>
+    internal static unsafe void Backward(ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> qkv, ReadOnlySpan<float> probabilities,
+        Span<float> qkvGradient, int batchSize, int tokenCount, int channels, int headCount, Parallelism parallelism, bool overwrite)
     {
         ValidateBackward(outputGradient, qkv, probabilities, qkvGradient, batchSize, tokenCount, channels, headCount);
         if (qkvGradient.IsEmpty) return;
@@ -92,11 +101,11 @@ public static partial class Attention
         fixed (float* qkvGradientPointer = qkvGradient)
         {
             var buffers = new BackwardBuffers(outputGradientPointer, outputGradient.Length, qkvPointer, qkvGradientPointer, qkv.Length,
-                probabilitiesPointer, probabilities.Length, shape);
+                probabilitiesPointer, probabilities.Length, shape, overwrite);
             parallelism.For(batchSize * headCount, buffers, static (state, start, end) => BackwardPairs(
                 new ReadOnlySpan<float>(state.OutputGradient, state.OutputGradientLength), new ReadOnlySpan<float>(state.Qkv, state.QkvLength),
                 new ReadOnlySpan<float>(state.Probabilities, state.ProbabilitiesLength), new Span<float>(state.QkvGradient, state.QkvLength),
-                start, end, state.Shape));
+                start, end, state.Shape, state.Overwrite));
         }
     }
 
@@ -118,7 +127,7 @@ public static partial class Attention
 
     /// <summary>Backward's pinned buffers, for the worker threads (qkv and its gradient have the same length).</summary>
     private readonly unsafe struct BackwardBuffers(float* outputGradient, int outputGradientLength, float* qkv, float* qkvGradient, int qkvLength,
-        float* probabilities, int probabilitiesLength, AttentionShape shape)
+        float* probabilities, int probabilitiesLength, AttentionShape shape, bool overwrite)
     {
         public readonly float* OutputGradient = outputGradient;
         public readonly int OutputGradientLength = outputGradientLength;
@@ -128,5 +137,6 @@ public static partial class Attention
         public readonly float* Probabilities = probabilities;
         public readonly int ProbabilitiesLength = probabilitiesLength;
         public readonly AttentionShape Shape = shape;
+        public readonly bool Overwrite = overwrite;
     }
 }

@@ -139,7 +139,7 @@ public sealed partial class TransformerBlock
         LayerNorm.Backward(Live(secondNormGradient, channels), Live(residual, channels), Values(p.SecondNormScale), Live(secondNormMean, 1), Live(secondNormDeviation, 1), outputGradient, Live(residualGradient, channels), Gradients(p.SecondNormScale), Gradients(p.SecondNormShift), rows, channels, parallelism);
         Linear.Backward(Live(residualGradient, channels), Live(attentionOutput, channels), Values(p.ProjectionWeight), Live(attentionOutputGradient, channels), Gradients(p.ProjectionWeight), Gradients(p.ProjectionBias), rows, channels, channels, parallelism, overwriteInputGradient: true);
         Adapter?.Backward(Layer, LoraProjection.Projection, Live(residualGradient, channels), Live(attentionOutput, channels), Live(attentionOutputGradient, channels), rows, parallelism);
-        Attention.Backward(Live(attentionOutputGradient, channels), Live(qkv, 3 * channels), probabilities.AsSpan(0, batchSize * config.HeadCount * tokenCount * tokenCount), Zeroed(qkvGradient, 3 * channels), batchSize, tokenCount, channels, config.HeadCount, parallelism);
+        Attention.Backward(Live(attentionOutputGradient, channels), Live(qkv, 3 * channels), probabilities.AsSpan(0, batchSize * config.HeadCount * tokenCount * tokenCount), Live(qkvGradient, 3 * channels), batchSize, tokenCount, channels, config.HeadCount, parallelism, overwrite: true);
         var needNormGradient = needInputGradient || requiresGradient(p.FirstNormScale) || requiresGradient(p.FirstNormShift);
         var firstNormGradientSpan = needNormGradient ? Live(firstNormGradient, channels) : Span<float>.Empty;
         Linear.Backward(Live(qkvGradient, 3 * channels), Live(firstNormOutput, channels), Values(p.QkvWeight), firstNormGradientSpan, Gradients(p.QkvWeight), Gradients(p.QkvBias), rows, channels, 3 * channels, parallelism, overwriteInputGradient: true);
@@ -153,11 +153,4 @@ public sealed partial class TransformerBlock
     private Span<float> Gradients(ParameterSlice slice) => requiresGradient(slice) ? arena.GradientsOf(slice) : Span<float>.Empty;
 
     private Span<float> Live(float[] buffer, int width) => buffer.AsSpan(0, rows * width);
-
-    private Span<float> Zeroed(float[] buffer, int width)
-    {
-        var span = Live(buffer, width);
-        span.Clear();
-        return span;
-    }
 }
