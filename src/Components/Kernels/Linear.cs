@@ -29,11 +29,9 @@ public static class Linear
         int rows, int inChannels, int outChannels, Parallelism parallelism)
     {
         ValidateForward(input, weight, bias, output, rows, inChannels, outChannels);
-        if (!bias.IsEmpty) BroadcastRows(bias, output, rows, outChannels, parallelism);
-
-        Gemm.Multiply(
-            input, Math.Max(1, inChannels), false, weight, Math.Max(1, inChannels), true, output, Math.Max(1, outChannels),
-            rows, outChannels, inChannels, 1f, bias.IsEmpty ? 0f : 1f, parallelism);
+        Gemm.MultiplyWithBias(
+            input, Math.Max(1, inChannels), false, weight, Math.Max(1, inChannels), true, bias, output, Math.Max(1, outChannels),
+            rows, outChannels, inChannels, 1f, parallelism);
     }
 
     /// <summary>
@@ -86,22 +84,6 @@ public static class Linear
         }
 
         if (!biasGradient.IsEmpty) AccumulateColumnSums(outputGradient, biasGradient, rows, outChannels, parallelism);
-    }
-
-    /// <summary>Copies <paramref name="row"/> into each of the <paramref name="rows"/> rows of <paramref name="matrix"/>, split between threads.</summary>
-    private static unsafe void BroadcastRows(ReadOnlySpan<float> row, Span<float> matrix, int rows, int columns, Parallelism parallelism)
-    {
-        fixed (float* rowPointer = row)
-        fixed (float* matrixPointer = matrix)
-        {
-            var threads = (long)rows * columns < 1 << 16 ? Parallelism.Sequential : parallelism;
-            threads.For(rows, ((nint)rowPointer, (nint)matrixPointer, columns), static (state, start, end) =>
-            {
-                var (source, target, width) = state;
-                var values = new ReadOnlySpan<float>((float*)source, width);
-                for (var index = start; index < end; index++) values.CopyTo(new Span<float>((float*)target + (long)index * width, width));
-            }, minimumChunk: 64);
-        }
     }
 
     /// <summary>sums[j] += Σ_row values[row, j], each column summed in row order by one thread.</summary>
