@@ -1,4 +1,4 @@
-using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 using Pipelines.Components.Compute;
 
 namespace Pipelines.Components.Kernels;
@@ -98,10 +98,45 @@ public static class Linear
             threads.For(columns, (source, target, rows, columns), static (state, start, end) =>
             {
                 var (source, target, rows, columns) = state;
-                var sum = new Span<float>((float*)target + start, end - start);
-                for (var row = 0; row < rows; row++)
-                    TensorPrimitives.Add(sum, new ReadOnlySpan<float>((float*)source + (long)row * columns + start, end - start), sum);
+                for (var row = 0; row < rows; row += ColumnSumRowBlock)
+                {
+                    var values = (float*)source + (long)row * columns;
+                    AddRowsInOrder(values, columns, Math.Min(ColumnSumRowBlock, rows - row), (float*)target, start, end);
+                }
             }, minimumChunk: 64);
+        }
+    }
+
+    /// <summary>Rows that <see cref="AccumulateColumnSums"/> adds into a register before storing the partial sums.</summary>
+    private const int ColumnSumRowBlock = 8;
+
+    /// <summary>
+    /// sums[j] = (…(sums[j] + values[0, j]) + …) + values[rows − 1, j] for j in [start, end): the order of adding one
+    /// row at a time, with each partial sum kept in a register across the rows.
+    /// </summary>
+    private static unsafe void AddRowsInOrder(float* values, int columns, int rows, float* sums, int start, int end)
+    {
+        var column = start;
+        for (; column + 2 * Vector256<float>.Count <= end; column += 2 * Vector256<float>.Count)
+        {
+            var sum0 = Vector256.Load(sums + column);
+            var sum1 = Vector256.Load(sums + column + Vector256<float>.Count);
+            var value = values + column;
+            for (var row = 0; row < rows; row++, value += columns)
+            {
+                sum0 += Vector256.Load(value);
+                sum1 += Vector256.Load(value + Vector256<float>.Count);
+            }
+
+            sum0.Store(sums + column);
+            sum1.Store(sums + column + Vector256<float>.Count);
+        }
+
+        for (; column < end; column++)
+        {
+            var sum = sums[column];
+            for (var row = 0; row < rows; row++) sum += values[(long)row * columns + column];
+            sums[column] = sum;
         }
     }
 
