@@ -25,19 +25,25 @@ public static partial class Gemm
         var depthBlock = BalancedBlock(problem.K, MaximumDepthBlock);
         var rowBlock = RoundUp(Math.Min(MaximumRowBlock, rowEnd - rowStart), rowTile);
         var columnBlock = RoundUp(Math.Min(MaximumColumnBlock, columnEnd - columnStart), columnTile);
-        var buffers = PackingBuffers.ForCurrentThread(rowBlock * depthBlock, depthBlock * columnBlock, rowTile * columnTile);
+        var buffers = PackingBuffers.ForCurrentThread(
+            rowBlock * depthBlock, depthBlock * columnBlock, rowTile * columnTile, problem.Bias == null ? 0 : columnBlock);
         var packedA = buffers.A;
         var packedB = buffers.B;
         var edgeTile = buffers.Tile;
+        var paddedBias = buffers.Bias;
 
         for (var column0 = columnStart; column0 < columnEnd; column0 += columnBlock)
         {
             var columns = Math.Min(columnBlock, columnEnd - column0);
+            // Zero-padded to whole panels, so that edge tiles do not read past the bias's end.
+            if (problem.Bias != null) CopyPadded(problem.Bias + column0, columns, paddedBias, RoundUp(columns, columnTile));
             for (var depth0 = 0; depth0 < problem.K; depth0 += depthBlock)
             {
                 var depth = Math.Min(depthBlock, problem.K - depth0);
-                // Later k-blocks add to what the first one wrote.
+                // The first k-block adds beta·C, or beta·bias (beta = 1) as if C held the bias in every row;
+                // later k-blocks add to what the first one wrote.
                 var beta = depth0 == 0 ? problem.Beta : 1f;
+                var addsBias = depth0 == 0 && problem.Bias != null;
                 PackB(problem, depth0, depth, column0, columns, packedB, columnTile);
                 for (var row0 = rowStart; row0 < rowEnd; row0 += rowBlock)
                 {
@@ -47,6 +53,7 @@ public static partial class Gemm
                     {
                         var tileColumns = Math.Min(columnTile, columns - panelColumn);
                         var panelB = packedB + (long)panelColumn * depth;
+                        var biasPanel = paddedBias + panelColumn;
                         for (var panelRow = 0; panelRow < rows; panelRow += rowTile)
                         {
                             var tileRows = Math.Min(rowTile, rows - panelRow);
@@ -55,13 +62,17 @@ public static partial class Gemm
                             var target = problem.C + (long)(row0 + panelRow) * problem.LeadingC + column0 + panelColumn;
                             if (tileRows == kernelRows && tileColumns == columnTile)
                             {
-                                RunMicroKernel(problem.Kernel, kernelRows, depth, panelA, panelB, target, problem.LeadingC, problem.Alpha, beta);
+                                RunMicroKernel(
+                                    problem.Kernel, kernelRows, depth, panelA, panelB, target, problem.LeadingC,
+                                    addsBias ? biasPanel : target, addsBias ? 0 : problem.LeadingC, problem.Alpha, beta);
                             }
                             else
                             {
                                 // Edge tile: the same kernel on a scratch tile, so the arithmetic is identical.
-                                CopyTile(target, problem.LeadingC, edgeTile, columnTile, tileRows, tileColumns, beta != 0);
-                                RunMicroKernel(problem.Kernel, kernelRows, depth, panelA, panelB, edgeTile, columnTile, problem.Alpha, beta);
+                                CopyTile(target, problem.LeadingC, edgeTile, columnTile, tileRows, tileColumns, beta != 0 && !addsBias);
+                                RunMicroKernel(
+                                    problem.Kernel, kernelRows, depth, panelA, panelB, edgeTile, columnTile,
+                                    addsBias ? biasPanel : edgeTile, addsBias ? 0 : columnTile, problem.Alpha, beta);
                                 CopyTile(edgeTile, columnTile, target, problem.LeadingC, tileRows, tileColumns, true);
                             }
                         }
@@ -88,5 +99,12 @@ public static partial class Gemm
             new ReadOnlySpan<float>(source + (long)row * sourceLeading, columns)
                 .CopyTo(new Span<float>(destination + (long)row * destinationLeading, columns));
         }
+    }
+
+    /// <summary>destination[i] = source[i] for i &lt; count, 0 for count ≤ i &lt; length.</summary>
+    private static unsafe void CopyPadded(float* source, int count, float* destination, int length)
+    {
+        new ReadOnlySpan<float>(source, count).CopyTo(new Span<float>(destination, count));
+        new Span<float>(destination + count, length - count).Clear();
     }
 }

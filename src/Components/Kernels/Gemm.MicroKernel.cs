@@ -42,19 +42,21 @@ public static partial class Gemm
     };
 
     /// <summary>
-    /// C[tile] = alpha·(packed A panel · packed B panel) + beta·C[tile]; beta = 0 does not read C. The tile has
-    /// <paramref name="rows"/> rows, a value returned by <see cref="KernelRows"/>.
+    /// C[tile] = alpha·(packed A panel · packed B panel) + beta·S[tile], where the addend S is C itself
+    /// (<paramref name="addend"/> = <paramref name="c"/>) or a bias row repeated down the tile (<paramref name="addendLeading"/> = 0);
+    /// beta = 0 does not read S. The tile has <paramref name="rows"/> rows, a value returned by <see cref="KernelRows"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void RunMicroKernel(MicroKernel kernel, int rows, int depth, float* a, float* b, float* c, int leadingC, float alpha, float beta)
+    private static unsafe void RunMicroKernel(
+        MicroKernel kernel, int rows, int depth, float* a, float* b, float* c, int leadingC, float* addend, int addendLeading, float alpha, float beta)
     {
         switch (kernel)
         {
-            case MicroKernel.Vector512 when rows == 12: Kernel512<TwelveRows>(depth, a, b, c, leadingC, alpha, beta); break;
-            case MicroKernel.Vector512 when rows == 8: Kernel512<EightRows>(depth, a, b, c, leadingC, alpha, beta); break;
-            case MicroKernel.Vector512: Kernel512<FourRows>(depth, a, b, c, leadingC, alpha, beta); break;
-            case MicroKernel.Vector256: Kernel6x16(depth, a, b, c, leadingC, alpha, beta); break;
-            default: Kernel4x4(depth, a, b, c, leadingC, alpha, beta); break;
+            case MicroKernel.Vector512 when rows == 12: Kernel512<TwelveRows>(depth, a, b, c, leadingC, addend, addendLeading, alpha, beta); break;
+            case MicroKernel.Vector512 when rows == 8: Kernel512<EightRows>(depth, a, b, c, leadingC, addend, addendLeading, alpha, beta); break;
+            case MicroKernel.Vector512: Kernel512<FourRows>(depth, a, b, c, leadingC, addend, addendLeading, alpha, beta); break;
+            case MicroKernel.Vector256: Kernel6x16(depth, a, b, c, leadingC, addend, addendLeading, alpha, beta); break;
+            default: Kernel4x4(depth, a, b, c, leadingC, addend, addendLeading, alpha, beta); break;
         }
     }
 
@@ -88,7 +90,7 @@ public static partial class Gemm
     /// narrower forms serve the last rows of C; every element still gets the same fused multiply-add chain.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Kernel512<TRows>(int depth, float* a, float* b, float* c, int leadingC, float alpha, float beta)
+    private static unsafe void Kernel512<TRows>(int depth, float* a, float* b, float* c, int leadingC, float* addend, int addendLeading, float alpha, float beta)
         where TRows : struct, IRowCount
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
@@ -124,24 +126,24 @@ public static partial class Gemm
         var scale = Vector512.Create(alpha);
         var keep = Vector512.Create(beta);
         var overwrite = beta == 0;
-        Store512(c, c00, c01, scale, keep, overwrite); c += leadingC;
-        Store512(c, c10, c11, scale, keep, overwrite); c += leadingC;
-        Store512(c, c20, c21, scale, keep, overwrite); c += leadingC;
-        Store512(c, c30, c31, scale, keep, overwrite);
+        Store512(c, addend, c00, c01, scale, keep, overwrite); c += leadingC; addend += addendLeading;
+        Store512(c, addend, c10, c11, scale, keep, overwrite); c += leadingC; addend += addendLeading;
+        Store512(c, addend, c20, c21, scale, keep, overwrite); c += leadingC; addend += addendLeading;
+        Store512(c, addend, c30, c31, scale, keep, overwrite);
         if (TRows.Value > 4)
         {
-            c += leadingC; Store512(c, c40, c41, scale, keep, overwrite);
-            c += leadingC; Store512(c, c50, c51, scale, keep, overwrite);
-            c += leadingC; Store512(c, c60, c61, scale, keep, overwrite);
-            c += leadingC; Store512(c, c70, c71, scale, keep, overwrite);
+            c += leadingC; addend += addendLeading; Store512(c, addend, c40, c41, scale, keep, overwrite);
+            c += leadingC; addend += addendLeading; Store512(c, addend, c50, c51, scale, keep, overwrite);
+            c += leadingC; addend += addendLeading; Store512(c, addend, c60, c61, scale, keep, overwrite);
+            c += leadingC; addend += addendLeading; Store512(c, addend, c70, c71, scale, keep, overwrite);
         }
 
         if (TRows.Value > 8)
         {
-            c += leadingC; Store512(c, c80, c81, scale, keep, overwrite);
-            c += leadingC; Store512(c, c90, c91, scale, keep, overwrite);
-            c += leadingC; Store512(c, cA0, cA1, scale, keep, overwrite);
-            c += leadingC; Store512(c, cB0, cB1, scale, keep, overwrite);
+            c += leadingC; addend += addendLeading; Store512(c, addend, c80, c81, scale, keep, overwrite);
+            c += leadingC; addend += addendLeading; Store512(c, addend, c90, c91, scale, keep, overwrite);
+            c += leadingC; addend += addendLeading; Store512(c, addend, cA0, cA1, scale, keep, overwrite);
+            c += leadingC; addend += addendLeading; Store512(c, addend, cB0, cB1, scale, keep, overwrite);
         }
     }
 
@@ -158,9 +160,10 @@ public static partial class Gemm
         }
     }
 
-    /// <summary>One 32-wide row of a tile: C = alpha·sum (beta = 0) or fma(alpha, sum, beta·C).</summary>
+    /// <summary>One 32-wide row of a tile: C = alpha·sum (beta = 0) or fma(alpha, sum, beta·S) for the addend row S.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Store512(float* c, Vector512<float> sum0, Vector512<float> sum1, Vector512<float> alpha, Vector512<float> beta, bool overwrite)
+    private static unsafe void Store512(
+        float* c, float* addend, Vector512<float> sum0, Vector512<float> sum1, Vector512<float> alpha, Vector512<float> beta, bool overwrite)
     {
         if (overwrite)
         {
@@ -169,13 +172,13 @@ public static partial class Gemm
         }
         else
         {
-            Vector512.Store(Avx512F.FusedMultiplyAdd(sum0, alpha, Vector512.Load(c) * beta), c);
-            Vector512.Store(Avx512F.FusedMultiplyAdd(sum1, alpha, Vector512.Load(c + 16) * beta), c + 16);
+            Vector512.Store(Avx512F.FusedMultiplyAdd(sum0, alpha, Vector512.Load(addend) * beta), c);
+            Vector512.Store(Avx512F.FusedMultiplyAdd(sum1, alpha, Vector512.Load(addend + 16) * beta), c + 16);
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Kernel6x16(int depth, float* a, float* b, float* c, int leadingC, float alpha, float beta)
+    private static unsafe void Kernel6x16(int depth, float* a, float* b, float* c, int leadingC, float* addend, int addendLeading, float alpha, float beta)
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
@@ -195,17 +198,18 @@ public static partial class Gemm
         var scale = Vector256.Create(alpha);
         var keep = Vector256.Create(beta);
         var overwrite = beta == 0;
-        Store256(c, c00, c01, scale, keep, overwrite); c += leadingC;
-        Store256(c, c10, c11, scale, keep, overwrite); c += leadingC;
-        Store256(c, c20, c21, scale, keep, overwrite); c += leadingC;
-        Store256(c, c30, c31, scale, keep, overwrite); c += leadingC;
-        Store256(c, c40, c41, scale, keep, overwrite); c += leadingC;
-        Store256(c, c50, c51, scale, keep, overwrite);
+        Store256(c, addend, c00, c01, scale, keep, overwrite); c += leadingC; addend += addendLeading;
+        Store256(c, addend, c10, c11, scale, keep, overwrite); c += leadingC; addend += addendLeading;
+        Store256(c, addend, c20, c21, scale, keep, overwrite); c += leadingC; addend += addendLeading;
+        Store256(c, addend, c30, c31, scale, keep, overwrite); c += leadingC; addend += addendLeading;
+        Store256(c, addend, c40, c41, scale, keep, overwrite); c += leadingC; addend += addendLeading;
+        Store256(c, addend, c50, c51, scale, keep, overwrite);
     }
 
     /// <summary>One 16-wide row of a tile, as <see cref="Store512"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Store256(float* c, Vector256<float> sum0, Vector256<float> sum1, Vector256<float> alpha, Vector256<float> beta, bool overwrite)
+    private static unsafe void Store256(
+        float* c, float* addend, Vector256<float> sum0, Vector256<float> sum1, Vector256<float> alpha, Vector256<float> beta, bool overwrite)
     {
         if (overwrite)
         {
@@ -214,12 +218,12 @@ public static partial class Gemm
         }
         else
         {
-            Vector256.Store(Fma.MultiplyAdd(sum0, alpha, Vector256.Load(c) * beta), c);
-            Vector256.Store(Fma.MultiplyAdd(sum1, alpha, Vector256.Load(c + 8) * beta), c + 8);
+            Vector256.Store(Fma.MultiplyAdd(sum0, alpha, Vector256.Load(addend) * beta), c);
+            Vector256.Store(Fma.MultiplyAdd(sum1, alpha, Vector256.Load(addend + 8) * beta), c + 8);
         }
     }
 
-    private static unsafe void Kernel4x4(int depth, float* a, float* b, float* c, int leadingC, float alpha, float beta)
+    private static unsafe void Kernel4x4(int depth, float* a, float* b, float* c, int leadingC, float* addend, int addendLeading, float alpha, float beta)
     {
         var sums = stackalloc float[16];
         for (var i = 0; i < 16; i++) sums[i] = 0;
@@ -232,12 +236,12 @@ public static partial class Gemm
             }
         }
 
-        for (var row = 0; row < 4; row++, c += leadingC)
+        for (var row = 0; row < 4; row++, c += leadingC, addend += addendLeading)
         {
             for (var column = 0; column < 4; column++)
             {
                 var sum = sums[row * 4 + column];
-                c[column] = beta == 0 ? alpha * sum : alpha * sum + beta * c[column];
+                c[column] = beta == 0 ? alpha * sum : alpha * sum + beta * addend[column];
             }
         }
     }

@@ -106,6 +106,7 @@ public static partial class Gemm
         private float[] aStorage = [];
         private float[] bStorage = [];
         private float[] tileStorage = [];
+        private float[] biasStorage = [];
 
         public float* A { get; private set; }
 
@@ -113,12 +114,16 @@ public static partial class Gemm
 
         public float* Tile { get; private set; }
 
-        public static PackingBuffers ForCurrentThread(int aLength, int bLength, int tileLength)
+        /// <summary>One n-block's slice of the bias, padded with zeros to whole panels.</summary>
+        public float* Bias { get; private set; }
+
+        public static PackingBuffers ForCurrentThread(int aLength, int bLength, int tileLength, int biasLength)
         {
             var buffers = current ??= new PackingBuffers();
             buffers.A = Ensure(ref buffers.aStorage, aLength, buffers.A);
             buffers.B = Ensure(ref buffers.bStorage, bLength, buffers.B);
             buffers.Tile = Ensure(ref buffers.tileStorage, tileLength, buffers.Tile);
+            buffers.Bias = Ensure(ref buffers.biasStorage, biasLength, buffers.Bias);
             return buffers;
         }
 

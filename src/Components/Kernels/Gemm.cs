@@ -52,21 +52,59 @@ public static partial class Gemm
         Multiply(a, leadingA, transposeA, b, leadingB, transposeB, c, leadingC, m, n, k, alpha, beta, parallelism, BestKernel);
 
     /// <summary>The same product with a chosen micro-kernel (tests run every kernel this machine supports).</summary>
-    internal static unsafe void Multiply(
+    internal static void Multiply(
         ReadOnlySpan<float> a, int leadingA, bool transposeA,
         ReadOnlySpan<float> b, int leadingB, bool transposeB,
         Span<float> c, int leadingC,
+        int m, int n, int k, float alpha, float beta, Parallelism parallelism, MicroKernel kernel) =>
+        Multiply(a, leadingA, transposeA, b, leadingB, transposeB, [], c, leadingC, m, n, k, alpha, beta, parallelism, kernel);
+
+    /// <summary>
+    /// C[m,n] = alpha·op(A)[m,k]·op(B)[k,n] + bias[n] added to every row (C's old contents are ignored), or
+    /// alpha·op(A)·op(B) for an empty <paramref name="columnBias"/>; otherwise as <see cref="Multiply(ReadOnlySpan{float}, int, bool, ReadOnlySpan{float}, int, bool, Span{float}, int, int, int, int, float, float, Parallelism)"/>.
+    /// </summary>
+    /// <remarks>
+    /// Bit-identical to <see cref="Multiply(ReadOnlySpan{float}, int, bool, ReadOnlySpan{float}, int, bool, Span{float}, int, int, int, int, float, float, Parallelism)"/>
+    /// with beta = 1 on a C holding the bias in every row, without writing C first: the first k-block's
+    /// micro-kernel store adds the bias where it would have added C.
+    /// </remarks>
+    internal static void MultiplyWithBias(
+        ReadOnlySpan<float> a, int leadingA, bool transposeA,
+        ReadOnlySpan<float> b, int leadingB, bool transposeB,
+        ReadOnlySpan<float> columnBias, Span<float> c, int leadingC,
+        int m, int n, int k, float alpha, Parallelism parallelism) =>
+        MultiplyWithBias(a, leadingA, transposeA, b, leadingB, transposeB, columnBias, c, leadingC, m, n, k, alpha, parallelism, BestKernel);
+
+    /// <summary>The bias product with a chosen micro-kernel.</summary>
+    internal static void MultiplyWithBias(
+        ReadOnlySpan<float> a, int leadingA, bool transposeA,
+        ReadOnlySpan<float> b, int leadingB, bool transposeB,
+        ReadOnlySpan<float> columnBias, Span<float> c, int leadingC,
+        int m, int n, int k, float alpha, Parallelism parallelism, MicroKernel kernel)
+    {
+        if (!columnBias.IsEmpty && columnBias.Length != n)
+            throw new ArgumentException($"columnBias has {columnBias.Length} elements but C has {n} columns.", nameof(columnBias));
+        Multiply(a, leadingA, transposeA, b, leadingB, transposeB, columnBias, c, leadingC, m, n, k, alpha, columnBias.IsEmpty ? 0f : 1f, parallelism, kernel);
+    }
+
+    /// <summary>Both entries: with a bias, beta is 1 and applies to the bias in place of C's old contents.</summary>
+    private static unsafe void Multiply(
+        ReadOnlySpan<float> a, int leadingA, bool transposeA,
+        ReadOnlySpan<float> b, int leadingB, bool transposeB,
+        ReadOnlySpan<float> columnBias, Span<float> c, int leadingC,
         int m, int n, int k, float alpha, float beta, Parallelism parallelism, MicroKernel kernel)
     {
         Validate(a.Length, leadingA, transposeA, b.Length, leadingB, transposeB, c.Length, leadingC, m, n, k);
         if (!IsSupported(kernel)) throw new ArgumentException($"The {kernel} micro-kernel is not supported on this machine.", nameof(kernel));
         if (m == 0 || n == 0) return;
 
+        fixed (float* biasPointer = columnBias)
         fixed (float* cPointer = c)
         {
             if (k == 0 || alpha == 0)
             {
-                ScaleOnly(cPointer, leadingC, m, n, beta);
+                if (biasPointer == null) ScaleOnly(cPointer, leadingC, m, n, beta);
+                else BroadcastRows(biasPointer, cPointer, leadingC, m, n);
                 return;
             }
 
@@ -74,7 +112,7 @@ public static partial class Gemm
             fixed (float* bPointer = b)
             {
                 var problem = new Problem(
-                    aPointer, leadingA, transposeA, bPointer, leadingB, transposeB, cPointer, leadingC,
+                    aPointer, leadingA, transposeA, bPointer, leadingB, transposeB, biasPointer, cPointer, leadingC,
                     m, n, k, alpha, beta, kernel);
                 Run(problem, parallelism);
             }
@@ -142,9 +180,19 @@ public static partial class Gemm
         }
     }
 
-    /// <summary>Everything one product needs, as raw pointers so that worker threads can share it.</summary>
+    /// <summary>C = the bias row in every row (what the bias product is when nothing is multiplied).</summary>
+    private static unsafe void BroadcastRows(float* bias, float* c, int leadingC, int m, int n)
+    {
+        var row = new ReadOnlySpan<float>(bias, n);
+        for (var index = 0; index < m; index++) row.CopyTo(new Span<float>(c + (long)index * leadingC, n));
+    }
+
+    /// <summary>
+    /// Everything one product needs, as raw pointers so that worker threads can share it. A non-null
+    /// <c>Bias</c> (n values) stands in for C's old contents in the first k-block.
+    /// </summary>
     private readonly unsafe struct Problem(
-        float* a, int leadingA, bool transposeA, float* b, int leadingB, bool transposeB, float* c, int leadingC,
+        float* a, int leadingA, bool transposeA, float* b, int leadingB, bool transposeB, float* bias, float* c, int leadingC,
         int m, int n, int k, float alpha, float beta, MicroKernel kernel)
     {
         public readonly float* A = a;
@@ -153,6 +201,7 @@ public static partial class Gemm
         public readonly float* B = b;
         public readonly int LeadingB = leadingB;
         public readonly bool TransposeB = transposeB;
+        public readonly float* Bias = bias;
         public readonly float* C = c;
         public readonly int LeadingC = leadingC;
         public readonly int M = m;

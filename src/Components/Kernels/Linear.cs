@@ -1,4 +1,4 @@
-using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 using Pipelines.Components.Compute;
 
 namespace Pipelines.Components.Kernels;
@@ -29,11 +29,9 @@ public static class Linear
         int rows, int inChannels, int outChannels, Parallelism parallelism)
     {
         ValidateForward(input, weight, bias, output, rows, inChannels, outChannels);
-        if (!bias.IsEmpty) BroadcastRows(bias, output, rows, outChannels, parallelism);
-
-        Gemm.Multiply(
-            input, Math.Max(1, inChannels), false, weight, Math.Max(1, inChannels), true, output, Math.Max(1, outChannels),
-            rows, outChannels, inChannels, 1f, bias.IsEmpty ? 0f : 1f, parallelism);
+        Gemm.MultiplyWithBias(
+            input, Math.Max(1, inChannels), false, weight, Math.Max(1, inChannels), true, bias, output, Math.Max(1, outChannels),
+            rows, outChannels, inChannels, 1f, parallelism);
     }
 
     /// <summary>
@@ -88,22 +86,6 @@ public static class Linear
         if (!biasGradient.IsEmpty) AccumulateColumnSums(outputGradient, biasGradient, rows, outChannels, parallelism);
     }
 
-    /// <summary>Copies <paramref name="row"/> into each of the <paramref name="rows"/> rows of <paramref name="matrix"/>, split between threads.</summary>
-    private static unsafe void BroadcastRows(ReadOnlySpan<float> row, Span<float> matrix, int rows, int columns, Parallelism parallelism)
-    {
-        fixed (float* rowPointer = row)
-        fixed (float* matrixPointer = matrix)
-        {
-            var threads = (long)rows * columns < 1 << 16 ? Parallelism.Sequential : parallelism;
-            threads.For(rows, ((nint)rowPointer, (nint)matrixPointer, columns), static (state, start, end) =>
-            {
-                var (source, target, width) = state;
-                var values = new ReadOnlySpan<float>((float*)source, width);
-                for (var index = start; index < end; index++) values.CopyTo(new Span<float>((float*)target + (long)index * width, width));
-            }, minimumChunk: 64);
-        }
-    }
-
     /// <summary>sums[j] += Σ_row values[row, j], each column summed in row order by one thread.</summary>
     private static unsafe void AccumulateColumnSums(ReadOnlySpan<float> values, Span<float> sums, int rows, int columns, Parallelism parallelism)
     {
@@ -116,10 +98,45 @@ public static class Linear
             threads.For(columns, (source, target, rows, columns), static (state, start, end) =>
             {
                 var (source, target, rows, columns) = state;
-                var sum = new Span<float>((float*)target + start, end - start);
-                for (var row = 0; row < rows; row++)
-                    TensorPrimitives.Add(sum, new ReadOnlySpan<float>((float*)source + (long)row * columns + start, end - start), sum);
+                for (var row = 0; row < rows; row += ColumnSumRowBlock)
+                {
+                    var values = (float*)source + (long)row * columns;
+                    AddRowsInOrder(values, columns, Math.Min(ColumnSumRowBlock, rows - row), (float*)target, start, end);
+                }
             }, minimumChunk: 64);
+        }
+    }
+
+    /// <summary>Rows that <see cref="AccumulateColumnSums"/> adds into a register before storing the partial sums.</summary>
+    private const int ColumnSumRowBlock = 8;
+
+    /// <summary>
+    /// sums[j] = (…(sums[j] + values[0, j]) + …) + values[rows − 1, j] for j in [start, end): the order of adding one
+    /// row at a time, with each partial sum kept in a register across the rows.
+    /// </summary>
+    private static unsafe void AddRowsInOrder(float* values, int columns, int rows, float* sums, int start, int end)
+    {
+        var column = start;
+        for (; column + 2 * Vector256<float>.Count <= end; column += 2 * Vector256<float>.Count)
+        {
+            var sum0 = Vector256.Load(sums + column);
+            var sum1 = Vector256.Load(sums + column + Vector256<float>.Count);
+            var value = values + column;
+            for (var row = 0; row < rows; row++, value += columns)
+            {
+                sum0 += Vector256.Load(value);
+                sum1 += Vector256.Load(value + Vector256<float>.Count);
+            }
+
+            sum0.Store(sums + column);
+            sum1.Store(sums + column + Vector256<float>.Count);
+        }
+
+        for (; column < end; column++)
+        {
+            var sum = sums[column];
+            for (var row = 0; row < rows; row++) sum += values[(long)row * columns + column];
+            sums[column] = sum;
         }
     }
 

@@ -203,6 +203,76 @@ public sealed class GemmTests
     }
 
     [TestMethod]
+    [DataRow(13, 37, 5)]
+    [DataRow(1, 1, 1)]
+    [DataRow(1, 1, 900)]
+    [DataRow(29, 70, 800)]
+    [DataRow(200, 45, 500)]
+    [DataRow(97, 130, 400)]
+    [DataRow(5, 2093, 3)]
+    public void BiasProductIsBitIdenticalToMultiplyOverBroadcastBias(int m, int n, int k)
+    {
+        foreach (var (transposeA, transposeB) in new[] { (false, false), (false, true), (true, false), (true, true) })
+        {
+            // beta 0 fills C with NaN: the bias product must not read it.
+            var product = new Case(m, n, k, transposeA, transposeB, padding: 3, beta: 0f, seed: m * 13 + n * 5 + k);
+            var bias = GradientCheck.RandomArray(n, m + n + k);
+            foreach (var kernel in Kernels)
+            {
+                foreach (var threads in new[] { 1, 2, 3 })
+                {
+                    foreach (var alpha in new[] { 1f, -1.5f })
+                    {
+                        var expected = (float[])product.InitialC.Clone();
+                        for (var row = 0; row < m; row++) bias.CopyTo(expected, row * product.LeadingC);
+                        Gemm.Multiply(
+                            product.A, product.LeadingA, transposeA, product.B, product.LeadingB, transposeB, expected, product.LeadingC,
+                            m, n, k, alpha, 1f, new Parallelism(threads), kernel);
+                        var actual = (float[])product.InitialC.Clone();
+                        Gemm.MultiplyWithBias(
+                            product.A, product.LeadingA, transposeA, product.B, product.LeadingB, transposeB, bias, actual, product.LeadingC,
+                            m, n, k, alpha, new Parallelism(threads), kernel);
+                        AssertBitIdentical(expected, actual, $"{m}x{n}x{k} tA={transposeA} tB={transposeB} {kernel} threads={threads} alpha={alpha}");
+                    }
+                }
+            }
+        }
+    }
+
+    [TestMethod]
+    public void BiasProductWithoutBiasOrDepthIsTheProductOrTheBias()
+    {
+        var product = new Case(29, 70, 800, false, true, padding: 2, beta: 0f, seed: 7);
+        foreach (var kernel in Kernels)
+        {
+            var expected = product.Fast(1f, 0f, 2, kernel);
+            var actual = (float[])product.InitialC.Clone();
+            Gemm.MultiplyWithBias(
+                product.A, product.LeadingA, false, product.B, product.LeadingB, true, [], actual, product.LeadingC,
+                product.M, product.N, product.K, 1f, new Parallelism(2), kernel);
+            AssertBitIdentical(expected, actual, $"empty bias {kernel}");
+        }
+
+        float[] c = [float.NaN, float.NaN, float.NaN, float.NaN];
+        Gemm.MultiplyWithBias([], 1, false, [], 2, false, [5f, -6f], c, 2, 2, 2, 0, 1f, Parallelism.Sequential);
+        CollectionAssert.AreEqual(new float[] { 5, -6, 5, -6 }, c);
+        float[] nan = [float.NaN, float.NaN, float.NaN, float.NaN];
+        Gemm.MultiplyWithBias(nan, 2, false, nan, 2, false, [1f, 2f], c, 2, 2, 2, 2, 0f, Parallelism.Sequential);
+        CollectionAssert.AreEqual(new float[] { 1, 2, 1, 2 }, c);
+        AssertParameter<ArgumentException>("columnBias", () => Gemm.MultiplyWithBias(nan, 2, false, nan, 2, false, [1f], c, 2, 2, 2, 2, 1f, Parallelism.Sequential));
+    }
+
+    private static void AssertBitIdentical(float[] expected, float[] actual, string what)
+    {
+        Assert.AreEqual(expected.Length, actual.Length, what);
+        for (var index = 0; index < expected.Length; index++)
+        {
+            if (BitConverter.SingleToInt32Bits(expected[index]) != BitConverter.SingleToInt32Bits(actual[index]))
+                Assert.Fail($"{what}: element {index} expected {expected[index]:G9}, got {actual[index]:G9}.");
+        }
+    }
+
+    [TestMethod]
     public void BadArgumentsThrowNamingTheParameter()
     {
         var a = new float[6];

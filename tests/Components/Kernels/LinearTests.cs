@@ -30,6 +30,48 @@ public sealed class LinearTests
     }
 
     [TestMethod]
+    [DataRow(300, 40, 300)]
+    [DataRow(45, 500, 301)]
+    [DataRow(13, 5, 37)]
+    public void ForwardIsBroadcastBiasThenProductBitForBitForEveryThreadCount(int rows, int inChannels, int outChannels)
+    {
+        var input = GradientCheck.RandomArray(rows * inChannels, 1);
+        var weight = GradientCheck.RandomArray(outChannels * inChannels, 2);
+        var bias = GradientCheck.RandomArray(outChannels, 3);
+        // What Forward computed before the bias moved into the product: C = bias in every row, then C += input · weightᵀ.
+        var expected = new float[rows * outChannels];
+        for (var row = 0; row < rows; row++) bias.CopyTo(expected, row * outChannels);
+        Gemm.Multiply(input, inChannels, false, weight, inChannels, true, expected, outChannels, rows, outChannels, inChannels, 1f, 1f, Parallelism.Sequential);
+        foreach (var threads in new[] { 1, 2, 3 })
+        {
+            var actual = new float[rows * outChannels];
+            Array.Fill(actual, float.NaN);
+            Linear.Forward(input, weight, bias, actual, rows, inChannels, outChannels, new Parallelism(threads));
+            for (var index = 0; index < expected.Length; index++)
+                Assert.AreEqual(BitConverter.SingleToInt32Bits(expected[index]), BitConverter.SingleToInt32Bits(actual[index]), $"output[{index}] (threads {threads})");
+        }
+    }
+
+    [TestMethod]
+    [DataRow(300, 300)]
+    [DataRow(1000, 97)]
+    [DataRow(7, 9)]
+    public void BiasGradientIsBitIdenticalForEveryThreadCount(int rows, int outChannels)
+    {
+        var outputGradient = GradientCheck.RandomArray(rows * outChannels, 1);
+        var initialBias = GradientCheck.RandomArray(outChannels, 2);
+        float[] expected = [.. initialBias];
+        Linear.Backward(outputGradient, [], [], [], [], expected, rows, 1, outChannels, Parallelism.Sequential);
+        foreach (var threads in new[] { 2, 3 })
+        {
+            float[] actual = [.. initialBias];
+            Linear.Backward(outputGradient, [], [], [], [], actual, rows, 1, outChannels, new Parallelism(threads));
+            for (var index = 0; index < expected.Length; index++)
+                Assert.AreEqual(BitConverter.SingleToInt32Bits(expected[index]), BitConverter.SingleToInt32Bits(actual[index]), $"biasGradient[{index}] (threads {threads})");
+        }
+    }
+
+    [TestMethod]
     [DataRow(3, 7, 17)]
     [DataRow(65, 130, 33)]
     [DataRow(130, 17, 65)]
