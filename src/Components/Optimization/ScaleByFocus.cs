@@ -33,7 +33,7 @@ public sealed class ScaleByFocus : IGradientTransform
     /// <param name="gamma">Attraction strength (reference code: 0.1; the GPT-2 runs used 0.2).</param>
     /// <param name="weightDecay">Weight decay (reference code: 0; the GPT-2 runs used 0.2).</param>
     /// <param name="placement">Where the decay applies.</param>
-    /// <param name="decays">The parameters that decay; null means all of those in the context.</param>
+    /// <param name="decays">The parameters that decay; null means all of those in the context. Called for each piece of a slice a thread updates, so possibly from several threads at once: keep it a pure function of the slice.</param>
     /// <exception cref="ArgumentOutOfRangeException">A beta outside [0, 1), or gamma or the decay negative or not finite.</exception>
     public ScaleByFocus(
         ISchedule learningRate,
