@@ -17,9 +17,10 @@ internal static class StepProfiler
     public static void Profile(GptModel model, IOptimizer optimizer, int[] inputs, int[] targets, int batch, int context)
     {
         var forward = Best(() => model.Forward(inputs, targets, batch, context));
-        var backward = Best(() => { model.Parameters.ZeroGradients(); model.Backward(); });
+        var backward = Best(() => { model.Parameters.ZeroGradients(model.Parallelism); model.Backward(); });
         var update = Best(() => optimizer.Step(model.Parameters));
-        Console.WriteLine($"phase forward_ms={forward:F1} backward_ms={backward:F1} (incl. zeroing) optimizer_ms={update:F1}");
+        var zeroing = Best(() => model.Parameters.ZeroGradients(model.Parallelism));
+        Console.WriteLine($"phase forward_ms={forward:F1} backward_ms={backward:F1} (incl. zeroing) optimizer_ms={update:F1} zeroing_ms={zeroing:F2}");
 
         var config = model.Config;
         var parallelism = model.Parallelism;

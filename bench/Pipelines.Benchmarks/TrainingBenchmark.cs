@@ -26,7 +26,7 @@ internal static class TrainingBenchmark
 
         var config = new TransformerConfig(layers, heads, width, context, vocabulary);
         var model = GptModel.Create(config, seed: 0, new Parallelism(threads));
-        var optimizer = new GradientTransformOptimizer(Optimizers.AdamW(3e-4), model.Parameters);
+        var optimizer = new GradientTransformOptimizer(Optimizers.AdamW(3e-4), model.Parameters, model.Parallelism);
         var random = new SeededRandom(0);
         var inputs = new int[batch * context];
         var targets = new int[batch * context];
@@ -38,7 +38,7 @@ internal static class TrainingBenchmark
 
         float Step()
         {
-            model.Parameters.ZeroGradients();
+            model.Parameters.ZeroGradients(model.Parallelism);
             var loss = model.Forward(inputs, targets, batch, context);
             model.Backward();
             optimizer.Step(model.Parameters);

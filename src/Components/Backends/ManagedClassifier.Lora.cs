@@ -21,7 +21,7 @@ public sealed partial class ManagedClassifier
             lora.TruncateBackward = true; // nothing in this loop reads activation gradients below the lowest adapted layer
             var hook = new LoraTrainingHook(adapter, run.Optimizer);
             var baseUpdate = new AdaptedBaseUpdate(run.Optimizer, plan.ToJson(), model.IsTrainable);
-            return new ClassifierTrainer(model, new GradientTransformOptimizer(baseUpdate, model.Parameters), run.Options, [.. run.Hooks, hook])
+            return new ClassifierTrainer(model, new GradientTransformOptimizer(baseUpdate, model.Parameters, model.Parallelism), run.Options, [.. run.Hooks, hook])
                 .Train(run.Training, run.Validation, run.Progress, run.ResumeFrom, run.CancellationToken, run.ExampleWeights);
         });
 

@@ -61,7 +61,7 @@ public sealed partial class ManagedClassifier : IBackendClassifier
         ArgumentNullException.ThrowIfNull(run);
         idle.Clear(); // copies made before training hold the old weights
         if (run.LoraPlan is { } plan) return TrainAdapter(run, plan);
-        var optimizer = new GradientTransformOptimizer(run.Optimizer, model.Parameters);
+        var optimizer = new GradientTransformOptimizer(run.Optimizer, model.Parameters, model.Parallelism);
         return new ClassifierTrainer(model, optimizer, run.Options, run.Hooks)
             .Train(run.Training, run.Validation, run.Progress, run.ResumeFrom, run.CancellationToken, run.ExampleWeights);
     }

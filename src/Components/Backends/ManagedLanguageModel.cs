@@ -48,7 +48,7 @@ public sealed class ManagedLanguageModel : IBackendLanguageModel
     {
         ArgumentNullException.ThrowIfNull(run);
         idle.Clear(); // copies made before training hold the old weights
-        var optimizer = new GradientTransformOptimizer(run.Optimizer, model.Parameters);
+        var optimizer = new GradientTransformOptimizer(run.Optimizer, model.Parameters, model.Parallelism);
         return new LanguageModelTrainer(model, optimizer, run.Options, run.Hooks)
             .Train(run.TrainingTokens, run.ValidationTokens, run.Progress, run.ResumeFrom, run.CancellationToken);
     }

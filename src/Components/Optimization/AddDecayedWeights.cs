@@ -22,22 +22,24 @@ public sealed class AddDecayedWeights : IGradientTransform
     public TransformState Init(ParameterArena arena) => new EmptyState(nameof(AddDecayedWeights));
 
     /// <inheritdoc />
-    public void Update(Span<float> updates, ReadOnlySpan<float> parameters, TransformState state, in UpdateContext context)
+    public unsafe void Update(Span<float> updates, ReadOnlySpan<float> parameters, TransformState state, in UpdateContext context)
     {
         TransformGuard.StateAs<EmptyState>(state, nameof(AddDecayedWeights));
         TransformGuard.CheckBuffers(updates, parameters, context);
         if (WeightDecay == 0) return;
-        var weightDecay = (float)WeightDecay;
-        var slices = context.Parameters;
-        for (var index = 0; index < slices.Count; index++)
+        fixed (float* updatesPointer = updates)
+        fixed (float* parametersPointer = parameters)
         {
-            var range = slices[index].Range;
-            var update = updates[range];
-            var theta = parameters[range];
-            var done = Vector512.IsHardwareAccelerated
-                ? Apply<Vector512Value>(0, update, theta, weightDecay)
-                : Apply<VectorValue>(0, update, theta, weightDecay);
-            Apply<FloatValue>(done, update, theta, weightDecay);
+            ElementChunks.For(context, (Updates: (nint)updatesPointer, Parameters: (nint)parametersPointer, WeightDecay: (float)WeightDecay),
+                static (in job, _, offset, length) =>
+                {
+                    var update = new Span<float>((float*)job.Updates + offset, length);
+                    var theta = new ReadOnlySpan<float>((float*)job.Parameters + offset, length);
+                    var done = Vector512.IsHardwareAccelerated
+                        ? Apply<Vector512Value>(0, update, theta, job.WeightDecay)
+                        : Apply<VectorValue>(0, update, theta, job.WeightDecay);
+                    Apply<FloatValue>(done, update, theta, job.WeightDecay);
+                });
         }
     }
 

@@ -8,7 +8,8 @@ namespace Pipelines.Components.Optimization;
 /// <remarks>
 /// <c>n = sqrt(sum over the context's slices of u^2)</c>; if <c>n &gt; maxNorm</c>, <c>u &lt;- u * maxNorm / n</c>
 /// (as PyTorch's <c>clip_grad_norm_</c> and optax's <c>clip_by_global_norm</c>). The squares are summed per slice
-/// in float and across slices in double. The pre-clip norm is recorded in <see cref="ClipByGlobalNormState.LastNorm"/>
+/// in float and across slices in double, in the slices' order: with several threads each thread sums whole slices, so
+/// the norm has the same bits for any thread count. The pre-clip norm is recorded in <see cref="ClipByGlobalNormState.LastNorm"/>
 /// so training can report it. A non-finite norm (a NaN or infinite gradient) is recorded and the updates are left
 /// as they are: clipping cannot repair them, and the caller sees the norm and decides (usually: skip the step).
 /// </remarks>
@@ -25,26 +26,64 @@ public sealed class ClipByGlobalNorm : IGradientTransform
     public TransformState Init(ParameterArena arena) => new ClipByGlobalNormState(MaxNorm);
 
     /// <inheritdoc />
-    public void Update(Span<float> updates, ReadOnlySpan<float> parameters, TransformState state, in UpdateContext context)
+    public unsafe void Update(Span<float> updates, ReadOnlySpan<float> parameters, TransformState state, in UpdateContext context)
     {
         var clipState = TransformGuard.StateAs<ClipByGlobalNormState>(state, nameof(ClipByGlobalNorm));
         TransformGuard.CheckBuffers(updates, parameters, context);
-        var slices = context.Parameters;
-        double sumOfSquares = 0;
-        for (var index = 0; index < slices.Count; index++)
-            sumOfSquares += TensorPrimitives.SumOfSquares<float>(updates[slices[index].Range]);
-
-        var norm = Math.Sqrt(sumOfSquares);
-        clipState.LastNorm = norm;
-        clipState.LastScale = 1;
-        if (ScaleFor(norm) is not { } scale) return;
-
-        clipState.LastScale = scale;
-        for (var index = 0; index < slices.Count; index++)
+        fixed (float* updatesPointer = updates)
         {
-            var update = updates[slices[index].Range];
-            var done = Vector512.IsHardwareAccelerated ? Apply<Vector512Value>(0, update, scale) : Apply<VectorValue>(0, update, scale);
-            Apply<FloatValue>(done, update, scale);
+            var norm = Math.Sqrt(SumOfSquares((nint)updatesPointer, context, clipState));
+            clipState.LastNorm = norm;
+            clipState.LastScale = 1;
+            if (ScaleFor(norm) is not { } scale) return;
+
+            clipState.LastScale = scale;
+            ElementChunks.For(context, (Updates: (nint)updatesPointer, Scale: scale), static (in job, _, offset, length) =>
+            {
+                var update = new Span<float>((float*)job.Updates + offset, length);
+                var done = Vector512.IsHardwareAccelerated ? Apply<Vector512Value>(0, update, job.Scale) : Apply<VectorValue>(0, update, job.Scale);
+                Apply<FloatValue>(done, update, job.Scale);
+            });
+        }
+    }
+
+    /// <summary>
+    /// The sum over the context's slices of each slice's float sum of squares, added in double in the slices' order. The slices
+    /// are shared among the threads whole (chunk c takes those starting in the c-th equal share of the elements), each writes
+    /// its slices' sums, and the caller adds them up: the same operations in the same order as one thread.
+    /// </summary>
+    private static unsafe double SumOfSquares(nint updates, in UpdateContext context, ClipByGlobalNormState clipState)
+    {
+        var slices = context.Parameters;
+        var sums = clipState.SliceSums(slices.Count);
+        Array.Clear(sums); // an empty slice at the very end is in no chunk; its sum is 0
+        var total = ElementChunks.ElementCount(slices);
+        var chunks = total > int.MaxValue ? 1 : (int)Math.Min(context.Parallelism.ThreadCount, total / ElementChunks.MinimumChunk);
+        if (chunks <= 1) SumSlices(updates, slices, sums, 0, total);
+        else
+        {
+            context.Parallelism.For(chunks, (Updates: updates, Slices: slices, Sums: sums, Total: total, Chunks: chunks), static (job, first, last) =>
+            {
+                var start = job.Total * first / job.Chunks;
+                var end = job.Total * last / job.Chunks;
+                SumSlices(job.Updates, job.Slices, job.Sums, start, end);
+            });
+        }
+
+        double sumOfSquares = 0;
+        for (var index = 0; index < slices.Count; index++) sumOfSquares += sums[index];
+        return sumOfSquares;
+    }
+
+    /// <summary>Writes the sum of squares of each slice that starts at an element in [<paramref name="start"/>, <paramref name="end"/>) of the slices taken in order.</summary>
+    private static unsafe void SumSlices(nint updates, IReadOnlyList<ParameterSlice> slices, double[] sums, long start, long end)
+    {
+        long sliceStart = 0;
+        for (var index = 0; index < slices.Count && sliceStart < end; index++)
+        {
+            var slice = slices[index];
+            if (sliceStart >= start) sums[index] = TensorPrimitives.SumOfSquares<float>(new ReadOnlySpan<float>((float*)updates + slice.Offset, slice.Length));
+            sliceStart += slice.Length;
         }
     }
 
@@ -70,6 +109,8 @@ public sealed class ClipByGlobalNormState : TransformState
     /// <inheritdoc />
     public override string Kind => nameof(ClipByGlobalNorm);
 
+    private double[] sliceSums = [];
+
     /// <summary>The clipping threshold (a hyperparameter; not stored in checkpoints).</summary>
     public double MaxNorm { get; }
 
@@ -81,6 +122,13 @@ public sealed class ClipByGlobalNormState : TransformState
 
     /// <summary>Whether the last step was clipped.</summary>
     public bool WasClipped => LastScale < 1;
+
+    /// <summary>A scratch buffer of at least <paramref name="count"/> per-slice sums, kept so steady-state steps allocate nothing.</summary>
+    internal double[] SliceSums(int count)
+    {
+        if (sliceSums.Length < count) sliceSums = new double[count];
+        return sliceSums;
+    }
 
     /// <inheritdoc />
     public override void Write(BinaryWriter writer)

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using Pipelines.Components.Compute;
 using Pipelines.Components.Tensors;
 
 namespace Pipelines.Components.Optimization;
@@ -8,6 +9,8 @@ namespace Pipelines.Components.Optimization;
 /// Holds the transform's state, the step count and one update buffer reused every step (no allocation in steady
 /// state). A step copies the gradients into the buffer, lets the transform rewrite it, and adds it to the values; a transform
 /// that can move only some slices (a frozen base's <see cref="Lora.AdaptedBaseUpdate"/>) gets only those, the rest kept at zero.
+/// The copy, the transform (through <see cref="UpdateContext.Parallelism"/>) and the addition run in chunks over
+/// <see cref="Parallelism"/>'s threads; the built-in transforms give the same bits for any thread count.
 /// Read hyperparameters and diagnostics from the state, e.g.
 /// <c>optimizer.State.Find&lt;ClipByGlobalNormState&gt;()?.LastNorm</c>.
 /// </remarks>
@@ -22,12 +25,22 @@ public sealed class GradientTransformOptimizer : IOptimizer
 
     /// <summary>Creates the optimizer and the transform's initial state for <paramref name="arena"/>.</summary>
     public GradientTransformOptimizer(IGradientTransform transform, ParameterArena arena)
+        : this(transform, arena, Parallelism.Sequential)
+    {
+    }
+
+    /// <summary>Creates the optimizer, stepping on <paramref name="parallelism"/>'s threads (usually the model's).</summary>
+    public GradientTransformOptimizer(IGradientTransform transform, ParameterArena arena, Parallelism parallelism)
     {
         Transform = OptionGuard.NotNull(transform, nameof(transform));
         this.arena = OptionGuard.NotNull(arena, nameof(arena));
         updates = new float[arena.BufferLength];
         State = transform.Init(arena);
+        Parallelism = parallelism;
     }
+
+    /// <summary>The threads a step uses (the results do not depend on it for the built-in transforms).</summary>
+    public Parallelism Parallelism { get; set; }
 
     /// <summary>The transform.</summary>
     public IGradientTransform Transform { get; }
@@ -47,7 +60,7 @@ public sealed class GradientTransformOptimizer : IOptimizer
 
     /// <inheritdoc />
     /// <exception cref="ArgumentException"><paramref name="arena"/> is not the arena this optimizer was made for.</exception>
-    public void Step(ParameterArena arena)
+    public unsafe void Step(ParameterArena arena)
     {
         ArgumentNullException.ThrowIfNull(arena);
         if (!ReferenceEquals(arena, this.arena))
@@ -55,27 +68,35 @@ public sealed class GradientTransformOptimizer : IOptimizer
         // A partial transform (a frozen base's) sees only the slices it may move; the others' updates stay zero and their
         // values untouched, which is what the full pass would have produced.
         var parameters = Transform is IPartialTransform partial ? moving.Select(arena.Parameters, partial.Moves) : arena.Parameters;
-        if (parameters.Count == arena.Parameters.Count) arena.Gradients.CopyTo(updates);
-        else
+        var context = new UpdateContext(StepCount + 1, parameters) { Parallelism = Parallelism };
+        fixed (float* gradients = arena.Gradients)
+        fixed (float* values = arena.Values)
+        fixed (float* updatesPointer = updates)
         {
-            var gradients = arena.Gradients;
-            for (var index = 0; index < parameters.Count; index++)
+            // The whole buffer when every slice moves, so the padding between slices is copied (as zeros) too.
+            if (parameters.Count == arena.Parameters.Count) Copy(gradients, updatesPointer, updates.Length, Parallelism);
+            else
             {
-                var range = parameters[index].Range;
-                gradients[range].CopyTo(updates.AsSpan(range));
+                ElementChunks.For(context, (Gradients: (nint)gradients, Updates: (nint)updatesPointer), static (in job, _, offset, length) =>
+                    new ReadOnlySpan<float>((float*)job.Gradients + offset, length).CopyTo(new Span<float>((float*)job.Updates + offset, length)));
             }
-        }
 
-        Transform.Update(updates, arena.Values, State, new UpdateContext(StepCount + 1, parameters));
-        var values = arena.Values;
-        for (var index = 0; index < parameters.Count; index++)
-        {
-            var range = parameters[index].Range;
-            TensorPrimitives.Add(values[range], updates.AsSpan(range), values[range]);
+            Transform.Update(updates, arena.Values, State, context);
+            ElementChunks.For(context, (Values: (nint)values, Updates: (nint)updatesPointer), static (in job, _, offset, length) =>
+            {
+                var valueSpan = new Span<float>((float*)job.Values + offset, length);
+                TensorPrimitives.Add(valueSpan, new ReadOnlySpan<float>((float*)job.Updates + offset, length), valueSpan);
+            });
         }
 
         StepCount++;
     }
+
+    /// <summary>Copies <paramref name="length"/> floats in chunks over <paramref name="parallelism"/>'s threads.</summary>
+    private static unsafe void Copy(float* source, float* destination, int length, Parallelism parallelism) =>
+        parallelism.For(length, (Source: (nint)source, Destination: (nint)destination), static (job, start, end) =>
+            new ReadOnlySpan<float>((float*)job.Source + start, end - start).CopyTo(new Span<float>((float*)job.Destination + start, end - start)),
+            ElementChunks.MinimumChunk);
 
     /// <inheritdoc />
     /// <remarks>Format: a header, the arena's layout (names and shapes), the step count, then the state tree.</remarks>

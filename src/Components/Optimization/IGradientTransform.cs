@@ -1,3 +1,4 @@
+using Pipelines.Components.Compute;
 using Pipelines.Components.Tensors;
 
 namespace Pipelines.Components.Optimization;
@@ -28,4 +29,13 @@ public interface IGradientTransform
 /// <summary>What a transform needs besides the buffers.</summary>
 /// <param name="Step">The update about to be applied, counting from 1.</param>
 /// <param name="Parameters">The parameter slices this transform acts on.</param>
-public readonly record struct UpdateContext(long Step, IReadOnlyList<ParameterSlice> Parameters);
+public readonly record struct UpdateContext(long Step, IReadOnlyList<ParameterSlice> Parameters)
+{
+    /// <summary>The threads the transform may use (default <see cref="Parallelism.Sequential"/>).</summary>
+    /// <remarks>
+    /// The built-in transforms split their elementwise loops into chunks over these threads and give the same bits for any
+    /// thread count (<see cref="ClipByGlobalNorm"/>'s sum of squares is reduced in a fixed order). A transform may ignore it;
+    /// one that uses it must keep its result independent of the thread count. Combinators pass it on to their inner transforms.
+    /// </remarks>
+    public Parallelism Parallelism { get; init; }
+}

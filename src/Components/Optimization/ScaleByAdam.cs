@@ -41,23 +41,25 @@ public sealed class ScaleByAdam : IGradientTransform
     }
 
     /// <inheritdoc />
-    public void Update(Span<float> updates, ReadOnlySpan<float> parameters, TransformState state, in UpdateContext context)
+    public unsafe void Update(Span<float> updates, ReadOnlySpan<float> parameters, TransformState state, in UpdateContext context)
     {
         var adamState = TransformGuard.StateAs<ScaleByAdamState>(state, nameof(ScaleByAdam));
         TransformGuard.CheckBuffers(updates, parameters, context);
         TransformGuard.CheckStateLength(adamState.FirstMoment.Length, updates.Length, nameof(ScaleByAdam));
         var coefficients = CoefficientsAt(context.Step);
-        var slices = context.Parameters;
-        for (var index = 0; index < slices.Count; index++)
+        fixed (float* updatesPointer = updates)
         {
-            var range = slices[index].Range;
-            var update = updates[range];
-            var first = adamState.FirstMoment.AsSpan(range);
-            var second = adamState.SecondMoment.AsSpan(range);
-            var done = Vector512.IsHardwareAccelerated
-                ? Apply<Vector512Value>(0, update, first, second, coefficients)
-                : Apply<VectorValue>(0, update, first, second, coefficients);
-            Apply<FloatValue>(done, update, first, second, coefficients);
+            ElementChunks.For(context, (Updates: (nint)updatesPointer, adamState.FirstMoment, adamState.SecondMoment, Coefficients: coefficients),
+                static (in job, _, offset, length) =>
+                {
+                    var update = new Span<float>((float*)job.Updates + offset, length);
+                    var first = job.FirstMoment.AsSpan(offset, length);
+                    var second = job.SecondMoment.AsSpan(offset, length);
+                    var done = Vector512.IsHardwareAccelerated
+                        ? Apply<Vector512Value>(0, update, first, second, job.Coefficients)
+                        : Apply<VectorValue>(0, update, first, second, job.Coefficients);
+                    Apply<FloatValue>(done, update, first, second, job.Coefficients);
+                });
         }
     }
 

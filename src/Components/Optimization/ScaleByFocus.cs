@@ -33,7 +33,7 @@ public sealed class ScaleByFocus : IGradientTransform
     /// <param name="gamma">Attraction strength (reference code: 0.1; the GPT-2 runs used 0.2).</param>
     /// <param name="weightDecay">Weight decay (reference code: 0; the GPT-2 runs used 0.2).</param>
     /// <param name="placement">Where the decay applies.</param>
-    /// <param name="decays">The parameters that decay; null means all of those in the context.</param>
+    /// <param name="decays">The parameters that decay; null means all of those in the context. Called for each piece of a slice a thread updates, so possibly from several threads at once: keep it a pure function of the slice.</param>
     /// <exception cref="ArgumentOutOfRangeException">A beta outside [0, 1), or gamma or the decay negative or not finite.</exception>
     public ScaleByFocus(
         ISchedule learningRate,
@@ -83,7 +83,7 @@ public sealed class ScaleByFocus : IGradientTransform
     }
 
     /// <inheritdoc />
-    public void Update(Span<float> updates, ReadOnlySpan<float> parameters, TransformState state, in UpdateContext context)
+    public unsafe void Update(Span<float> updates, ReadOnlySpan<float> parameters, TransformState state, in UpdateContext context)
     {
         var focusState = TransformGuard.StateAs<ScaleByFocusState>(state, nameof(ScaleByFocus));
         TransformGuard.CheckBuffers(updates, parameters, context);
@@ -91,20 +91,23 @@ public sealed class ScaleByFocus : IGradientTransform
         var rate = TransformGuard.LearningRateAt(LearningRate, context.Step);
         focusState.LastLearningRate = rate;
         var coefficients = CoefficientsAt(context.Step, rate);
-        var slices = context.Parameters;
-        for (var index = 0; index < slices.Count; index++)
+        fixed (float* updatesPointer = updates)
+        fixed (float* parametersPointer = parameters)
         {
-            var slice = slices[index];
-            var range = slice.Range;
-            var update = updates[range];
-            var theta = parameters[range];
-            var momentum = focusState.Momentum.AsSpan(range);
-            var average = focusState.ParameterAverage.AsSpan(range);
-            var weightDecay = WeightDecayOf(slice);
-            var done = Vector512.IsHardwareAccelerated
-                ? Apply<Vector512Value>(0, update, theta, momentum, average, coefficients, weightDecay)
-                : Apply<VectorValue>(0, update, theta, momentum, average, coefficients, weightDecay);
-            Apply<FloatValue>(done, update, theta, momentum, average, coefficients, weightDecay);
+            var job = (Transform: this, Updates: (nint)updatesPointer, Parameters: (nint)parametersPointer,
+                focusState.Momentum, focusState.ParameterAverage, Coefficients: coefficients);
+            ElementChunks.For(context, job, static (in job, slice, offset, length) =>
+            {
+                var update = new Span<float>((float*)job.Updates + offset, length);
+                var theta = new ReadOnlySpan<float>((float*)job.Parameters + offset, length);
+                var momentum = job.Momentum.AsSpan(offset, length);
+                var average = job.ParameterAverage.AsSpan(offset, length);
+                var weightDecay = job.Transform.WeightDecayOf(slice);
+                var done = Vector512.IsHardwareAccelerated
+                    ? Apply<Vector512Value>(0, update, theta, momentum, average, job.Coefficients, weightDecay)
+                    : Apply<VectorValue>(0, update, theta, momentum, average, job.Coefficients, weightDecay);
+                Apply<FloatValue>(done, update, theta, momentum, average, job.Coefficients, weightDecay);
+            });
         }
     }
 

@@ -27,19 +27,20 @@ public sealed class ScaleByLearningRate : IGradientTransform
     public TransformState Init(ParameterArena arena) => new ScaleByLearningRateState(LearningRate);
 
     /// <inheritdoc />
-    public void Update(Span<float> updates, ReadOnlySpan<float> parameters, TransformState state, in UpdateContext context)
+    public unsafe void Update(Span<float> updates, ReadOnlySpan<float> parameters, TransformState state, in UpdateContext context)
     {
         var rateState = TransformGuard.StateAs<ScaleByLearningRateState>(state, nameof(ScaleByLearningRate));
         TransformGuard.CheckBuffers(updates, parameters, context);
         var rate = TransformGuard.LearningRateAt(LearningRate, context.Step);
         rateState.LastLearningRate = rate;
-        var factor = (float)-rate;
-        var slices = context.Parameters;
-        for (var index = 0; index < slices.Count; index++)
+        fixed (float* updatesPointer = updates)
         {
-            var update = updates[slices[index].Range];
-            var done = Vector512.IsHardwareAccelerated ? Apply<Vector512Value>(0, update, factor) : Apply<VectorValue>(0, update, factor);
-            Apply<FloatValue>(done, update, factor);
+            ElementChunks.For(context, (Updates: (nint)updatesPointer, Factor: (float)-rate), static (in job, _, offset, length) =>
+            {
+                var update = new Span<float>((float*)job.Updates + offset, length);
+                var done = Vector512.IsHardwareAccelerated ? Apply<Vector512Value>(0, update, job.Factor) : Apply<VectorValue>(0, update, job.Factor);
+                Apply<FloatValue>(done, update, job.Factor);
+            });
         }
     }
 

@@ -26,22 +26,24 @@ public sealed class ScaleByMomentum : IGradientTransform
     }
 
     /// <inheritdoc />
-    public void Update(Span<float> updates, ReadOnlySpan<float> parameters, TransformState state, in UpdateContext context)
+    public unsafe void Update(Span<float> updates, ReadOnlySpan<float> parameters, TransformState state, in UpdateContext context)
     {
         var momentumState = TransformGuard.StateAs<MomentumState>(state, nameof(ScaleByMomentum));
         TransformGuard.CheckBuffers(updates, parameters, context);
         TransformGuard.CheckStateLength(momentumState.Momentum.Length, updates.Length, nameof(ScaleByMomentum));
         var (decay, oneMinusDecay) = ((float)Beta1, (float)(1 - Beta1));
-        var slices = context.Parameters;
-        for (var index = 0; index < slices.Count; index++)
+        fixed (float* updatesPointer = updates)
         {
-            var range = slices[index].Range;
-            var update = updates[range];
-            var momentum = momentumState.Momentum.AsSpan(range);
-            var done = Vector512.IsHardwareAccelerated
-                ? Apply<Vector512Value>(0, update, momentum, decay, oneMinusDecay)
-                : Apply<VectorValue>(0, update, momentum, decay, oneMinusDecay);
-            Apply<FloatValue>(done, update, momentum, decay, oneMinusDecay);
+            ElementChunks.For(context, (Updates: (nint)updatesPointer, momentumState.Momentum, Decay: decay, OneMinusDecay: oneMinusDecay),
+                static (in job, _, offset, length) =>
+                {
+                    var update = new Span<float>((float*)job.Updates + offset, length);
+                    var momentum = job.Momentum.AsSpan(offset, length);
+                    var done = Vector512.IsHardwareAccelerated
+                        ? Apply<Vector512Value>(0, update, momentum, job.Decay, job.OneMinusDecay)
+                        : Apply<VectorValue>(0, update, momentum, job.Decay, job.OneMinusDecay);
+                    Apply<FloatValue>(done, update, momentum, job.Decay, job.OneMinusDecay);
+                });
         }
     }
 

@@ -11,16 +11,18 @@ public sealed class ScaleBySign : IGradientTransform
     public TransformState Init(ParameterArena arena) => new EmptyState(nameof(ScaleBySign));
 
     /// <inheritdoc />
-    public void Update(Span<float> updates, ReadOnlySpan<float> parameters, TransformState state, in UpdateContext context)
+    public unsafe void Update(Span<float> updates, ReadOnlySpan<float> parameters, TransformState state, in UpdateContext context)
     {
         TransformGuard.StateAs<EmptyState>(state, nameof(ScaleBySign));
         TransformGuard.CheckBuffers(updates, parameters, context);
-        var slices = context.Parameters;
-        for (var index = 0; index < slices.Count; index++)
+        fixed (float* updatesPointer = updates)
         {
-            var update = updates[slices[index].Range];
-            var done = Vector512.IsHardwareAccelerated ? Apply<Vector512Value>(0, update) : Apply<VectorValue>(0, update);
-            Apply<FloatValue>(done, update);
+            ElementChunks.For(context, (nint)updatesPointer, static (in updatesAddress, _, offset, length) =>
+            {
+                var update = new Span<float>((float*)updatesAddress + offset, length);
+                var done = Vector512.IsHardwareAccelerated ? Apply<Vector512Value>(0, update) : Apply<VectorValue>(0, update);
+                Apply<FloatValue>(done, update);
+            });
         }
     }
 

@@ -10,11 +10,14 @@ public sealed class SetToZero : IGradientTransform
     public TransformState Init(ParameterArena arena) => new EmptyState(nameof(SetToZero));
 
     /// <inheritdoc />
-    public void Update(Span<float> updates, ReadOnlySpan<float> parameters, TransformState state, in UpdateContext context)
+    public unsafe void Update(Span<float> updates, ReadOnlySpan<float> parameters, TransformState state, in UpdateContext context)
     {
         TransformGuard.StateAs<EmptyState>(state, nameof(SetToZero));
         TransformGuard.CheckBuffers(updates, parameters, context);
-        var slices = context.Parameters;
-        for (var index = 0; index < slices.Count; index++) updates[slices[index].Range].Clear();
+        fixed (float* updatesPointer = updates)
+        {
+            ElementChunks.For(context, (nint)updatesPointer,
+                static (in updatesAddress, _, offset, length) => new Span<float>((float*)updatesAddress + offset, length).Clear());
+        }
     }
 }

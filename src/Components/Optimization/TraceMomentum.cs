@@ -32,22 +32,23 @@ public sealed class TraceMomentum : IGradientTransform
     }
 
     /// <inheritdoc />
-    public void Update(Span<float> updates, ReadOnlySpan<float> parameters, TransformState state, in UpdateContext context)
+    public unsafe void Update(Span<float> updates, ReadOnlySpan<float> parameters, TransformState state, in UpdateContext context)
     {
         var momentumState = TransformGuard.StateAs<MomentumState>(state, nameof(TraceMomentum));
         TransformGuard.CheckBuffers(updates, parameters, context);
         TransformGuard.CheckStateLength(momentumState.Momentum.Length, updates.Length, nameof(TraceMomentum));
-        var decay = (float)Decay;
-        var slices = context.Parameters;
-        for (var index = 0; index < slices.Count; index++)
+        fixed (float* updatesPointer = updates)
         {
-            var range = slices[index].Range;
-            var update = updates[range];
-            var trace = momentumState.Momentum.AsSpan(range);
-            var done = Vector512.IsHardwareAccelerated
-                ? Apply<Vector512Value>(0, update, trace, decay, Nesterov)
-                : Apply<VectorValue>(0, update, trace, decay, Nesterov);
-            Apply<FloatValue>(done, update, trace, decay, Nesterov);
+            ElementChunks.For(context, (Updates: (nint)updatesPointer, Trace: momentumState.Momentum, Decay: (float)Decay, Nesterov),
+                static (in job, _, offset, length) =>
+                {
+                    var update = new Span<float>((float*)job.Updates + offset, length);
+                    var trace = job.Trace.AsSpan(offset, length);
+                    var done = Vector512.IsHardwareAccelerated
+                        ? Apply<Vector512Value>(0, update, trace, job.Decay, job.Nesterov)
+                        : Apply<VectorValue>(0, update, trace, job.Decay, job.Nesterov);
+                    Apply<FloatValue>(done, update, trace, job.Decay, job.Nesterov);
+                });
         }
     }
 

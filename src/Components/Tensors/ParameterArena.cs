@@ -1,3 +1,5 @@
+using Pipelines.Components.Compute;
+
 namespace Pipelines.Components.Tensors;
 
 /// <summary>
@@ -8,7 +10,7 @@ namespace Pipelines.Components.Tensors;
 /// Slices start on 16-float (64-byte) boundaries so that SIMD loops over one parameter start aligned.
 /// The padding between slices is always zero in values and gradients. Backward passes
 /// <em>accumulate</em> into <see cref="Gradients"/>, so a training step begins with
-/// <see cref="ZeroGradients"/>.
+/// <see cref="ZeroGradients()"/>.
 /// </remarks>
 public sealed class ParameterArena
 {
@@ -61,4 +63,8 @@ public sealed class ParameterArena
 
     /// <summary>Sets every gradient to zero (backward passes accumulate).</summary>
     public void ZeroGradients() => Array.Clear(gradients);
+
+    /// <summary>Sets every gradient to zero, in chunks over <paramref name="parallelism"/>'s threads (a large model's gradients are tens of megabytes).</summary>
+    public void ZeroGradients(Parallelism parallelism) =>
+        parallelism.For(gradients.Length, gradients, static (buffer, start, end) => Array.Clear(buffer, start, end - start), minimumChunk: 64 * 1024);
 }

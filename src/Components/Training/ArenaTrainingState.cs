@@ -1,3 +1,4 @@
+using Pipelines.Components.Compute;
 using Pipelines.Components.Optimization;
 using Pipelines.Components.Tensors;
 
@@ -19,8 +20,11 @@ public sealed class ArenaTrainingState(ParameterArena parameters, IOptimizer opt
     /// <inheritdoc />
     public double CurrentLearningRate => optimizer.CurrentLearningRate;
 
+    /// <summary>The threads that clear the gradients (usually the model's; default one).</summary>
+    public Parallelism Parallelism { get; init; }
+
     /// <inheritdoc />
-    public void ZeroGradients() => parameters.ZeroGradients();
+    public void ZeroGradients() => parameters.ZeroGradients(Parallelism);
 
     /// <inheritdoc />
     public void Update(long step) => TrainingGuard.CheckedUpdate(step, parameters, optimizer, hooks);

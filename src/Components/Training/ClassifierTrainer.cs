@@ -59,7 +59,7 @@ public sealed class ClassifierTrainer
         training.CheckFits(model.Config, model.ClassCount, nameof(training));
         validation?.CheckFits(model.Config, model.ClassCount, nameof(validation));
         var task = new ClassifierTask(model, options, training, validation, exampleWeights);
-        var loop = new TrainingLoop(task, new ArenaTrainingState(model.Parameters, optimizer, hooks), options.Loop);
+        var loop = new TrainingLoop(task, new ArenaTrainingState(model.Parameters, optimizer, hooks) { Parallelism = model.Parallelism }, options.Loop);
         var result = loop.Run(RunRecord.ForClassifier(model.Config, model.ClassCount, options, optimizer, training, exampleWeights), progress, resumeFrom, cancellationToken);
         var finalValidation = task.LatestValidation;
         if (validation is not null && finalValidation is null) finalValidation = Evaluate(validation); // resumed at the last step

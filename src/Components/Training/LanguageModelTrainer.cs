@@ -1,3 +1,4 @@
+using Pipelines.Components.Compute;
 using Pipelines.Components.Models;
 using Pipelines.Components.Optimization;
 
@@ -44,10 +45,13 @@ public sealed class LanguageModelTrainer
     public LanguageModelTrainingResult Train(int[] trainingTokens, int[]? validationTokens, IProgress<TrainingProgress>? progress = null, string? resumeFrom = null, CancellationToken cancellationToken = default)
     {
         var task = new LanguageModelTask(model, options, trainingTokens, validationTokens);
-        var loop = new TrainingLoop(task, new ArenaTrainingState(model.Parameters, optimizer, hooks), options.Loop);
+        var loop = new TrainingLoop(task, new ArenaTrainingState(model.Parameters, optimizer, hooks) { Parallelism = ThreadsOf(model) }, options.Loop);
         var result = loop.Run(RunRecord.ForLanguageModel(model.Config, options, optimizer, trainingTokens), progress, resumeFrom, cancellationToken);
         return new LanguageModelTrainingResult(result.Steps, result.History, result.FinalValidationLoss);
     }
+
+    /// <summary>The threads the model runs on (the engine's GPT says; another model, one), for the optimizer and the clearing of gradients.</summary>
+    internal static Parallelism ThreadsOf(ICausalLanguageModel model) => model is GptModel gpt ? gpt.Parallelism : Parallelism.Sequential;
 
     /// <summary>Mean loss over <see cref="LanguageModelTrainingOptions.EvaluationBatches"/> fixed windows of <paramref name="tokens"/>.</summary>
     public double Evaluate(int[] tokens) =>

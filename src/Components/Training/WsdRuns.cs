@@ -97,12 +97,12 @@ public sealed class WsdRuns
         // The branch's schedule depends on the checkpoint's step: read it once under the stable plan (which also
         // checks the plan), then let the trainer resume under the branch plan, a change accepted on purpose.
         var model = createModel();
-        var stableOptimizer = new GradientTransformOptimizer(createTransform(stableSchedule), model.Parameters);
+        var stableOptimizer = new GradientTransformOptimizer(createTransform(stableSchedule), model.Parameters, LanguageModelTrainer.ThreadsOf(model));
         var (fromStep, _) = TrainingCheckpoint.Read(stableCheckpointPath, model.Parameters, stableOptimizer, [new ScheduleLayoutHook(stableSchedule)],
             RunRecord.ForLanguageModel(model.Config, training, stableOptimizer, trainingTokens), training.AcceptedChanges);
         var branch = stableSchedule.BranchDecay(fromStep, decaySteps);
 
-        var optimizer = new GradientTransformOptimizer(createTransform(branch), model.Parameters);
+        var optimizer = new GradientTransformOptimizer(createTransform(branch), model.Parameters, LanguageModelTrainer.ThreadsOf(model));
         var hooks = new ITrainingHook[] { new ScheduleLayoutHook(branch, acceptedChangeFrom: stableSchedule) };
         var options = training with
         {
@@ -154,7 +154,7 @@ public sealed class WsdRuns
         IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
     {
         var model = createModel();
-        var optimizer = new GradientTransformOptimizer(createTransform(schedule), model.Parameters);
+        var optimizer = new GradientTransformOptimizer(createTransform(schedule), model.Parameters, LanguageModelTrainer.ThreadsOf(model));
         var options = training with { Steps = untilStep, CheckpointPath = checkpointPath };
         var resumeFrom = File.Exists(checkpointPath) ? checkpointPath : null;
         var result = new LanguageModelTrainer(model, optimizer, options, hooks).Train(trainingTokens, validationTokens, progress, resumeFrom, cancellationToken);
