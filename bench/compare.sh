@@ -23,7 +23,6 @@ torchsharp=bench/Pipelines.Benchmarks.TorchSharp/bin/Release/net10.0/Pipelines.B
 export MSBUILDDISABLENODEREUSE=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
 dotnet build bench/Pipelines.Benchmarks -c Release -nologo -v quiet >/dev/null
 dotnet build bench/Pipelines.Benchmarks.TorchSharp -c Release -nologo -v quiet >/dev/null
-"$python" -c 'import torch' 2>/dev/null || { echo "PyTorch missing: apt-get install -y python3-torch libopenblas0-pthread" >&2; exit 1; }
 
 # One run of a peer at a thread count: prints its line; appends "peer threads tokens_per_s peak_rss_mb" to $results.
 results=$(mktemp)
@@ -42,21 +41,32 @@ print(" peak_rss_mb=%.0f (OPENBLAS_NUM_THREADS=%s --threads 1)" % (resource.getr
         "$torch_gpt" --steps "$steps" --threads 1 2>/dev/null | paste -sd' ' ) ;;
   esac
   echo "$peer: $line"
-  echo "$peer $threads $(echo "$line" | sed -n 's/.*tokens_per_s=\([0-9.]*\).*/\1/p') $(echo "$line" | sed -n 's/.*peak_rss_mb=\([0-9.]*\).*/\1/p')" >> "$results"
+  echo "$peer $threads $(echo "$line" | sed -n 's/.*tokens_per_s=\([0-9.]*\).*/\1/p') $(echo "$line" | sed -n 's/.*peak_rss_mb=\([0-9.]*\).*/\1/p') $round" >> "$results"
 }
 
-peers=(managed backend plain pytorch)
+# PEERS="managed plain" bench/compare.sh 3 times a subset (a ratio naming a missing peer prints as 0).
+read -r -a peers <<< "${PEERS:-managed backend plain pytorch}"
+if [[ " ${peers[*]} " == *" pytorch "* ]]; then
+  "$python" -c 'import torch' 2>/dev/null || { echo "PyTorch missing: apt-get install -y python3-torch libopenblas0-pthread" >&2; exit 1; }
+fi
 echo "== training step, reference configuration, $steps steps per run, $rounds round(s); $(date -u '+%Y-%m-%d %H:%M UTC'); load $(cut -d' ' -f1-3 /proc/loadavg); $(grep -o -m1 -w avx512f /proc/cpuinfo || grep -o -m1 -w avx2 /proc/cpuinfo || echo 'no avx2')"
 for round in $(seq "$rounds"); do
   for threads in 1 2; do
-    for index in 0 1 2 3; do run "${peers[$(( (index + round - 1) % 4 ))]}" "$threads"; done
+    for index in "${!peers[@]}"; do run "${peers[$(( (index + round - 1) % ${#peers[@]} ))]}" "$threads"; done
   done
 done
 echo "== end; load $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # Medians per peer and thread count; the best thread count per peer; ratios at the best settings and at one thread.
 awk -v peers="${peers[*]}" '
-  { values[$1 " " $2] = values[$1 " " $2] " " $3; rss[$1] = ($4 > rss[$1] ? $4 : rss[$1]) }
+  { values[$1 " " $2] = values[$1 " " $2] " " $3; rss[$1] = ($4 > rss[$1] ? $4 : rss[$1]); of[$1 " " $2 " " $5] = $3; rounds = ($5 > rounds ? $5 : rounds) }
+  # The median over rounds of the ratio of two peers run in the same round (issue 15 quotes ratios of alternating pairs).
+  function ratio(x, y) { return (x > 0 && y > 0) ? x / y : 0 }
+  function pairs(a, b, threads,    r, list) {
+    list = ""
+    for (r = 1; r <= rounds; r++) if ((a " " threads " " r) in of && (b " " threads " " r) in of) list = list " " ratio(of[a " " threads " " r], of[b " " threads " " r])
+    return list == "" ? 0 : median(list)
+  }
   function median(list,    n, a, i, j, t) {
     n = split(list, a, " ")
     for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
@@ -71,11 +81,14 @@ awk -v peers="${peers[*]}" '
       printf "%-8s threads=1 %6.0f   threads=2 %6.0f   best %6.0f (threads=%d)   peak_rss_mb=%.0f\n", p, one[p], two[p], best[p], at[p], rss[p]
     }
     print "== ratios of median tokens/s, each peer at its best thread setting"
-    printf "managed / plain-TorchSharp = %.2fx\n", best["managed"] / best["plain"]
-    printf "backend / plain-TorchSharp = %.3f (issue 9: >= 0.95 %s)\n", best["backend"] / best["plain"], ((best["backend"] / best["plain"] >= 0.95) ? "met" : "NOT met")
-    printf "managed / PyTorch 1.13     = %.2fx\n", best["managed"] / best["pytorch"]
+    printf "managed / plain-TorchSharp = %.3fx (issue 15: >= 1.25 %s)\n", ratio(best["managed"], best["plain"]), ((ratio(best["managed"], best["plain"]) >= 1.25) ? "met" : "NOT met")
+    printf "backend / plain-TorchSharp = %.3f (issue 9: >= 0.95 %s)\n", ratio(best["backend"], best["plain"]), ((ratio(best["backend"], best["plain"]) >= 0.95) ? "met" : "NOT met")
+    printf "managed / PyTorch 1.13     = %.2fx\n", ratio(best["managed"], best["pytorch"])
     print "== ratios at one thread"
-    printf "managed / plain-TorchSharp = %.2fx\n", one["managed"] / one["plain"]
-    printf "backend / plain-TorchSharp = %.3f\n", one["backend"] / one["plain"]
-    printf "managed / PyTorch 1.13     = %.2fx\n", one["managed"] / one["pytorch"]
+    printf "managed / plain-TorchSharp = %.3fx (issue 15: >= 1.25 %s)\n", ratio(one["managed"], one["plain"]), ((ratio(one["managed"], one["plain"]) >= 1.25) ? "met" : "NOT met")
+    printf "backend / plain-TorchSharp = %.3f\n", ratio(one["backend"], one["plain"])
+    printf "managed / PyTorch 1.13     = %.2fx\n", ratio(one["managed"], one["pytorch"])
+    print "== median of the per-round ratios (each pair run in the same round)"
+    printf "managed / plain-TorchSharp: threads=1 %.3fx   threads=2 %.3fx\n", pairs("managed", "plain", 1), pairs("managed", "plain", 2)
+    printf "backend / plain-TorchSharp: threads=1 %.3f    threads=2 %.3f\n", pairs("backend", "plain", 1), pairs("backend", "plain", 2)
   }' "$results"
