@@ -86,10 +86,7 @@ public static partial class Attention
         try
         {
             for (var pair = start; pair < end; pair++)
-            {
-                if (overwrite) ClearPairGradient(qkvGradient, pair, shape);
-                BackwardPair(outputGradient, qkv, probabilities, qkvGradient, pair, shape, scoreGradients);
-            }
+                BackwardPair(outputGradient, qkv, probabilities, qkvGradient, pair, shape, scoreGradients, overwrite);
         }
         finally
         {
@@ -97,24 +94,21 @@ public static partial class Attention
         }
     }
 
-    /// <summary>Clears the pair's head columns (hs wide) of the q, k and v thirds of its sequence's rows of <paramref name="qkvGradient"/>.</summary>
-    private static void ClearPairGradient(Span<float> qkvGradient, int pair, AttentionShape shape)
+    /// <summary>Clears columns [0, <paramref name="width"/>) of rows [<paramref name="firstRow"/>, <paramref name="endRow"/>) of a matrix with rows <paramref name="stride"/> apart.</summary>
+    private static void ClearRows(Span<float> matrix, int stride, int width, int firstRow, int endRow)
     {
-        var (batch, head) = Math.DivRem(pair, shape.HeadCount);
-        var sequence = qkvGradient.Slice(batch * shape.TokenCount * shape.RowStride, shape.TokenCount * shape.RowStride);
-        for (var token = 0; token < shape.TokenCount; token++)
-        {
-            var row = sequence.Slice(token * shape.RowStride, shape.RowStride);
-            for (var third = 0; third < 3; third++) row.Slice(third * shape.Channels + head * shape.HeadSize, shape.HeadSize).Clear();
-        }
+        for (var row = firstRow; row < endRow; row++) matrix.Slice(row * stride, width).Clear();
     }
 
     /// <summary>
     /// One (batch, head) pair, a block of queries at a time: dP = dy·Vᵀ, dS = P ⊙ (dP − rowsum(P ⊙ dP)) / √hs in
-    /// place, then dq += dS·K, dk += dSᵀ·Q and dv += Pᵀ·dy over the keys the block can see.
+    /// place, then dq += dS·K, dk += dSᵀ·Q and dv += Pᵀ·dy over the keys the block can see. With
+    /// <paramref name="overwrite"/> the pair's q, k and v columns are written, not added to: each block's dq rows are its
+    /// own (beta 0), the first block's dk and dv products write the keys it sees (beta 0) and the keys past them are
+    /// cleared before later blocks add to them, which is the arithmetic of accumulating into zeros.
     /// </summary>
     private static void BackwardPair(ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> qkv, ReadOnlySpan<float> probabilities,
-        Span<float> qkvGradient, int pair, AttentionShape shape, Span<float> scoreGradients)
+        Span<float> qkvGradient, int pair, AttentionShape shape, Span<float> scoreGradients, bool overwrite)
     {
         var (tokenCount, channels, headSize, rowStride) = (shape.TokenCount, shape.Channels, shape.HeadSize, shape.RowStride);
         var (batch, head) = Math.DivRem(pair, shape.HeadCount);
@@ -130,13 +124,19 @@ public static partial class Attention
         var valueGradients = sequenceGradient[valueBase..];
         var headGradient = outputGradient.Slice(batch * tokenCount * channels + head * headSize);
         var headProbabilities = probabilities.Slice(pair * tokenCount * tokenCount, tokenCount * tokenCount);
+        var keysWritten = !overwrite; // accumulating: the keys' gradients already hold what to add to
         for (var blockStart = 0; blockStart < tokenCount; blockStart += QueryBlockRows)
         {
             var blockRows = Math.Min(QueryBlockRows, tokenCount - blockStart);
             var blockProbabilities = headProbabilities.Slice(blockStart * tokenCount, blockRows * tokenCount);
             // Keys past the block's last nonzero probability (the future, under a causal mask) contribute nothing.
             var extent = VisibleExtent(blockProbabilities, blockRows, tokenCount);
-            if (extent == 0) continue;
+            if (extent == 0)
+            {
+                if (overwrite) ClearRows(queryGradients, rowStride, headSize, blockStart, blockStart + blockRows);
+                continue;
+            }
+
             var blockGradient = headGradient[(blockStart * channels)..];
             Gemm.Multiply(blockGradient, channels, false, values, rowStride, true, scoreGradients, tokenCount,
                 blockRows, extent, headSize, 1f, 0f, Parallelism.Sequential);
@@ -148,11 +148,25 @@ public static partial class Attention
             }
 
             Gemm.Multiply(scoreGradients, tokenCount, false, keys, rowStride, false, queryGradients[(blockStart * rowStride)..], rowStride,
-                blockRows, headSize, extent, 1f, 1f, Parallelism.Sequential);
+                blockRows, headSize, extent, 1f, overwrite ? 0f : 1f, Parallelism.Sequential);
+            var keyBeta = keysWritten ? 1f : 0f;
             Gemm.Multiply(scoreGradients, tokenCount, true, queries[(blockStart * rowStride)..], rowStride, false, keyGradients, rowStride,
-                extent, headSize, blockRows, 1f, 1f, Parallelism.Sequential);
+                extent, headSize, blockRows, 1f, keyBeta, Parallelism.Sequential);
             Gemm.Multiply(blockProbabilities, tokenCount, true, blockGradient, channels, false, valueGradients, rowStride,
-                extent, headSize, blockRows, 1f, 1f, Parallelism.Sequential);
+                extent, headSize, blockRows, 1f, keyBeta, Parallelism.Sequential);
+            if (!keysWritten)
+            {
+                ClearRows(keyGradients, rowStride, headSize, extent, tokenCount);
+                ClearRows(valueGradients, rowStride, headSize, extent, tokenCount);
+                keysWritten = true;
+            }
+        }
+
+        if (!keysWritten)
+        {
+            // No block saw a key (cannot happen after a valid forward, where every query sees one): write zeros.
+            ClearRows(keyGradients, rowStride, headSize, 0, tokenCount);
+            ClearRows(valueGradients, rowStride, headSize, 0, tokenCount);
         }
     }
 
