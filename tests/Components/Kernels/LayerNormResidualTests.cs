@@ -1,6 +1,7 @@
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using Pipelines.Components.Compute;
 using Pipelines.Components.Kernels;
+using Pipelines.Components.Tests.Support;
 
 namespace Pipelines.Components.Tests.Kernels;
 
@@ -22,17 +23,17 @@ public sealed class LayerNormResidualTests
     public void ResidualIsAddedAsTheGradientIsWritten(int rows, int channels)
     {
         var (outputGradient, input, scale, mean, deviation) = Problem(rows, channels);
-        var residual = Random(rows * channels, 6);
+        var residual = GradientCheck.RandomArray(rows * channels, 6);
         foreach (var parallelism in Settings)
         {
             var expected = (float[])residual.Clone();
-            var expectedScale = Random(channels, 7);
-            var expectedShift = Random(channels, 8);
+            var expectedScale = GradientCheck.RandomArray(channels, 7);
+            var expectedShift = GradientCheck.RandomArray(channels, 8);
             LayerNorm.Backward(outputGradient, input, scale, mean, deviation, expected, expectedScale, expectedShift, rows, channels, parallelism);
 
             var actual = Filled(rows * channels, float.NaN);
-            var actualScale = Random(channels, 7);
-            var actualShift = Random(channels, 8);
+            var actualScale = GradientCheck.RandomArray(channels, 7);
+            var actualShift = GradientCheck.RandomArray(channels, 8);
             LayerNorm.Backward(outputGradient, input, scale, mean, deviation, residual, actual, actualScale, actualShift, rows, channels, parallelism);
 
             CollectionAssert.AreEqual(expected, actual, $"input gradient, {parallelism.ThreadCount} threads");
@@ -68,19 +69,13 @@ public sealed class LayerNormResidualTests
 
     private static (float[] OutputGradient, float[] Input, float[] Scale, float[] Mean, float[] Deviation) Problem(int rows, int channels)
     {
-        var input = Random(rows * channels, 1);
-        var scale = Random(channels, 2);
-        var shift = Random(channels, 3);
+        var input = GradientCheck.RandomArray(rows * channels, 1);
+        var scale = GradientCheck.RandomArray(channels, 2);
+        var shift = GradientCheck.RandomArray(channels, 3);
         var mean = new float[rows];
         var deviation = new float[rows];
         LayerNorm.Forward(input, scale, shift, new float[rows * channels], mean, deviation, rows, channels, Parallelism.Sequential);
-        return (Random(rows * channels, 4), input, scale, mean, deviation);
-    }
-
-    private static float[] Random(int length, int seed)
-    {
-        var random = new Random(seed);
-        return Enumerable.Range(0, length).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+        return (GradientCheck.RandomArray(rows * channels, 4), input, scale, mean, deviation);
     }
 
     private static float[] Filled(int length, float value) => Enumerable.Repeat(value, length).ToArray();
