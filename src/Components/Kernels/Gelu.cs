@@ -55,7 +55,11 @@ public static class Gelu
     public static void Backward(ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> input, Span<float> inputGradient, int count, Parallelism parallelism) =>
         Backward(outputGradient, input, inputGradient, count, parallelism, overwrite: false);
 
-    /// <summary>As the public <c>Backward</c>, but with <paramref name="overwrite"/> writes <c>outputGradient · gelu'(input)</c> instead of adding it (the models' temporaries need no clearing first).</summary>
+    /// <summary>
+    /// As the public <c>Backward</c>, but with <paramref name="overwrite"/> writes <c>outputGradient · gelu'(input)</c> instead of
+    /// adding it (the models' temporaries need no clearing first); then <paramref name="inputGradient"/> may be the same span as
+    /// <paramref name="outputGradient"/> (each element is read before it is written).
+    /// </summary>
     internal static unsafe void Backward(ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> input, Span<float> inputGradient, int count, Parallelism parallelism, bool overwrite)
     {
         CheckBackward(outputGradient, input, inputGradient, count);

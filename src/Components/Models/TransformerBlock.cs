@@ -35,8 +35,7 @@ public sealed partial class TransformerBlock
 
     // Gradients of the activations above.
     private float[] residualGradient = [];       // [N, C]
-    private float[] activatedGradient = [];      // [N, 4C]
-    private float[] expandedGradient = [];       // [N, 4C]
+    private float[] expandedGradient = [];       // [N, 4C] dL/d(GELU output) until GELU's backward turns it, in place, into dL/d(fc output)
     private float[] secondNormGradient = [];     // [N, C]
     private float[] attentionOutputGradient = []; // [N, C]
     private float[] qkvGradient = [];            // [N, 3C]
@@ -89,7 +88,6 @@ public sealed partial class TransformerBlock
         ActivationBuffer.Grow(ref expanded, rows * hidden);
         ActivationBuffer.Grow(ref activated, rows * hidden);
         ActivationBuffer.Grow(ref residualGradient, rows * channels);
-        ActivationBuffer.Grow(ref activatedGradient, rows * hidden);
         ActivationBuffer.Grow(ref expandedGradient, rows * hidden);
         ActivationBuffer.Grow(ref secondNormGradient, rows * channels);
         ActivationBuffer.Grow(ref attentionOutputGradient, rows * channels);
@@ -131,9 +129,10 @@ public sealed partial class TransformerBlock
         // The temporaries below are overwritten (Gemm beta = 0), not accumulated, so they need no clearing; each
         // layer norm's backward adds its residual branch as it writes (dr = dy + LN2'(·), dx = dr + LN1'(·)), so
         // nothing is copied. outputGradient may be inputGradient itself: it is last read before inputGradient is written.
-        Linear.Backward(outputGradient, Live(activated, hidden), Values(p.ContractWeight), Live(activatedGradient, hidden), Gradients(p.ContractWeight), Gradients(p.ContractBias), rows, hidden, channels, parallelism, overwriteInputGradient: true);
-        Adapter?.Backward(Layer, LoraProjection.Contract, outputGradient, Live(activated, hidden), Live(activatedGradient, hidden), rows, parallelism);
-        Gelu.Backward(Live(activatedGradient, hidden), Live(expanded, hidden), Live(expandedGradient, hidden), rows * hidden, parallelism, overwrite: true);
+        Linear.Backward(outputGradient, Live(activated, hidden), Values(p.ContractWeight), Live(expandedGradient, hidden), Gradients(p.ContractWeight), Gradients(p.ContractBias), rows, hidden, channels, parallelism, overwriteInputGradient: true);
+        Adapter?.Backward(Layer, LoraProjection.Contract, outputGradient, Live(activated, hidden), Live(expandedGradient, hidden), rows, parallelism);
+        // In place: each element's output gradient is read before its input gradient is written over it.
+        Gelu.Backward(Live(expandedGradient, hidden), Live(expanded, hidden), Live(expandedGradient, hidden), rows * hidden, parallelism, overwrite: true);
         Linear.Backward(Live(expandedGradient, hidden), Live(secondNormOutput, channels), Values(p.ExpandWeight), Live(secondNormGradient, channels), Gradients(p.ExpandWeight), Gradients(p.ExpandBias), rows, channels, hidden, parallelism, overwriteInputGradient: true);
         Adapter?.Backward(Layer, LoraProjection.Expand, Live(expandedGradient, hidden), Live(secondNormOutput, channels), Live(secondNormGradient, channels), rows, parallelism);
         LayerNorm.Backward(Live(secondNormGradient, channels), Live(residual, channels), Values(p.SecondNormScale), Live(secondNormMean, 1), Live(secondNormDeviation, 1), outputGradient, Live(residualGradient, channels), Gradients(p.SecondNormScale), Gradients(p.SecondNormShift), rows, channels, parallelism);

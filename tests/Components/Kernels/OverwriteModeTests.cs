@@ -51,6 +51,23 @@ public sealed class OverwriteModeTests
     }
 
     [TestMethod]
+    [DataRow(7)]
+    [DataRow(4099)]
+    public void GeluInputGradientMayReplaceTheOutputGradientInPlace(int count)
+    {
+        var outputGradient = Random(count, 5);
+        var input = Random(count, 6);
+        foreach (var parallelism in Settings)
+        {
+            var expected = new float[count];
+            Gelu.Backward(outputGradient, input, expected, count, parallelism, overwrite: true);
+            var inPlace = (float[])outputGradient.Clone();
+            Gelu.Backward(inPlace, input, inPlace, count, parallelism, overwrite: true);
+            CollectionAssert.AreEqual(expected, inPlace, $"{parallelism.ThreadCount} threads");
+        }
+    }
+
+    [TestMethod]
     [DataRow(1, 1)]
     [DataRow(3, 7)]
     [DataRow(33, 65)]
