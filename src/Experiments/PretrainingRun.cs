@@ -82,7 +82,7 @@ public static class PretrainingRun
         ArgumentNullException.ThrowIfNull(validationTokens);
         var clock = Stopwatch.StartNew();
         var model = GptModel.Create(setup.Model, setup.ModelSeed, parallelism);
-        var optimizer = new GradientTransformOptimizer(transform, model.Parameters);
+        var optimizer = new GradientTransformOptimizer(transform, model.Parameters, model.Parallelism);
         try
         {
             var result = new LanguageModelTrainer(model, optimizer, setup.Training).Train(trainingTokens, validationTokens, cancellationToken: cancellationToken);

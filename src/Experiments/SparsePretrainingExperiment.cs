@@ -157,7 +157,7 @@ public static class SparsePretrainingExperiment
             Beta2 = options.Beta2, WeightDecay = options.WeightDecay, ClipNorm = options.ClipNorm,
         });
         if (hook is not null) transform = new Chain(transform, hook.ApplyMask);
-        var optimizer = new GradientTransformOptimizer(transform, model.Parameters);
+        var optimizer = new GradientTransformOptimizer(transform, model.Parameters, model.Parallelism);
         var trainer = new LanguageModelTrainer(model, optimizer, options.Training, hook is null ? [] : [hook]);
         var total = model.Parameters.ParameterCount;
         var reporter = progress is null ? null : new ProgressAdapter(report => progress.Report(new SparsePretrainingProgress(
