@@ -52,7 +52,9 @@ public static partial class Attention
                         }
                     }
 
-                    SoftmaxInPlace(visible);
+                    // Validation guarantees a visible key, so the maximum is finite; masked scores of −∞ become exactly 0,
+                    // which backward relies on.
+                    VectorExponential.Softmax(visible, visible);
                 }
 
                 Gemm.Multiply(scores, tokenCount, false, values, rowStride, false,
@@ -60,18 +62,6 @@ public static partial class Attention
                     blockRows, headSize, extent, 1f, 0f, Parallelism.Sequential);
             }
         }
-    }
-
-    /// <summary>Overwrites a row of scores with its softmax: <c>p = exp(s − max s) · (1 / Σ exp(s − max s))</c>.</summary>
-    /// <remarks>
-    /// Three passes (max; exponentials and their sum, written in place; one multiply by the reciprocal) where
-    /// TensorPrimitives' Subtract, Exp, Sum and Divide take five. Validation guarantees a visible key, so the
-    /// maximum is finite, and a masked score of −∞ becomes exactly 0, which backward relies on.
-    /// </remarks>
-    private static void SoftmaxInPlace(Span<float> scores)
-    {
-        var sum = VectorExponential.ExponentiateShifted(scores, TensorPrimitives.Max(scores), scores);
-        TensorPrimitives.Multiply(scores, 1f / sum, scores);
     }
 
     /// <summary>Backward for the (batch, head) pairs [start, end), with one block of dS rows [block, T] of per-thread scratch.</summary>

@@ -80,9 +80,7 @@ public static class SoftmaxCrossEntropy
         {
             var z = logits.Slice(row * classCount, classCount);
             var p = probabilities.Slice(row * classCount, classCount);
-            var maximum = TensorPrimitives.Max(z);
-            var sum = VectorExponential.ExponentiateShifted(z, maximum, p);
-            TensorPrimitives.Multiply(p, 1f / sum, p);
+            var (maximum, sum) = VectorExponential.Softmax(z, p);
             var target = targets[row];
             losses[row] = target == IgnoredTarget ? 0f : MathF.Log(sum) - (z[target] - maximum);
         }

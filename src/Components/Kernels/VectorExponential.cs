@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -98,6 +99,21 @@ internal static class VectorExponential
         polynomial = MathF.FusedMultiplyAdd(polynomial, r, P5);
         var mantissa = MathF.FusedMultiplyAdd(polynomial, r * r, r) + 1f;
         return BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(mantissa) + ((int)n << MantissaBits));
+    }
+
+    /// <summary>
+    /// Writes the softmax of <paramref name="source"/>, <c>exp(s − max s) · (1 / Σ exp(s − max s))</c>, in three passes
+    /// (the maximum; the exponentials and their sum; one multiply by the reciprocal), and returns the maximum and the sum,
+    /// from which a cross-entropy takes its loss. An entry of −∞ gives exactly 0 when some entry is finite.
+    /// </summary>
+    /// <param name="source">Scores, n floats.</param>
+    /// <param name="destination">Destination, n floats (overwritten; may be the same span as <paramref name="source"/>).</param>
+    public static (float Maximum, float Sum) Softmax(ReadOnlySpan<float> source, Span<float> destination)
+    {
+        var maximum = TensorPrimitives.Max(source);
+        var sum = ExponentiateShifted(source, maximum, destination);
+        TensorPrimitives.Multiply(destination, 1f / sum, destination);
+        return (maximum, sum);
     }
 
     /// <summary>Writes <c>destination = exp(source − shift)</c> and returns its sum: the middle pass of a softmax.</summary>

@@ -141,6 +141,34 @@ public sealed class VectorExponentialTests
         CollectionAssert.AreEqual(destination, inPlace, "in place, the same values");
     }
 
+    [TestMethod]
+    [DataRow(1)]
+    [DataRow(37)]
+    [DataRow(129)]
+    public void SoftmaxSumsToOneAndGivesTheMaximumAndTheSum(int length)
+    {
+        var random = new Random(length + 100);
+        var source = Enumerable.Range(0, length).Select(_ => (float)(random.NextDouble() * 20 - 10)).ToArray();
+        if (length > 3) source[3] = float.NegativeInfinity;
+        var probabilities = new float[length];
+        var (maximum, sum) = VectorExponential.Softmax(source, probabilities);
+
+        Assert.AreEqual(source.Max(), maximum, "maximum");
+        var exponentials = new float[length];
+        Assert.AreEqual(VectorExponential.ExponentiateShifted(source, maximum, exponentials), sum, "sum of exp(s − max)");
+        for (var index = 0; index < length; index++)
+        {
+            Assert.AreEqual(exponentials[index] * (1f / sum), probabilities[index], $"entry {index}");
+            Assert.AreEqual(Math.Exp(source[index] - source.Max()) / exponentials.Sum(value => (double)value), probabilities[index], 1e-6, $"entry {index} against double");
+        }
+
+        if (length > 3) Assert.AreEqual(0, BitConverter.SingleToInt32Bits(probabilities[3]), "a score of −∞ gives exactly 0");
+        Assert.AreEqual(1.0, probabilities.Sum(value => (double)value), 1e-6, "the probabilities sum to 1");
+        var inPlace = (float[])source.Clone();
+        Assert.AreEqual((maximum, sum), VectorExponential.Softmax(inPlace, inPlace), "in place, the same maximum and sum");
+        CollectionAssert.AreEqual(probabilities, inPlace, "in place, the same values");
+    }
+
     /// <summary>exp of <paramref name="x"/> through each path: a 512-bit lane (when supported), a Vector lane, the scalar.</summary>
     private static IEnumerable<float> AllPaths(float x)
     {
